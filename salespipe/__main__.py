@@ -1,0 +1,3 @@
+from salespipe.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,74 @@
+"""The `salespipe` command line (interface.md). Every command takes --warehouse and --config."""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from salespipe.config import load_config
+from salespipe.errors import SalespipeError
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--warehouse", help="DuckDB 文件 (default data/warehouse/salespipe.duckdb or $SALESPIPE_WAREHOUSE)")
+    parser.add_argument("--config", help="配置文件 (default config/salespipe.toml)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="salespipe", description="销售部门数据管道 / the sales department's pipeline")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("ingest", help="读取工作簿到数据仓库 / load workbooks into the warehouse")
+    p.add_argument("paths", nargs="*", type=Path, help="files or folders (default: the inbox)")
+    _common(p)
+
+    p = sub.add_parser("template", help="生成空白模板 / write blank input workbooks with drop-downs")
+    p.add_argument("--out", type=Path, default=Path("out/templates"))
+    _common(p)
+
+    p = sub.add_parser("demo", help="生成演示数据并读取 / build a demo month and ingest it")
+    p.add_argument("--seed", type=int, default=2026)
+    p.add_argument("--month", default="2026-11", help="demo month, YYYY-MM")
+    p.add_argument("--salespeople", type=int, default=12)
+    _common(p)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    os.environ.setdefault("DO_NOT_TRACK", "1")
+    args = build_parser().parse_args(argv)
+    config = load_config(args.config, args.warehouse)
+    try:
+        return COMMANDS[args.command](args, config)
+    except SalespipeError as exc:
+        print(f"错误：{exc.zh}\nerror: {exc.en}", file=sys.stderr)
+        return 1
+
+
+def cmd_ingest(args, config) -> int:
+    from salespipe.ingest import ingest
+    from salespipe.summary import print_summary
+
+    summary = ingest(args.paths or None, config, progress=True)
+    print_summary(summary, config)
+    return 0
+
+
+def cmd_template(args, config) -> int:
+    from salespipe.template import write_templates
+
+    paths = write_templates(args.out)
+    for path in paths:
+        print(path)
+    return 0
+
+
+def cmd_demo(args, config) -> int:
+    from salespipe.demo import run_demo
+
+    return run_demo(config, seed=args.seed, month=args.month, salespeople=args.salespeople)
+
+
+COMMANDS = {"ingest": cmd_ingest, "template": cmd_template, "demo": cmd_demo}

@@ -1,0 +1,1 @@
+"""Customer identity: normalisation, matching, codes, aliases."""

@@ -1,0 +1,91 @@
+"""Normalising what salespeople type about a customer: company names, phones, addresses."""
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+import phonenumbers
+
+from salespipe.errors import BadValue
+
+_PUNCT = re.compile(r"[\s\W_]+", re.UNICODE)
+
+
+def name_key(name: str) -> str:
+    """The exact-match key of a company name: NFKC, case-folded, no spaces, punctuation or brackets."""
+    return _PUNCT.sub("", unicodedata.normalize("NFKC", name)).casefold()
+
+
+def clean_name(name: str) -> str:
+    """The name as stored: NFKC brackets and spaces tidied, otherwise as written."""
+    text = unicodedata.normalize("NFKC", name).strip()
+    text = re.sub(r"\s+", "", text)
+    return text.replace("(", "（").replace(")", "）")
+
+
+ORG_SUFFIXES = (
+    "公司", "厂", "集团", "中心", "院", "所", "学校", "医院", "银行", "协会", "事务所", "合作社",
+    "商行", "店", "大学", "学院", "幼儿园", "局", "委员会", "社", "馆", "场", "站", "部", "处", "行",
+)
+
+
+def is_full_name(name: str) -> bool:
+    """全称: ends with an organisation suffix (a trailing bracketed part such as （北京分公司） allowed)."""
+    text = re.sub(r"[（(][^（()）]*[)）]$", "", clean_name(name)) or clean_name(name)
+    return clean_name(name).endswith(ORG_SUFFIXES) or text.endswith(ORG_SUFFIXES)
+
+
+_ROAD = re.compile(r"(路|街|道|巷|胡同|弄|大街|大道|公路|里)")
+_NUMBER = re.compile(r"(\d+|[一二三四五六七八九十百]+)\s*号")
+_DISTRICT = re.compile(r"(区|县|旗|市)")
+UPPER_CLASSES = ("A", "A1", "B", "B1")
+
+
+def address_complete(address: str, customer_class: str | None) -> bool:
+    """Class B/B1 and above: road/street and number; others: at least 区/县."""
+    text = unicodedata.normalize("NFKC", address or "")
+    if customer_class in UPPER_CLASSES:
+        return bool(_ROAD.search(text) and _NUMBER.search(text))
+    return bool(_DISTRICT.search(text))
+
+
+_EXTENSION = re.compile(r"(转|分机|ext\.?|x|#)\s*\d{1,6}\s*$", re.I)
+_SEPARATORS = re.compile(r"[/;；,，、]|\s{2,}")
+
+
+@lru_cache(maxsize=200_000)
+def normalize_phone(raw: str, default_area_code: str = "022") -> str:
+    """Digits only: mobiles as 11 digits (13800138000), landlines with area code (02223456789).
+
+    Drops +86/86 and extensions; a bare 8-digit landline takes `default_area_code`; a landline whose
+    leading 0 Excel dropped (2223456789) gets it back when the area code is valid. Raises BadValue.
+    """
+    text = unicodedata.normalize("NFKC", raw).strip()
+    text = _SEPARATORS.split(text)[0].strip() if _SEPARATORS.search(text) else text
+    text = _EXTENSION.sub("", text)
+    if re.search(r"\d-\d{1,4}$", text) and len(re.sub(r"\D", "", text)) > 12:
+        text = text[: text.rfind("-")]  # 022-23456789-801: extension after a second hyphen
+    digits = re.sub(r"\D", "", text)
+    if digits.startswith("0086"):
+        digits = digits[4:]
+    elif digits.startswith("86") and len(digits) >= 12:
+        digits = digits[2:]
+    if len(digits) == 8 and digits[0] not in "01":
+        digits = default_area_code + digits
+    for candidate in (digits, "0" + digits) if not digits.startswith("0") else (digits,):
+        if _valid_cn(candidate):
+            return candidate
+    raise BadValue(f"联系电话无法识别：{raw}（手机 11 位，座机请带区号）")
+
+
+def _valid_cn(digits: str) -> bool:
+    if re.fullmatch(r"1[3-9]\d{9}", digits):
+        return True
+    if not re.fullmatch(r"0\d{9,11}", digits):
+        return False
+    try:
+        number = phonenumbers.parse(digits, "CN")
+    except phonenumbers.NumberParseException:
+        return False
+    return phonenumbers.is_valid_number(number)

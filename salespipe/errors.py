@@ -1,0 +1,22 @@
+"""Errors that carry a Chinese message for people and an English one for logs."""
+
+
+class SalespipeError(Exception):
+    """Base error: `zh` is shown to people (salespeople, managers), `en` goes to logs."""
+
+    def __init__(self, zh: str, en: str):
+        super().__init__(f"{zh} / {en}")
+        self.zh = zh
+        self.en = en
+
+
+class UnreadableFile(SalespipeError):
+    """A file that cannot be read at all (corrupt, encrypted, not Excel, empty)."""
+
+
+class BadValue(ValueError):
+    """A cell value that cannot be used; the message is the Chinese reason for the salesperson."""
+
+
+class WarehouseBusy(SalespipeError):
+    """Another run holds the warehouse for writing."""

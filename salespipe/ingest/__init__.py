@@ -1,0 +1,140 @@
+"""Ingest: workbooks → staged rows → warehouse, all or nothing, then files archived.
+
+    summary = ingest([inbox], config)
+
+A run either commits everything it read or leaves the warehouse exactly as it was. Files move only
+after the commit: read files to archive/<date>/, unreadable ones to rejected/ with a reason file.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+import uuid
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from salespipe.config import Config
+from salespipe.errors import SalespipeError
+from salespipe.ingest.batch import Batch, collect_files, read_batch
+from salespipe.ingest.load import LoadResult, load_batch
+from salespipe.schema import TABLES
+from salespipe.warehouse import connect, run, scalar
+
+
+@dataclass
+class IngestSummary:
+    run_id: str
+    files: Counter = field(default_factory=Counter)  # status -> number of files
+    rows_accepted: int = 0
+    rows_rejected: int = 0
+    reasons: Counter = field(default_factory=Counter)
+    new_customers: int = 0
+    superseded_rows: int = 0
+    customers_total: int = 0
+    unreadable: list[tuple[str, str]] = field(default_factory=list)  # (file name, reason)
+
+
+def ingest(paths: list[Path] | None, config: Config, now: dt.datetime | None = None,
+           progress: bool = False) -> IngestSummary:
+    now = now or dt.datetime.now(ZoneInfo(config.timezone))
+    run_id = now.strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
+    files = collect_files(paths or [config.path("inbox")])
+    con = connect(config.warehouse)
+    try:
+        known = {r[0] for r in con.execute(
+            "select sha256 from ingested_files where status in ('ingested', 'superseded')").fetchall()}
+        batch = _read_with_progress(files, known, config, progress)
+        _plan_moves(batch, config, now)
+        result = _load_atomically(con, batch, run_id, now, config)
+        summary = _summarise(con, batch, result, run_id)
+    finally:
+        con.close()
+    _move_files(batch)
+    return summary
+
+
+def _read_with_progress(files, known, config: Config, progress: bool) -> Batch:
+    area = str(config.ingest.get("default_area_code", "022"))
+    scan = int(config.ingest.get("header_scan_rows", 30))
+    if not (progress and len(files) >= int(config.ingest.get("progress_min_files", 20))):
+        return read_batch(files, known, area, scan)
+    from rich.progress import Progress
+
+    with Progress(transient=True) as bar:
+        task = bar.add_task("读取工作簿 reading workbooks", total=len(files))
+        return read_batch(files, known, area, scan, on_file=lambda path: bar.advance(task))
+
+
+def _load_atomically(con, batch: Batch, run_id: str, now: dt.datetime, config: Config) -> LoadResult:
+    run(con, "begin transaction")
+    try:
+        result = load_batch(con, batch, run_id, now, int(config.ingest.get("default_capacity", 60)))
+        _record_files(con, batch, result, run_id, now)
+        run(con, "commit")
+    except Exception as exc:
+        run(con, "rollback")
+        if isinstance(exc, SalespipeError):
+            raise
+        raise SalespipeError("本次读取失败，数据仓库保持不变", f"ingest failed, warehouse unchanged: {exc!r}") from exc
+    return result
+
+
+def _record_files(con, batch: Batch, result: LoadResult, run_id: str, now: dt.datetime) -> None:
+    from salespipe.ingest.load import _append
+
+    rows = []
+    for f in batch.files:
+        accepted, rejected = result.per_file.get(f.file_id, [0, 0])
+        rows.append({"sha256": f.sha256, "path": str(f.path), "file_name": f.path.name, "status": f.status,
+                     "kinds": f.kinds, "rows_accepted": accepted, "rows_rejected": rejected,
+                     "reason": f.reason, "archived_to": str(f.target), "run_id": run_id, "ingested_at": now})
+    _append(con, "ingested_files", rows)
+    # a file none of whose 日志表 rows are still live has been superseded as a whole
+    run(con, """
+        update ingested_files f set status = 'superseded'
+        where f.status = 'ingested' and f.kinds = ['log']
+          and exists (select 1 from activities_superseded s where s.file_sha256 = f.sha256)
+          and not exists (select 1 from activities a where a.file_sha256 = f.sha256)
+          and not exists (select 1 from rejects r where r.file_sha256 = f.sha256 and r.superseded_by is null)""")
+
+
+def _summarise(con, batch: Batch, result: LoadResult, run_id: str) -> IngestSummary:
+    summary = IngestSummary(run_id=run_id, rows_accepted=result.rows_accepted, rows_rejected=result.rows_rejected,
+                            reasons=result.reasons, new_customers=result.new_customers,
+                            superseded_rows=result.superseded_rows)
+    for f in batch.files:
+        summary.files[f.status] += 1
+        if f.status == "rejected":
+            summary.unreadable.append((f.path.name, f.reason or ""))
+    summary.customers_total = scalar(con, "select count(*) from customers")
+    return summary
+
+
+def _plan_moves(batch: Batch, config: Config, now: dt.datetime) -> None:
+    """Where each file goes after the commit: archive/<date>/ or rejected/ (never overwriting)."""
+    archive = config.path("archive") / now.date().isoformat()
+    rejected = config.path("rejected")
+    taken: set[Path] = set()
+    for f in batch.files:
+        target_dir = rejected if f.status == "rejected" else archive
+        target = target_dir / f.path.name
+        if target.exists() or target in taken:
+            target = target_dir / f"{f.path.stem}.{f.sha256[:8]}.{f.file_id}{f.path.suffix}"
+        taken.add(target)
+        f.target = target
+
+
+def _move_files(batch: Batch) -> None:
+    for f in batch.files:
+        if not f.path.exists() or f.path == f.target:
+            continue
+        f.target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.move(str(f.path), f.target)
+        if f.status == "rejected":
+            f.target.with_name(f.target.name + ".reason.txt").write_text(
+                f"{f.reason}\n文件 file: {f.path.name}\nsha256: {f.sha256}\n", encoding="utf-8")
+
+
+__all__ = ["ingest", "IngestSummary", "TABLES"]

@@ -1,0 +1,102 @@
+"""Reading a run's files into a Batch of staged records, before anything touches the warehouse."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from salespipe.errors import UnreadableFile
+from salespipe.ingest.header import context_from_file_name, find_layout
+from salespipe.ingest.reader import file_sha256, read_workbook
+from salespipe.ingest.rows import SheetSource, stage_sheet
+from salespipe.ingest.values import cell_text
+
+IGNORED_SHEETS = ("填写说明", "说明", "instructions")
+IGNORED_FILE_PREFIXES = (".", "~$")
+
+
+@dataclass
+class FileEntry:
+    file_id: int
+    path: Path
+    sha256: str
+    order: int  # position in the run's file order: (modification time, name)
+    status: str = "pending"  # ingested / skipped / rejected (superseded is decided by the loader)
+    reason: str | None = None
+    kinds: list[str] = field(default_factory=list)
+    target: Path | None = None  # where the file is moved after the run commits
+
+
+@dataclass
+class Batch:
+    files: list[FileEntry] = field(default_factory=list)
+    records: dict[str, list[dict]] = field(default_factory=dict)  # kind -> staged records
+    sheet_rejects: list[dict] = field(default_factory=list)  # whole sheets or files
+
+    def add(self, kind: str, records: list[dict]) -> None:
+        self.records.setdefault(kind, []).extend(records)
+
+
+def collect_files(paths: list[Path]) -> list[Path]:
+    """Every regular file under the given files/folders (not hidden, not Excel's ~$ lock files),
+    in the run's file order: oldest modification first, then name."""
+    found: set[Path] = set()
+    for path in paths:
+        candidates = [path] if path.is_file() else [p for p in path.rglob("*") if p.is_file()]
+        for p in candidates:
+            if not p.name.startswith(IGNORED_FILE_PREFIXES) and not p.name.endswith(".reason.txt"):
+                found.add(p.resolve())
+    return sorted(found, key=lambda p: (os.stat(p).st_mtime_ns, p.name, str(p)))
+
+
+def read_batch(files: list[Path], known_hashes: set[str], area_code: str, scan_rows: int,
+               on_file=lambda path: None) -> Batch:
+    """Hash, read, recognise and stage every file; duplicates of known content are skipped."""
+    batch = Batch()
+    seen: set[str] = set()
+    for order, path in enumerate(files):
+        entry = FileEntry(len(batch.files), path, file_sha256(path), order)
+        batch.files.append(entry)
+        if entry.sha256 in known_hashes or entry.sha256 in seen:
+            entry.status, entry.reason = "skipped", "内容与已读取的文件相同，已跳过"
+        else:
+            seen.add(entry.sha256)
+            _read_file(batch, entry, area_code, scan_rows)
+        on_file(path)
+    return batch
+
+
+def _read_file(batch: Batch, entry: FileEntry, area_code: str, scan_rows: int) -> None:
+    try:
+        sheets = read_workbook(entry.path)
+    except UnreadableFile as exc:
+        entry.status, entry.reason = "rejected", exc.zh
+        batch.sheet_rejects.append(_whole(entry, None, "(文件)", exc.zh))
+        return
+    entry.status = "ingested"
+    file_ctx = context_from_file_name(entry.path.stem)
+    for sheet in sheets:
+        layout = find_layout(sheet.grid, f"{sheet.name} {entry.path.stem}", scan_rows)
+        if layout is None:
+            if _has_data(sheet.grid) and sheet.name.strip().casefold() not in IGNORED_SHEETS:
+                batch.sheet_rejects.append(_whole(entry, sheet.name, "(表头)",
+                                                  "无法识别表头：找不到任何一种表格的列名（请使用 salespipe template 生成的模板）"))
+            continue
+        source = SheetSource(entry.file_id, entry.order, entry.path.name, sheet.name, area_code)
+        records = stage_sheet(sheet, layout, source, file_ctx)
+        for rec in records:
+            rec["sheet_index"] = sheet.index
+            rec["file_sha256"] = entry.sha256
+        batch.add(layout.kind.key, records)
+        if layout.kind.key not in entry.kinds:
+            entry.kinds.append(layout.kind.key)
+
+
+def _has_data(grid: list[list]) -> bool:
+    return sum(1 for row in grid for v in row if cell_text(v)) >= 2
+
+
+def _whole(entry: FileEntry, sheet: str | None, column: str, reason: str) -> dict:
+    return {"file": entry.path.name, "sheet": sheet, "row_number": None, "column_name": column, "value": None,
+            "reason": reason, "salesperson_id": None, "salesperson_name": None, "kind": None,
+            "row_date": None, "file_sha256": entry.sha256, "superseded_by": None}

@@ -1,0 +1,160 @@
+"""Finding the header row of a sheet and deciding which kind of sheet it is.
+
+The header may sit below title rows and may span two rows through merged cells (客户信息 over
+客户名称 / 联系人 / 电话). Names of sheets and files are hints only, used to break ties.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from salespipe.ingest.kinds import KINDS, Kind, header_key, header_key_loose
+from salespipe.ingest.values import cell_text, date_in_text, nfkc, parse_date, year_in_text
+from salespipe.errors import BadValue
+
+
+def _alias_maps(kind: Kind) -> tuple[dict[str, str], dict[str, str]]:
+    exact: dict[str, str] = {}
+    loose: dict[str, str] = {}
+    for column in kind.columns:
+        for label in (column.name, *column.aliases):
+            exact.setdefault(header_key(label), column.field)
+            loose.setdefault(header_key_loose(label), column.field)
+    return exact, loose
+
+
+ALIASES = {kind.key: _alias_maps(kind) for kind in KINDS}
+
+
+@dataclass
+class Layout:
+    kind: Kind
+    top: int  # first header row (0-based grid index)
+    bottom: int  # last header row
+    columns: dict[str, int]  # field -> column index
+    extras: dict[int, str] = field(default_factory=dict)  # unknown columns: index -> header text
+
+    @property
+    def score(self) -> int:
+        return len(self.columns)
+
+
+def match_labels(kind: Kind, labels: list[list[str]]) -> tuple[dict[str, int], dict[int, str]]:
+    """Map each column (its candidate labels, best first) to a field of `kind`."""
+    exact, loose = ALIASES[kind.key]
+    columns: dict[str, int] = {}
+    extras: dict[int, str] = {}
+    for index, candidates in enumerate(labels):
+        found = None
+        for text in candidates:
+            found = exact.get(header_key(text))
+            if found is None:
+                found = loose.get(header_key_loose(text))
+            if found is not None:
+                break
+        if found is not None and found not in columns:
+            columns[found] = index
+        elif candidates:
+            extras[index] = candidates[-1] if len(candidates) == 1 else "/".join(dict.fromkeys(candidates[1:]))
+    return columns, extras
+
+
+def _row_labels(grid: list[list], top: int, two_rows: bool) -> list[list[str]]:
+    upper = [cell_text(v) for v in grid[top]]
+    if not two_rows:
+        return [[u] if u else [] for u in upper]
+    lower = [cell_text(v) for v in grid[top + 1]] if top + 1 < len(grid) else []
+    labels = []
+    for c, u in enumerate(upper):
+        lo = lower[c] if c < len(lower) else ""
+        if u and lo and u != lo:
+            labels.append([u + lo, lo, u])
+        else:
+            labels.append([t for t in (lo or u,) if t])
+    labels.extend([[t] for t in lower[len(upper):] if t] if len(lower) > len(upper) else [])
+    return labels
+
+
+def find_layout(grid: list[list], hint_text: str, scan_rows: int = 30) -> Layout | None:
+    """The best (kind, header rows) in the first `scan_rows` rows, or None when nothing fits."""
+    hint = nfkc(hint_text).casefold()
+    best: tuple[tuple, Layout] | None = None
+    for top in range(min(scan_rows, len(grid))):
+        if sum(1 for v in grid[top] if cell_text(v)) < 2:
+            continue
+        for two_rows in (False, True):
+            labels = _row_labels(grid, top, two_rows)
+            for order, kind in enumerate(KINDS):
+                columns, extras = match_labels(kind, labels)
+                if len(columns) < 2 or not all(f in columns for f in kind.signature):
+                    continue
+                exclusive = kind.key == "approvals"
+                hinted = any(h in hint for h in kind.hints)
+                rank = (exclusive, len(columns), hinted, -two_rows, -order)
+                if best is None or rank > best[0]:
+                    best = (rank, Layout(kind, top, top + two_rows, columns, extras))
+    return best[1] if best else None
+
+
+# ---------------------------------------------------------------- title cells and file names
+
+_TITLE_PERSON = re.compile(r"(?:业务员|销售员|销售人员|业务代表|姓名)\s*[:：]\s*([\u4e00-\u9fffA-Za-z·]{2,12})")
+_TITLE_STAFF = re.compile(r"(?:工号|员工编号|员工号)\s*[:：]\s*([A-Za-z0-9_-]+)")
+_TITLE_DATE = re.compile(r"(?:日期|联系日期|登记日期|签单日期|检查日期)\s*[:：]\s*([0-9年月日./\- ]+)")
+_TITLE_MONTH = re.compile(r"(?:月份)\s*[:：]\s*(\d{4}\s*[-/.年]\s*\d{1,2})")
+_YEAR_MONTH = re.compile(r"(20\d{2}\s*年\s*\d{1,2})\s*月")
+_NAME_TOKEN = re.compile(r"^[\u4e00-\u9fff·]{2,4}$")
+_NOT_A_NAME = ("表", "日志", "登记", "业绩", "目标", "评分", "检查", "名册", "客户", "分配", "销售", "审批", "汇总", "月", "周")
+
+
+@dataclass
+class Context:
+    """What a title cell or the file name says once for the whole sheet (or block)."""
+    salesperson: str | None = None
+    staff_no: str | None = None
+    date: object = None
+    month: object = None
+    year: int | None = None
+
+    def updated(self, text: str) -> "Context":
+        """A copy with whatever `text` (a title row) states."""
+        new = Context(**self.__dict__)
+        text = nfkc(text)
+        if m := _TITLE_PERSON.search(text):
+            new.salesperson = m[1]
+        if m := _TITLE_STAFF.search(text):
+            new.staff_no = m[1]
+        if m := _TITLE_DATE.search(text):
+            try:
+                new.date = parse_date(m[1].strip(), new.year or year_in_text(text))
+            except BadValue:
+                pass
+        if m := _TITLE_MONTH.search(text) or _YEAR_MONTH.search(text):
+            new.month = m[1]
+        new.year = year_in_text(text) or new.year
+        if new.date is None and (d := date_in_text(text)):
+            new.date = d
+        return new
+
+    def says_something(self, text: str) -> bool:
+        text = nfkc(text)
+        return bool(_TITLE_PERSON.search(text) or _TITLE_STAFF.search(text) or _TITLE_DATE.search(text))
+
+
+def context_from_file_name(stem: str) -> Context:
+    """Last resort: `日志表_张三_20261126` → salesperson 张三, date 2026-11-26."""
+    ctx = Context(date=date_in_text(stem), year=year_in_text(stem))
+    for token in re.split(r"[_\-\s.()（）【】\[\]+]+", nfkc(stem)):
+        if _NAME_TOKEN.match(token) and not any(w in token for w in _NOT_A_NAME):
+            ctx.salesperson = token
+            break
+    return ctx
+
+
+def context_from_rows(rows: list[list], base: Context) -> Context:
+    ctx = base
+    for row in rows:
+        text = "  ".join(dict.fromkeys(cell_text(v) for v in row if cell_text(v)))
+        if text:
+            ctx = ctx.updated(text)
+    return ctx

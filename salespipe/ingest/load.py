@@ -1,0 +1,301 @@
+"""Writing a Batch into the warehouse, inside the caller's transaction.
+
+Order (independent of the order of files): rosters first, then every row that names a salesperson is
+checked against the roster, then 日志表 resubmissions supersede, then customers get codes, then
+orders and leads are linked to customers, then everything is inserted and the files recorded.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import unicodedata
+from collections import Counter
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from salespipe.customers.match import assign_codes
+from salespipe.customers.normalize import name_key
+from salespipe.ingest.batch import Batch
+from salespipe.ingest.kinds import SALESPERSON_KINDS
+from salespipe.schema import TABLES
+from salespipe.warehouse import rows, run, scalar
+
+CUSTOMER_KINDS = ("log", "bc")  # rows of these kinds create customers
+MONEY = ("amount", "cost", "gross_profit", "paid", "revenue_target", "per_customer_target", "profit_target")
+TARGET_TABLE = {"log": "activities", "bc": "bc_registrations", "orders": "orders", "targets": "targets",
+                "quality": "quality_ratings", "inspections": "inspections", "leads": "leads",
+                "approvals": "assignment_approvals", "roster": "salespeople"}
+UPSERT_KEYS = {"targets": ("month", "salesperson_id"), "quality": ("month", "salesperson_id"),
+               "roster": ("salesperson_id",)}
+
+
+@dataclass
+class LoadResult:
+    rows_accepted: int = 0
+    rows_rejected: int = 0
+    reasons: Counter = field(default_factory=Counter)
+    new_customers: int = 0
+    superseded_rows: int = 0
+    per_file: dict[int, list[int]] = field(default_factory=dict)  # file_id -> [accepted, rejected]
+
+
+def person_key(name: str | None) -> str:
+    return "".join(unicodedata.normalize("NFKC", name or "").split())
+
+
+# ---------------------------------------------------------------- salespeople
+
+
+class Roster:
+    """The salespeople known after this run's rosters are applied; answers 'who is this row's S?'."""
+
+    def __init__(self, rows: list[tuple]):
+        self.by_id = {r[0]: r for r in rows}  # (id, name, status, hired_on, left_on)
+        self.by_name: dict[str, list[tuple]] = {}
+        for r in rows:
+            self.by_name.setdefault(person_key(r[1]), []).append(r)
+
+    def resolve(self, rec: dict, monthly: bool) -> None:
+        staff, name = rec.get("staff_no"), rec.get("salesperson_name")
+        person = None
+        if staff:
+            person = self.by_id.get(staff)
+            if person is None:
+                rec["problems"].append(("工号", staff, f"工号不在业务员名册中：{staff}"))
+        elif name:
+            matches = self.by_name.get(person_key(name), [])
+            if not matches:
+                rec["problems"].append(("业务员", name, f"业务员不在业务员名册中：{name}"))
+            elif len(matches) > 1:
+                rec["problems"].append(("业务员", name, "业务员重名，请填写工号"))
+            else:
+                person = matches[0]
+        if person is None:
+            return
+        rec["salesperson_id"] = person[0]
+        day = rec.get("row_date")
+        if day is not None and not _in_service(person, day, monthly):
+            when = day.strftime("%Y-%m") if monthly else day.isoformat()
+            rec["problems"].append(("业务员", name or staff, f"业务员 {person[1]}（{person[0]}）在 {when} 不是在职状态"))
+
+
+def _in_service(person: tuple, day: dt.date, monthly: bool) -> bool:
+    _, _, status, hired, left = person
+    if status == "离职" and left is None:
+        return False
+    first, last = day, day
+    if monthly:
+        last = (day.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(days=1)
+    return (hired is None or hired <= last) and (left is None or left >= first)
+
+
+# ---------------------------------------------------------------- the load
+
+
+def load_batch(con, batch: Batch, run_id: str, now: dt.datetime, default_capacity: int = 60) -> LoadResult:
+    result = LoadResult()
+    records = batch.records
+    _load_roster(con, records.get("roster", []), default_capacity)
+    roster = Roster(con.execute("select salesperson_id, name, status, hired_on, left_on from salespeople").fetchall())
+    for kind in SALESPERSON_KINDS:
+        for rec in records.get(kind, []):
+            roster.resolve(rec, monthly=kind in ("targets", "quality"))
+    result.superseded_rows = _supersede_log(con, records.get("log", []), now)
+    result.new_customers = _assign_customers(con, records, run_id, now)
+    _link_customers(con, records)
+    for kind, recs in records.items():
+        if kind != "roster":
+            _insert(con, kind, [r for r in recs if not r["problems"] and not r.get("superseded_by")], run_id)
+    _insert_rejects(con, batch, run_id, result)
+    _refresh_customers(con)
+    return result
+
+
+def _load_roster(con, recs: list[dict], default_capacity: int) -> None:
+    good = [r for r in recs if not r["problems"]]
+    latest: dict[str, dict] = {}
+    for r in sorted(good, key=lambda r: (r["file_order"], r["source_row"])):
+        latest[r["salesperson_id"]] = r
+    for r in latest.values():
+        if r.get("capacity") is None:
+            r["capacity"] = default_capacity
+        r["name"] = person_key(r["name"])
+    if latest:
+        ids = list(latest)
+        run(con, "delete from salespeople where salesperson_id in (select unnest(?))", [ids])
+        _insert(con, "roster", list(latest.values()), None)
+
+
+def _supersede_log(con, recs: list[dict], now: dt.datetime) -> int:
+    """A newer file's 日志表 rows for a (salesperson, date) replace every older row for that pair."""
+    winner: dict[tuple, tuple[int, str]] = {}
+    for r in recs:
+        if r.get("salesperson_id") and r.get("activity_date"):
+            key = (r["salesperson_id"], r["activity_date"])
+            if key not in winner or r["file_order"] > winner[key][0]:
+                winner[key] = (r["file_order"], r["file_sha256"])
+    superseded = 0
+    for r in recs:
+        key = (r.get("salesperson_id"), r.get("activity_date"))
+        if key in winner and r["file_order"] < winner[key][0]:
+            r["superseded_by"] = winner[key][1]
+            superseded += not r["problems"]
+    if not winner:
+        return superseded
+    keys = pd.DataFrame([(k[0], k[1], w[1]) for k, w in winner.items()], columns=["sp", "d", "winner"])
+    con.register("supersede_keys", keys)
+    match = "from supersede_keys k where a.salesperson_id = k.sp and a.activity_date = k.d"
+    columns = ", ".join(c for c, _, _ in TABLES["activities"][1])
+    superseded += rows(con, f"""
+        insert into activities_superseded ({columns}, superseded_by, superseded_at)
+        select a.*, k.winner, ? from activities a join supersede_keys k
+          on a.salesperson_id = k.sp and a.activity_date = k.d""", [now])[0][0]
+    run(con, f"delete from activities a where exists (select 1 {match})")
+    run(con, """
+        update rejects r set superseded_by = k.winner from supersede_keys k
+        where r.kind = 'log' and r.superseded_by is null and r.salesperson_id = k.sp and r.row_date = k.d""")
+    con.unregister("supersede_keys")
+    return superseded
+
+
+def _assign_customers(con, records: dict, run_id: str, now: dt.datetime) -> int:
+    candidates = [r for kind in CUSTOMER_KINDS for r in records.get(kind, [])
+                  if not r["problems"] and not r.get("superseded_by")]
+    candidates.sort(key=lambda r: (r["row_date"], r["file_order"], r["sheet_index"], r["source_row"]))
+    known = dict(con.execute("select alias_key, customer_code from customer_aliases where alias_key is not null").fetchall())
+    known.update(con.execute("select name_key, customer_code from customers").fetchall())
+    spellings = {r[0] for r in con.execute("select alias_name from customer_aliases where alias_name is not null").fetchall()}
+    top = scalar(con, """select max(cast(substr(c, 3) as integer)) from (
+        select customer_code c from customers union all select alias_code from customer_aliases)""")
+    assignment = assign_codes(candidates, known, spellings, (top or 0) + 1)
+    for rec, code in zip(candidates, assignment.codes):
+        rec["customer_code"] = code
+    new = [{"customer_code": r["customer_code"], "name": r["customer_name"], "name_key": r["name_key"],
+            "contact": r.get("contact"), "phone": r.get("phone"), "address": r.get("address"),
+            "industry": r.get("industry"), "customer_class": r.get("customer_class"), "source": r.get("source"),
+            "owner_id": r.get("salesperson_id"), "first_seen": r["row_date"], "last_contact": None,
+            "created_from_file": r["source_file"], "created_by": r.get("salesperson_id"), "created_run_id": run_id}
+           for r in assignment.new_customers]
+    _append(con, "customers", new)
+    aliases = [{"alias_code": None, "alias_name": n, "alias_key": k, "customer_code": c, "created_at": now}
+               for n, k, c in assignment.new_aliases]
+    _append(con, "customer_aliases", aliases)
+    return len(new)
+
+
+def _link_customers(con, records: dict) -> None:
+    """Orders must name a customer in the master; leads are linked when they already are one."""
+    known = dict(con.execute("select alias_key, customer_code from customer_aliases where alias_key is not null").fetchall())
+    for kind in ("orders", "leads"):
+        for rec in records.get(kind, []):
+            name = rec.get("customer_name")
+            if not name:
+                continue
+            rec["name_key"] = name_key(name)
+            rec["customer_code"] = known.get(rec["name_key"])
+            if kind == "orders" and rec["customer_code"] is None and not rec["problems"]:
+                rec["problems"].append(("客户名称", name, "客户不在客户库中：请先在销售日志或BC类客户登记表中登记该客户，或核对名称"))
+
+
+def _insert(con, kind: str, recs: list[dict], run_id: str | None) -> None:
+    if not recs:
+        return
+    table = TARGET_TABLE[kind]
+    rows = []
+    for r in recs:
+        row = dict(r)
+        row["run_id"] = run_id
+        for m in MONEY:
+            if row.get(m) is not None:
+                row[m] = cents_text(row[m])
+        rows.append(row)
+    if kind in UPSERT_KEYS and kind != "roster":
+        keys = UPSERT_KEYS[kind]
+        latest = {}
+        for row in sorted(rows, key=lambda r: (r["file_order"], r["source_row"])):
+            latest[tuple(row[k] for k in keys)] = row
+        rows = list(latest.values())
+        frame = pd.DataFrame([[row[k] for k in keys] for row in rows], columns=list(keys))
+        con.register("upsert_keys", frame)
+        run(con, f"delete from {table} t using upsert_keys k where " + " and ".join(f"t.{k} = k.{k}" for k in keys))
+        con.unregister("upsert_keys")
+    _append(con, table, rows)
+
+
+def _append(con, table: str, rows: list[dict]) -> None:
+    if not rows:
+        return
+    columns = TABLES[table][1]
+    frame = pd.DataFrame({name: [row.get(name) for row in rows] for name, _, _ in columns})
+    for name, sql_type, _ in columns:
+        if sql_type == "JSON" or sql_type.endswith("[]") or sql_type == "VARCHAR":
+            frame[name] = frame[name].astype(object)
+    con.register("append_frame", frame)
+    select = ", ".join(f"cast({name} as {sql_type}) as {name}" for name, sql_type, _ in columns)
+    run(con, f"insert into {table} select {select} from append_frame")
+    con.unregister("append_frame")
+
+
+def cents_text(cents: int) -> str:
+    sign = "-" if cents < 0 else ""
+    cents = abs(cents)
+    return f"{sign}{cents // 100}.{cents % 100:02d}"
+
+
+def _insert_rejects(con, batch: Batch, run_id: str, result: LoadResult) -> None:
+    rows = list(batch.sheet_rejects)
+    for kind, recs in batch.records.items():
+        for r in recs:
+            counts = result.per_file.setdefault(r["file_id"], [0, 0])
+            if not r["problems"]:
+                counts[0] += 0 if r.get("superseded_by") else 1
+                continue
+            counts[1] += 1
+            for column, value, reason in r["problems"]:
+                rows.append({"file": r["source_file"], "sheet": r["source_sheet"], "row_number": r["source_row"],
+                             "column_name": column, "value": value, "reason": reason,
+                             "salesperson_id": r.get("salesperson_id"),
+                             "salesperson_name": r.get("salesperson_name") or r.get("name"), "kind": kind,
+                             "row_date": r.get("row_date"), "file_sha256": r["file_sha256"],
+                             "superseded_by": r.get("superseded_by")})
+                result.reasons[_reason_group(reason)] += 1
+    result.rows_accepted = sum(c[0] for c in result.per_file.values())
+    result.rows_rejected = sum(c[1] for c in result.per_file.values())
+    for row in rows:
+        row["run_id"] = run_id
+    _append(con, "rejects", rows)
+
+
+def _reason_group(reason: str) -> str:
+    """The reason without the quoted value, for counting (业务员不在业务员名册中：张三 → …中)."""
+    return reason.split("：")[0]
+
+
+def _refresh_customers(con) -> None:
+    """Keep each customer's contact details and last contact current (latest non-empty values)."""
+    run(con, """
+        with rows as (
+            select customer_code, activity_date d, contact, phone, address, industry, customer_class, source
+            from activities
+            union all
+            select customer_code, register_date, contact, phone, address, industry, customer_class, source
+            from bc_registrations
+        ),
+        latest as (
+            select customer_code,
+                   max(d) as last_contact,
+                   arg_max(contact, d) filter (where contact is not null) as contact,
+                   arg_max(phone, d) filter (where phone is not null) as phone,
+                   arg_max(address, d) filter (where address is not null) as address,
+                   arg_max(industry, d) filter (where industry is not null) as industry,
+                   arg_max(customer_class, d) filter (where customer_class is not null) as customer_class
+            from rows group by customer_code
+        )
+        update customers c set
+            last_contact = l.last_contact,
+            contact = coalesce(l.contact, c.contact),
+            phone = coalesce(l.phone, c.phone),
+            address = coalesce(l.address, c.address),
+            industry = coalesce(l.industry, c.industry),
+            customer_class = coalesce(l.customer_class, c.customer_class)
+        from latest l where l.customer_code = c.customer_code""")

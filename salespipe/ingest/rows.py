@@ -1,0 +1,245 @@
+"""From a sheet's body rows to staged records: every value parsed, every problem listed.
+
+A staged record is a dict of the kind's fields plus meta fields; `problems` lists every reason the
+row cannot be used (all of them, not only the first) and `flags` the accepted-but-substandard marks
+(非全称, 地址不完整, 状态与结果不一致). Salesperson look-up against the roster happens later, in the
+loader, once every roster of the run is known.
+"""
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+
+from salespipe.customers.normalize import address_complete, clean_name, is_full_name, normalize_phone
+from salespipe.errors import BadValue
+from salespipe.ingest import values as V
+from salespipe.ingest.header import Context, Layout, context_from_rows
+from salespipe.ingest.kinds import Column, Kind
+from salespipe.ingest.reader import Sheet
+
+_SUMMARY = re.compile(r"^(合计|小计|总计|总合计|本页合计|共计)")
+_NOTE = re.compile(r"^(注|备注|说明|制表|审核|填表|提示|填写说明|制表人|审核人)\s*[:：0-9一、.]")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+ENUMS = {
+    "INDUSTRY": V.INDUSTRY, "CUSTOMER_CLASS": V.CUSTOMER_CLASS, "SOURCE": V.SOURCE,
+    "LEAD_SOURCE": V.LEAD_SOURCE, "METHOD": V.METHOD, "RESULT": V.RESULT, "ROLE": V.ROLE,
+    "STATUS": V.STATUS, "DECISION": V.DECISION,
+}
+
+
+@dataclass
+class SheetSource:
+    file_id: int
+    file_order: int
+    file_name: str
+    sheet: str
+    default_area_code: str = "022"
+
+
+def parse_value(column: Column, raw, ctx: Context, area_code: str):
+    """One cell → typed value (None when blank). Raises BadValue with the Chinese reason."""
+    if V.is_blank(raw):
+        return None
+    p = column.parser
+    if p == "text":
+        return V.cell_text(raw)
+    if p == "staff_no":
+        return V.nfkc(V.cell_text(raw)).upper()
+    if p == "date":
+        return V.parse_date(raw, ctx.year)
+    if p == "month":
+        return V.parse_month(raw)
+    if p == "phone":
+        return normalize_phone(V.cell_text(raw), area_code)
+    if p == "money":
+        return int(V.parse_money(raw) * 100)  # cents, stored as DECIMAL(18,2) by the loader
+    if p == "int":
+        return V.parse_int(raw, column.name)
+    if p == "score":
+        return V.parse_score(raw, column.name)
+    if p == "rating":
+        return V.parse_score(raw, column.name, 1, 5)
+    if p == "stage":
+        return V.parse_stage(raw)
+    if p == "business":
+        return V.parse_business(raw)
+    if p == "specialties":
+        return sorted({V.parse_business(part)[0] for part in V.split_list(raw)})
+    if p == "email":
+        text = V.nfkc(V.cell_text(raw))
+        if not _EMAIL.match(text):
+            raise BadValue(f"邮箱格式不正确：{text}")
+        return text
+    if p.startswith("enum:"):
+        return ENUMS[p[5:]].parse(raw)
+    raise AssertionError(f"unknown parser {p}")
+
+
+def is_skippable(row: list, index: int, wide_rows: set[int], after_total: bool) -> bool:
+    """Blank rows, 合计/小计/总计 rows, and notes under or inside the table are not data."""
+    texts = [V.cell_text(v) for v in row]
+    filled = [t for t in texts if t]
+    if not filled:
+        return True
+    first = re.sub(r"\s+", "", filled[0])
+    if _SUMMARY.match(first) or any(_SUMMARY.match(re.sub(r"\s+", "", t)) and len(t) <= 6 for t in filled[:3]):
+        return True
+    if len(set(filled)) == 1 and (index in wide_rows or _NOTE.match(first) or (after_total and len(filled) == 1)):
+        return True
+    return False
+
+
+def stage_sheet(sheet: Sheet, layout: Layout, source: SheetSource, file_ctx: Context) -> list[dict]:
+    """Every data row of the sheet as a staged record, in sheet order."""
+    grid, kind = sheet.grid, layout.kind
+    ctx = context_from_rows(grid[: layout.top], file_ctx)
+    wide_rows = sheet.wide_merge_rows()
+    header_labels = {V.cell_text(grid[layout.bottom][c]) for c in layout.columns.values()}
+    records, after_total = [], False
+    for r in range(layout.bottom + 1, len(grid)):
+        row = grid[r]
+        if is_skippable(row, r, wide_rows, after_total):
+            after_total = after_total or any(_SUMMARY.match(re.sub(r"\s+", "", V.cell_text(v))) for v in row[:3] if V.cell_text(v))
+            continue
+        texts = {V.cell_text(v) for v in row if V.cell_text(v)}
+        if len(texts & header_labels) >= max(2, len(header_labels) // 2):
+            continue  # the header repeated for another block
+        if len(texts) <= 2 and ctx.says_something(" ".join(texts)) and not _looks_like_data(row, layout):
+            ctx = ctx.updated("  ".join(texts))  # a block title: 业务员：李四  日期：2026-11-27
+            continue
+        records.append(stage_row(kind, layout, row, r + 1, source, ctx))
+    return records
+
+
+def _looks_like_data(row: list, layout: Layout) -> bool:
+    cols = [layout.columns.get(f) for f in ("customer_name", "contact", "amount", "total_score")]
+    return sum(1 for c in cols if c is not None and c < len(row) and V.cell_text(row[c])) >= 2
+
+
+def stage_row(kind: Kind, layout: Layout, row: list, excel_row: int, source: SheetSource, ctx: Context) -> dict:
+    rec: dict = {"file_id": source.file_id, "file_order": source.file_order, "source_file": source.file_name,
+                 "source_sheet": source.sheet, "source_row": excel_row, "problems": [], "flags": []}
+    for column in kind.columns:
+        index = layout.columns.get(column.field)
+        raw = row[index] if index is not None and index < len(row) else ""
+        if V.is_blank(raw) and column.from_title:
+            raw = _from_context(column, ctx)
+        try:
+            value = parse_value(column, raw, ctx, source.default_area_code)
+        except BadValue as exc:
+            rec["problems"].append((column.name, V.cell_text(raw), str(exc)))
+            value = None
+        if value is None and column.required and V.is_blank(raw):
+            rec["problems"].append((column.name, "", f"{column.name}没有填写（必填）"))
+        rec[column.field] = value
+    rec["extra"] = json.dumps({h: V.cell_text(row[c]) for c, h in layout.extras.items()
+                               if c < len(row) and V.cell_text(row[c])}, ensure_ascii=False) if layout.extras else None
+    CHECKS.get(kind.key, lambda rec: None)(rec)
+    return rec
+
+
+def _from_context(column: Column, ctx: Context):
+    if column.parser == "date":
+        return ctx.date if ctx.date is not None else ""
+    if column.parser == "month":
+        return ctx.month or (ctx.date.replace(day=1) if ctx.date else "")
+    if column.parser == "staff_no":
+        return ctx.staff_no or ""
+    return ctx.salesperson or ""
+
+
+# ---------------------------------------------------------------- per-kind rules
+
+
+def _split_business(rec: dict, field_name: str, type_field: str, detail_field: str) -> None:
+    value = rec.pop(field_name, None)
+    rec[type_field], rec[detail_field] = value if value else (None, None)
+
+
+def _customer_checks(rec: dict) -> None:
+    name = rec.get("customer_name")
+    if name:
+        rec["customer_name"] = clean_name(name)
+        if not is_full_name(name):
+            rec["flags"].append("非全称")
+    if not address_complete(rec.get("address") or "", rec.get("customer_class")):
+        rec["flags"].append("地址不完整")
+
+
+def check_log(rec: dict) -> None:
+    _split_business(rec, "business", "business_type", "business_detail")
+    _split_business(rec, "need", "need_type", "need_detail")
+    _customer_checks(rec)
+    stage, result = rec.get("stage"), rec.get("result")
+    if (result == "签单" and stage is not None and stage < 7) or (stage == 7 and result not in (None, "签单")) \
+            or (stage == 7 and result is None):
+        rec["flags"].append("状态与结果不一致")
+    rec["row_date"] = rec.get("activity_date")
+
+
+def check_bc(rec: dict) -> None:
+    _split_business(rec, "need", "need_type", "need_detail")
+    _customer_checks(rec)
+    if rec.get("customer_class") and rec["customer_class"] not in V.BC_CLASSES:
+        rec["problems"].append(("客户类别", rec["customer_class"], "BC类客户登记表只登记 B、B1、C 类客户"))
+    rec["row_date"] = rec.get("register_date")
+
+
+def check_orders(rec: dict) -> None:
+    _split_business(rec, "business_type", "business_type", "business_detail")
+    amount, cost = rec.get("amount"), rec.get("cost")
+    if amount is not None and amount <= 0:
+        rec["problems"].append(("合同金额", f"{amount / 100:.2f}", "合同金额应大于 0"))
+    if rec.get("gross_profit") is None and amount is not None and cost is not None:
+        rec["gross_profit"] = amount - cost
+    if rec.get("paid") is None:
+        rec["paid"] = 0
+    if rec.get("customer_name"):
+        rec["customer_name"] = clean_name(rec["customer_name"])
+    rec["row_date"] = rec.get("order_date")
+
+
+def check_roster(rec: dict) -> None:
+    if rec.get("status") is None:
+        rec["status"] = "离职" if rec.get("left_on") else "在职"
+    if rec.get("hired_on") and rec.get("left_on") and rec["left_on"] < rec["hired_on"]:
+        rec["problems"].append(("离职日期", rec["left_on"].isoformat(), "离职日期早于入职日期"))
+    rec["row_date"] = None
+
+
+def check_targets(rec: dict) -> None:
+    if rec.get("revenue_target") is not None and rec["revenue_target"] <= 0:
+        rec["problems"].append(("销售收入目标", f"{rec['revenue_target'] / 100:.2f}", "销售收入目标应大于 0"))
+    rec["row_date"] = rec.get("month")
+
+
+def check_month(rec: dict) -> None:
+    rec["row_date"] = rec.get("month")
+
+
+def check_inspections(rec: dict) -> None:
+    rec["row_date"] = rec.get("inspect_date")
+
+
+def check_leads(rec: dict) -> None:
+    _split_business(rec, "need", "need_type", "need_detail")
+    if rec.get("customer_name"):
+        rec["customer_name"] = clean_name(rec["customer_name"])
+    rec["row_date"] = rec.get("acquired_on")
+
+
+def check_approvals(rec: dict) -> None:
+    if rec.get("decision") == "改派" and not rec.get("reassign_to"):
+        rec["problems"].append(("改派业务员", "", "审批结果为改派时必须填写改派业务员"))
+    if not rec.get("customer_code") and not rec.get("customer_name"):
+        rec["problems"].append(("客户编码", "", "缺少客户编码或客户名称"))
+    rec["row_date"] = rec.get("approved_on")
+
+
+CHECKS = {
+    "log": check_log, "bc": check_bc, "orders": check_orders, "roster": check_roster,
+    "targets": check_targets, "quality": check_month, "inspections": check_inspections,
+    "leads": check_leads, "approvals": check_approvals,
+}

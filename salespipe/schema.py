@@ -1,0 +1,246 @@
+"""The warehouse tables: names, types and the Chinese COMMENT of every table and column.
+
+This is the one place the tables are declared; `create_tables` builds them and
+`docs/data-dictionary.md` is generated from the comments the warehouse then carries.
+"""
+from __future__ import annotations
+
+SOURCE_COLUMNS = [
+    ("source_file", "VARCHAR", "来源文件名"),
+    ("source_sheet", "VARCHAR", "来源工作表"),
+    ("source_row", "INTEGER", "来源 Excel 行号"),
+    ("file_sha256", "VARCHAR", "来源文件内容哈希（SHA-256）"),
+]
+
+TABLES: dict[str, tuple[str, list[tuple[str, str, str]]]] = {
+    "ingested_files": ("已读取文件：每次运行见到的每个文件一行", [
+        ("sha256", "VARCHAR", "文件内容哈希（SHA-256），相同内容只读取一次"),
+        ("path", "VARCHAR", "读取时的文件路径"),
+        ("file_name", "VARCHAR", "文件名"),
+        ("status", "VARCHAR", "状态：ingested 已读取 / skipped 重复跳过 / superseded 已被更正文件取代 / rejected 无法读取"),
+        ("kinds", "VARCHAR[]", "文件中识别出的表格种类"),
+        ("rows_accepted", "INTEGER", "接受的行数"),
+        ("rows_rejected", "INTEGER", "退回的行数"),
+        ("reason", "VARCHAR", "无法读取或跳过的原因"),
+        ("archived_to", "VARCHAR", "处理后移动到的位置"),
+        ("run_id", "VARCHAR", "运行编号"),
+        ("ingested_at", "TIMESTAMPTZ", "读取时间"),
+    ]),
+    "rejects": ("退回记录：无法使用的行或文件，每个问题一行", [
+        ("file", "VARCHAR", "来源文件名"),
+        ("sheet", "VARCHAR", "来源工作表（文件无法读取时为空）"),
+        ("row_number", "INTEGER", "Excel 行号（整个文件或工作表有问题时为空）"),
+        ("column_name", "VARCHAR", "有问题的列（中文列名）"),
+        ("value", "VARCHAR", "填写的原值"),
+        ("reason", "VARCHAR", "退回原因（给业务员看的中文说明）"),
+        ("salesperson_id", "VARCHAR", "业务员工号（能识别时）"),
+        ("salesperson_name", "VARCHAR", "表中填写的业务员姓名"),
+        ("kind", "VARCHAR", "表格种类"),
+        ("row_date", "DATE", "该行的日期（用于按期间统计不合格行数）"),
+        ("file_sha256", "VARCHAR", "来源文件内容哈希"),
+        ("superseded_by", "VARCHAR", "被哪个更正文件（哈希）取代；为空表示仍有效"),
+        ("run_id", "VARCHAR", "运行编号"),
+    ]),
+    "salespeople": ("业务员名册：每人一行，以工号区分", [
+        ("salesperson_id", "VARCHAR", "工号"),
+        ("name", "VARCHAR", "姓名"),
+        ("role", "VARCHAR", "岗位：CC / KAE / 内勤 / 经理"),
+        ("team", "VARCHAR", "小组"),
+        ("status", "VARCHAR", "状态：在职 / 离职"),
+        ("hired_on", "DATE", "入职日期"),
+        ("left_on", "DATE", "离职日期"),
+        ("specialties", "VARCHAR[]", "特长（业务类型）"),
+        ("followup_ability", "DOUBLE", "跟单能力（1-5）"),
+        ("communication", "DOUBLE", "沟通技巧（1-5）"),
+        ("capacity", "INTEGER", "客户容量（最多拥有的活跃客户数）"),
+        ("email", "VARCHAR", "邮箱"),
+        *SOURCE_COLUMNS,
+    ]),
+    "customers": ("客户基本信息表：每个客户只出现一次（仅保留存续编码）", [
+        ("customer_code", "VARCHAR", "客户编码（KH+6位流水号，永不重复使用）"),
+        ("name", "VARCHAR", "公司名称（首次出现时的写法）"),
+        ("name_key", "VARCHAR", "名称比对键（规范化后）"),
+        ("contact", "VARCHAR", "联系人（最近一次记录）"),
+        ("phone", "VARCHAR", "联系电话（规范化：手机11位，座机带区号）"),
+        ("address", "VARCHAR", "地址（最近一次填写）"),
+        ("industry", "VARCHAR", "行业"),
+        ("customer_class", "VARCHAR", "客户类别：A / A1 / B / B1 / C（最近一次填写）"),
+        ("source", "VARCHAR", "客户来源"),
+        ("owner_id", "VARCHAR", "负责业务员工号"),
+        ("first_seen", "DATE", "首次出现日期"),
+        ("last_contact", "DATE", "最近联系日期"),
+        ("created_from_file", "VARCHAR", "首次出现的文件"),
+        ("created_by", "VARCHAR", "首次录入该客户的业务员工号"),
+        ("created_run_id", "VARCHAR", "创建该编码的运行编号"),
+    ]),
+    "customer_aliases": ("客户别名：名称的其他写法或被合并的旧编码", [
+        ("alias_code", "VARCHAR", "被合并掉的旧编码（否则为空）"),
+        ("alias_name", "VARCHAR", "名称的一种写法（否则为空）"),
+        ("alias_key", "VARCHAR", "该写法的比对键"),
+        ("customer_code", "VARCHAR", "存续客户编码"),
+        ("created_at", "TIMESTAMPTZ", "记录时间"),
+    ]),
+    "activities": ("销售日志：每条被接受的联系记录一行", [
+        ("activity_date", "DATE", "联系日期"),
+        ("salesperson_id", "VARCHAR", "业务员工号"),
+        ("customer_code", "VARCHAR", "客户编码"),
+        ("customer_name", "VARCHAR", "表中填写的客户名称"),
+        ("contact", "VARCHAR", "联系人"),
+        ("phone", "VARCHAR", "联系电话（规范化）"),
+        ("address", "VARCHAR", "地址"),
+        ("industry", "VARCHAR", "行业"),
+        ("customer_class", "VARCHAR", "客户类别"),
+        ("source", "VARCHAR", "客户来源"),
+        ("method", "VARCHAR", "联系方式：电话 / 传真 / E-mail / 面访"),
+        ("business_type", "VARCHAR", "推介业务类型"),
+        ("business_detail", "VARCHAR", "推介业务类别或课程"),
+        ("need_type", "VARCHAR", "客户需求类型"),
+        ("need_detail", "VARCHAR", "客户需求类别或课程"),
+        ("stage", "INTEGER", "跟进状态（1-7）"),
+        ("result", "VARCHAR", "结果：签单 / 继续跟进 / 丢单 / 未跟进"),
+        ("followup_no", "VARCHAR", "跟单号"),
+        ("maintenance", "VARCHAR", "客户维护记录"),
+        ("note", "VARCHAR", "备注"),
+        ("flags", "VARCHAR[]", "不合标准但已接受的标记：非全称 / 地址不完整 / 状态与结果不一致"),
+        ("extra", "JSON", "表中多出的列（原样保存）"),
+        *SOURCE_COLUMNS,
+        ("run_id", "VARCHAR", "运行编号"),
+    ]),
+    "followups": ("重点客户跟进表：每个（客户，业务类型）一个跟单号", [
+        ("followup_no", "VARCHAR", "跟单号（GD+6位流水号）"),
+        ("customer_code", "VARCHAR", "客户编码"),
+        ("business_type", "VARCHAR", "跟进业务类型"),
+        ("developed_on", "DATE", "开发日期（首次联系）"),
+        ("last_followup_on", "DATE", "最近跟进日期"),
+        ("last_stage", "INTEGER", "最近跟进状态（1-7）"),
+        ("planned_on", "DATE", "计划实施日期"),
+        ("headcount", "INTEGER", "人数"),
+        ("note", "VARCHAR", "备注"),
+        ("result", "VARCHAR", "结果"),
+        ("result_analysis", "VARCHAR", "结果分析"),
+        ("salesperson_id", "VARCHAR", "业务员工号"),
+        ("customer_class", "VARCHAR", "类型（客户类别）"),
+    ]),
+    "bc_registrations": ("BC类客户登记表：每条被接受的登记一行", [
+        ("register_date", "DATE", "登记日期"),
+        ("salesperson_id", "VARCHAR", "业务员工号"),
+        ("customer_code", "VARCHAR", "客户编码"),
+        ("customer_name", "VARCHAR", "表中填写的客户名称"),
+        ("contact", "VARCHAR", "联系人"),
+        ("phone", "VARCHAR", "联系电话（规范化）"),
+        ("address", "VARCHAR", "地址"),
+        ("industry", "VARCHAR", "行业"),
+        ("customer_class", "VARCHAR", "客户类别：B / B1 / C"),
+        ("source", "VARCHAR", "客户来源"),
+        ("need_type", "VARCHAR", "客户需求类型"),
+        ("need_detail", "VARCHAR", "客户需求类别"),
+        ("note", "VARCHAR", "备注"),
+        ("flags", "VARCHAR[]", "不合标准但已接受的标记"),
+        ("extra", "JSON", "表中多出的列"),
+        *SOURCE_COLUMNS,
+        ("run_id", "VARCHAR", "运行编号"),
+    ]),
+    "orders": ("销售业绩登记表：每张订单一行（业绩以此为准）", [
+        ("order_date", "DATE", "签单日期"),
+        ("salesperson_id", "VARCHAR", "业务员工号"),
+        ("customer_code", "VARCHAR", "客户编码"),
+        ("customer_name", "VARCHAR", "表中填写的客户名称"),
+        ("business_type", "VARCHAR", "业务类型"),
+        ("business_detail", "VARCHAR", "业务类别或课程"),
+        ("amount", "DECIMAL(18,2)", "合同金额（元）"),
+        ("cost", "DECIMAL(18,2)", "成本（元）"),
+        ("gross_profit", "DECIMAL(18,2)", "毛利（元）；未填时为 合同金额 − 成本"),
+        ("paid", "DECIMAL(18,2)", "已回款（元）"),
+        ("due_date", "DATE", "约定回款日期"),
+        ("headcount", "INTEGER", "人数"),
+        ("followup_no", "VARCHAR", "跟单号"),
+        ("note", "VARCHAR", "备注"),
+        ("extra", "JSON", "表中多出的列"),
+        *SOURCE_COLUMNS,
+        ("run_id", "VARCHAR", "运行编号"),
+    ]),
+    "targets": ("月度目标：每人每月一行（后提交的覆盖先提交的）", [
+        ("month", "DATE", "月份（该月第一天）"),
+        ("salesperson_id", "VARCHAR", "业务员工号"),
+        ("revenue_target", "DECIMAL(18,2)", "销售收入目标（元）"),
+        ("per_customer_target", "DECIMAL(18,2)", "单户销量目标（元）"),
+        ("profit_target", "DECIMAL(18,2)", "利润目标（元）"),
+        ("visit_target", "INTEGER", "拜访目标（次）"),
+        *SOURCE_COLUMNS,
+    ]),
+    "quality_ratings": ("业务素质评分：每人每月一行", [
+        ("month", "DATE", "月份（该月第一天）"),
+        ("salesperson_id", "VARCHAR", "业务员工号"),
+        ("duty_score", "DOUBLE", "工作职责（0-100）"),
+        ("attitude_score", "DOUBLE", "工作态度（0-100）"),
+        ("skill_score", "DOUBLE", "业务基本技能（0-100）"),
+        ("rater", "VARCHAR", "评分人"),
+        *SOURCE_COLUMNS,
+    ]),
+    "inspections": ("日常业务检查记录：每次检查一行", [
+        ("inspect_date", "DATE", "检查日期"),
+        ("salesperson_id", "VARCHAR", "业务员工号"),
+        ("total_score", "DOUBLE", "总得分（0-100）"),
+        ("inspector", "VARCHAR", "检查人"),
+        ("problems", "VARCHAR", "存在的问题"),
+        *SOURCE_COLUMNS,
+    ]),
+    "leads": ("待分配客户：每条线索一行", [
+        ("customer_name", "VARCHAR", "客户名称"),
+        ("name_key", "VARCHAR", "名称比对键"),
+        ("customer_code", "VARCHAR", "已在客户库中时的客户编码"),
+        ("contact", "VARCHAR", "联系人"),
+        ("phone", "VARCHAR", "联系电话（规范化）"),
+        ("address", "VARCHAR", "地址"),
+        ("industry", "VARCHAR", "行业"),
+        ("need_type", "VARCHAR", "客户需求类型"),
+        ("need_detail", "VARCHAR", "客户需求类别"),
+        ("source", "VARCHAR", "来源：网络打入 / 购买数据库 / 关系介绍 / 电话开发"),
+        ("acquired_on", "DATE", "获取日期"),
+        *SOURCE_COLUMNS,
+    ]),
+    "assignment_approvals": ("分配审批表中填写的审批（原样保存，由分配模块执行）", [
+        ("decision", "VARCHAR", "审批结果：批准 / 驳回 / 改派"),
+        ("reassign_to", "VARCHAR", "改派业务员"),
+        ("approver", "VARCHAR", "审批人"),
+        ("approved_on", "DATE", "审批日期"),
+        ("customer_code", "VARCHAR", "客户编码"),
+        ("customer_name", "VARCHAR", "客户名称"),
+        ("extra", "JSON", "审批表中的其他列（建议内容等）"),
+        *SOURCE_COLUMNS,
+    ]),
+    "assignment_decisions": ("已执行的分配决定：谁、何时、从谁到谁、为什么", [
+        ("decided_on", "DATE", "审批日期"),
+        ("customer_code", "VARCHAR", "客户编码"),
+        ("from_salesperson_id", "VARCHAR", "原业务员工号"),
+        ("to_salesperson_id", "VARCHAR", "新业务员工号"),
+        ("decision", "VARCHAR", "审批结果"),
+        ("approver", "VARCHAR", "审批人"),
+        ("reason", "VARCHAR", "建议理由"),
+        ("source_file", "VARCHAR", "来源文件名"),
+    ]),
+}
+
+# Superseded log rows keep everything the live table has, plus when and by what.
+TABLES["activities_superseded"] = ("被更正文件取代的销售日志行（保留历史，不参与统计）", [
+    *TABLES["activities"][1],
+    ("superseded_by", "VARCHAR", "取代它的文件哈希"),
+    ("superseded_at", "TIMESTAMPTZ", "取代时间"),
+])
+
+
+def _quote(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def create_tables(con) -> None:
+    """Create every missing table with its comments (idempotent)."""
+    existing = {r[0] for r in con.execute("select table_name from duckdb_tables()").fetchall()}
+    for table, (comment, columns) in TABLES.items():
+        if table in existing:
+            continue
+        body = ", ".join(f"{name} {sql_type}" for name, sql_type, _ in columns)
+        con.execute(f"create table {table} ({body})").complete()
+        con.execute(f"comment on table {table} is {_quote(comment)}").complete()
+        for name, _, col_comment in columns:
+            con.execute(f"comment on column {table}.{name} is {_quote(col_comment)}").complete()

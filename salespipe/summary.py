@@ -1,0 +1,33 @@
+"""Printing a run's summary on the terminal (rich)."""
+from __future__ import annotations
+
+from rich.console import Console
+from rich.table import Table
+
+STATUS_LABELS = {"ingested": "已读取 ingested", "skipped": "重复跳过 skipped",
+                 "rejected": "无法读取 rejected", "superseded": "已被取代 superseded"}
+
+
+def print_summary(summary, config, console: Console | None = None) -> None:
+    console = console or Console()
+    table = Table(title=f"读取结果 ingest summary  (run {summary.run_id})", show_header=True)
+    table.add_column("项目 item")
+    table.add_column("数量 count", justify="right")
+    for status, n in sorted(summary.files.items()):
+        table.add_row(f"文件 files: {STATUS_LABELS.get(status, status)}", str(n))
+    table.add_row("接受行 rows accepted", str(summary.rows_accepted))
+    table.add_row("退回行 rows rejected", str(summary.rows_rejected))
+    table.add_row("被更正取代的行 rows superseded", str(summary.superseded_rows))
+    table.add_row("新客户 new customers", str(summary.new_customers))
+    table.add_row("客户总数 customers in warehouse", str(summary.customers_total))
+    console.print(table)
+    if summary.reasons:
+        reasons = Table(title="退回原因 reasons for rejected rows (problems, a row may have several)")
+        reasons.add_column("原因 reason")
+        reasons.add_column("次数 count", justify="right")
+        for reason, n in summary.reasons.most_common():
+            reasons.add_row(reason, str(n))
+        console.print(reasons)
+    for name, reason in summary.unreadable:
+        console.print(f"[red]无法读取[/red] {name}: {reason}  → {config.path('rejected')}")
+    console.print(f"数据仓库 warehouse: {config.warehouse}")
