@@ -182,7 +182,7 @@ TABLES: dict[str, tuple[str, list[tuple[str, str, str]]]] = {
         ("salesperson_id", "VARCHAR", "业务员工号"),
         ("total_score", "DOUBLE", "总得分（0-100）"),
         ("inspector", "VARCHAR", "检查人"),
-        ("problems", "VARCHAR", "存在的问题"),
+        ("issues", "VARCHAR", "存在的问题"),
         *SOURCE_COLUMNS,
     ]),
     "leads": ("待分配客户：每条线索一行", [

@@ -64,19 +64,24 @@ def normalize_phone(raw: str, default_area_code: str = "022") -> str:
     text = unicodedata.normalize("NFKC", raw).strip()
     text = _SEPARATORS.split(text)[0].strip() if _SEPARATORS.search(text) else text
     text = _EXTENSION.sub("", text)
-    if re.search(r"\d-\d{1,4}$", text) and len(re.sub(r"\D", "", text)) > 12:
-        text = text[: text.rfind("-")]  # 022-23456789-801: extension after a second hyphen
-    digits = re.sub(r"\D", "", text)
+    tries = [text]
+    if re.search(r"\d-\d{1,4}$", text):
+        tries.append(text[: text.rfind("-")])  # 022-23456789-801: an extension after a second hyphen
+    for attempt in tries:
+        for candidate in _candidates(re.sub(r"\D", "", attempt), default_area_code):
+            if _valid_cn(candidate):
+                return candidate
+    raise BadValue(f"联系电话无法识别：{raw}（手机 11 位，座机请带区号）")
+
+
+def _candidates(digits: str, default_area_code: str) -> list[str]:
     if digits.startswith("0086"):
         digits = digits[4:]
     elif digits.startswith("86") and len(digits) >= 12:
         digits = digits[2:]
     if len(digits) == 8 and digits[0] not in "01":
         digits = default_area_code + digits
-    for candidate in (digits, "0" + digits) if not digits.startswith("0") else (digits,):
-        if _valid_cn(candidate):
-            return candidate
-    raise BadValue(f"联系电话无法识别：{raw}（手机 11 位，座机请带区号）")
+    return [digits] if digits.startswith("0") else [digits, "0" + digits]
 
 
 def _valid_cn(digits: str) -> bool:

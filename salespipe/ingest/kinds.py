@@ -134,7 +134,7 @@ INSPECTIONS = Kind("inspections", "日常业务检查记录", (
     STAFF_NO,
     Column("total_score", "总得分", ("得分", "总分"), True, "score"),
     Column("inspector", "检查人", ()),
-    Column("problems", "存在的问题", ("问题",)),
+    Column("issues", "存在的问题", ("问题",)),
 ), hints=("检查",), signature=("total_score",))
 
 LEADS = Kind("leads", "待分配客户", (

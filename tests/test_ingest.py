@@ -1,0 +1,286 @@
+"""Ingest against a real DuckDB file: idempotency, supersede, unreadable files, failed runs."""
+import datetime as dt
+from decimal import Decimal
+
+from msoffcrypto.format.ooxml import OOXMLFile
+import pytest
+
+from salespipe.errors import SalespipeError
+from salespipe.ingest import load as load_module
+from conftest import LOG_HEADER, ROSTER, ROSTER_HEADER, log_row, workbook
+
+D = dt.date(2026, 11, 26)
+
+
+def test_rows_land_with_source_file_sheet_and_row(project):
+    project.add_roster()
+    project.add("日志表_张三_20261126.xlsx", [LOG_HEADER, log_row(), log_row(customer="天津某某机械有限公司")],
+                title=["销售日志表"], sheet="11月26日")
+    summary = project.ingest()
+    assert summary.rows_accepted == 3 + 2 and summary.rows_rejected == 0 and summary.new_customers == 2
+    rows = project.query("select activity_date, salesperson_id, customer_code, source_file, source_sheet, source_row "
+                         "from activities order by source_row")
+    assert rows == [(D, "S001", "KH000001", "日志表_张三_20261126.xlsx", "11月26日", 3),
+                    (D, "S001", "KH000002", "日志表_张三_20261126.xlsx", "11月26日", 4)]
+
+
+def test_processed_files_move_to_the_archive_folder_of_the_run_date(project):
+    project.add_roster()
+    project.add("a.xlsx", [LOG_HEADER, log_row()])
+    project.ingest(now=dt.datetime(2026, 11, 26, 18, 5))
+    archive = project.root / "archive" / "2026-11-26"
+    assert sorted(p.name for p in archive.iterdir()) == ["a.xlsx", "业务员名册.xlsx"]
+    assert list(project.inbox.iterdir()) == []
+
+
+def test_the_same_file_twice_is_skipped(project):
+    project.add_roster()
+    path = project.add("a.xlsx", [LOG_HEADER, log_row()])
+    content = path.read_bytes()
+    project.ingest()
+    (project.inbox / "a-copy.xlsx").write_bytes(content)
+    summary = project.ingest()
+    assert summary.files == {"skipped": 1}
+    assert project.scalar("select count(*) from activities") == 1
+    assert project.query("select file_name, status from ingested_files where file_name = 'a-copy.xlsx'") == [
+        ("a-copy.xlsx", "skipped")]
+
+
+def test_resubmitted_day_replaces_earlier_rows(project):
+    project.add_roster()
+    project.add("日志_张三_1126.xlsx", [LOG_HEADER, log_row(), log_row(customer="天津甲有限公司"),
+                                       log_row(day=dt.date(2026, 11, 25), customer="天津乙有限公司")])
+    project.ingest()
+    project.add("日志_张三_1126_更正.xlsx", [LOG_HEADER, log_row(customer="天津丙有限公司")])
+    summary = project.ingest()
+    assert summary.superseded_rows == 2
+    live = project.query("select activity_date, customer_name from activities order by activity_date")
+    assert live == [(dt.date(2026, 11, 25), "天津乙有限公司"), (D, "天津丙有限公司")]
+    assert project.scalar("select count(*) from activities_superseded") == 2
+    # the older file still holds the 11-25 row, so it stays 'ingested'
+    assert project.scalar("select status from ingested_files where file_name = '日志_张三_1126.xlsx'") == "ingested"
+
+
+def test_fully_replaced_file_is_marked_superseded(project):
+    project.add_roster()
+    project.add("old.xlsx", [LOG_HEADER, log_row()])
+    project.ingest()
+    project.add("new.xlsx", [LOG_HEADER, log_row(customer="天津丙有限公司")])
+    project.ingest()
+    assert project.scalar("select status from ingested_files where file_name = 'old.xlsx'") == "superseded"
+
+
+def test_within_one_run_the_newer_file_wins_whatever_the_listing_order(project):
+    project.add("b_newer.xlsx", [LOG_HEADER, log_row(customer="天津新有限公司")], mtime=2_000_000_000)
+    project.add("a_older.xlsx", [LOG_HEADER, log_row(customer="天津旧有限公司")], mtime=1_900_000_000)
+    project.add_roster()  # the roster arrives last: it is still applied first
+    project.ingest()
+    assert project.query("select customer_name from activities") == [("天津新有限公司",)]
+    assert project.scalar("select count(*) from customers") == 1
+
+
+def test_superseded_rejects_do_not_count_any_more(project):
+    project.add_roster()
+    project.add("old.xlsx", [LOG_HEADER, log_row(method="飞鸽")])
+    project.ingest()
+    project.add("new.xlsx", [LOG_HEADER, log_row()])
+    project.ingest()
+    assert project.query("select reason, superseded_by is not null from rejects where kind = 'log'") == [
+        ("联系方式填写不规范：飞鸽（可填：电话、传真、E-mail、面访）", True)]
+
+
+def _encrypted_xlsx(path):
+    """A real password-protected workbook, as Excel's 'Encrypt with password' writes it."""
+    plain = workbook(path.parent.parent / "plain.xlsx", [LOG_HEADER, log_row()])
+    with open(plain, "rb") as source, open(path, "wb") as out:
+        OOXMLFile(source).encrypt("secret", out)
+
+
+@pytest.mark.parametrize("make, reason", [
+    (lambda p: p.write_bytes(b""), "空的"),
+    (lambda p: p.write_text("客户名称,联系人\n某公司,张三\n", encoding="utf-8"), "不是 Excel 文件"),
+    (lambda p: p.write_bytes(b"PK\x03\x04" + b"\x00" * 200), "已损坏"),
+    (_encrypted_xlsx, "密码"),
+    (lambda p: workbook(p, []), "没有任何内容"),
+])
+def test_unreadable_files_go_to_rejected_with_a_reason_and_the_run_goes_on(project, make, reason):
+    project.add_roster()
+    bad = project.inbox / "坏文件.xlsx"
+    make(bad)
+    summary = project.ingest()
+    assert summary.files == {"ingested": 1, "rejected": 1}
+    assert project.scalar("select count(*) from salespeople") == 3
+    moved = project.root / "rejected" / "坏文件.xlsx"
+    assert moved.exists() and reason in (moved.parent / "坏文件.xlsx.reason.txt").read_text(encoding="utf-8")
+    (file_reason,) = project.query("select reason from rejects where file = '坏文件.xlsx'")[0]
+    assert reason in file_reason
+    assert project.scalar("select status from ingested_files where file_name = '坏文件.xlsx'") == "rejected"
+
+
+def test_a_truncated_real_workbook_is_rejected(project):
+    path = workbook(project.root / "full.xlsx", [LOG_HEADER, log_row()])
+    (project.inbox / "半截.xlsx").write_bytes(path.read_bytes()[:1500])
+    project.ingest()
+    assert project.scalar("select status from ingested_files") == "rejected"
+
+
+def test_a_run_that_fails_half_way_leaves_the_warehouse_and_inbox_as_they_were(project, monkeypatch):
+    project.add_roster()
+    project.add("a.xlsx", [LOG_HEADER, log_row()])
+    project.ingest()
+    before = {t: project.query(f"select * from {t} order by all") for t in
+              ("activities", "customers", "customer_aliases", "rejects", "ingested_files", "salespeople")}
+    project.add("b.xlsx", [LOG_HEADER, log_row(customer="天津新有限公司"), log_row(method="飞鸽")])
+    project.add_roster([["S004", "赵六", "CC", "在职", dt.date(2025, 1, 1), None, "认证", "z@example.com"]])
+
+    def fail(con):  # a failure after rows were inserted, before the commit
+        raise OSError("disk full")
+    monkeypatch.setattr(load_module, "_refresh_customers", fail)
+    with pytest.raises(SalespipeError, match="数据仓库保持不变"):
+        project.ingest()
+    after = {t: project.query(f"select * from {t} order by all") for t in before}
+    assert after == before
+    assert sorted(p.name for p in project.inbox.iterdir()) == ["b.xlsx", "业务员名册.xlsx"]
+
+
+# ---------------------------------------------------------------- validation against the roster
+
+
+def test_unknown_salesperson_is_rejected(project):
+    project.add_roster()
+    project.add("a.xlsx", [LOG_HEADER, log_row(person="孙悟空")])
+    project.ingest()
+    assert project.query("select column_name, value, reason from rejects") == [
+        ("业务员", "孙悟空", "业务员不在业务员名册中：孙悟空")]
+
+
+def test_ambiguous_name_without_staff_number_is_rejected(project):
+    project.add_roster([*ROSTER, ["S010", "张三", "CC", "在职", dt.date(2025, 1, 1), None, "", "z3b@example.com"]])
+    project.add("a.xlsx", [LOG_HEADER, log_row()])
+    project.add("b.xlsx", [LOG_HEADER + ["工号"], log_row(customer="天津乙有限公司") + ["S010"]])
+    project.ingest()
+    assert project.query("select reason from rejects") == [("业务员重名，请填写工号",)]
+    assert project.query("select salesperson_id, customer_name from activities") == [("S010", "天津乙有限公司")]
+
+
+def test_staff_number_not_in_roster_is_rejected(project):
+    project.add_roster()
+    project.add("a.xlsx", [LOG_HEADER + ["工号"], log_row() + ["S999"]])
+    project.ingest()
+    assert project.query("select reason from rejects") == [("工号不在业务员名册中：S999",)]
+
+
+def test_salesperson_must_be_in_service_on_the_activity_date(project):
+    project.add_roster()  # 王五 left on 2026-11-15
+    project.add("a.xlsx", [LOG_HEADER, log_row(person="王五", day=dt.date(2026, 11, 15)),
+                           log_row(person="王五", day=dt.date(2026, 11, 16), customer="天津乙有限公司"),
+                           log_row(person="李四", day=dt.date(2025, 2, 1), customer="天津丙有限公司")])
+    project.ingest()
+    assert project.query("select activity_date from activities") == [(dt.date(2026, 11, 15),)]
+    assert project.query("select row_date, salesperson_id, reason from rejects order by row_date") == [
+        (dt.date(2025, 2, 1), "S002", "业务员 李四（S002）在 2025-02-01 不是在职状态"),
+        (dt.date(2026, 11, 16), "S003", "业务员 王五（S003）在 2026-11-16 不是在职状态"),
+    ]
+
+
+def test_every_problem_of_a_row_is_recorded(project):
+    project.add_roster()
+    project.add("a.xlsx", [LOG_HEADER, log_row(person="孙悟空", contact=None, phone="123", method="飞鸽", stage="9")])
+    summary = project.ingest()
+    assert summary.rows_rejected == 1
+    columns = [r[0] for r in project.query("select column_name from rejects order by column_name")]
+    assert sorted(columns) == sorted(["业务员", "联系人", "联系电话", "联系方式", "跟进状态"])
+    assert project.scalar("select count(distinct (file, sheet, row_number)) from rejects") == 1
+
+
+def test_missing_required_column_rejects_each_row_with_the_column_name(project):
+    project.add_roster()
+    header = [h for h in LOG_HEADER if h != "联系人"]
+    row = log_row()
+    del row[3]
+    project.add("a.xlsx", [header, row])
+    project.ingest()
+    assert project.query("select column_name, reason from rejects") == [("联系人", "联系人没有填写（必填）")]
+
+
+@pytest.mark.parametrize("changes, flags", [
+    ({"result": "签单", "stage": "5"}, ["状态与结果不一致"]),
+    ({"result": "继续跟进", "stage": "7"}, ["状态与结果不一致"]),
+    ({"result": "签单", "stage": "7"}, []),
+    ({"customer": "天津格致咨询"}, ["非全称"]),
+    ({"address": "天津市南开区", "cls": "B"}, ["地址不完整"]),
+    ({"address": "天津市南开区", "cls": "C"}, []),
+])
+def test_substandard_rows_are_accepted_and_flagged(project, changes, flags):
+    project.add_roster()
+    project.add("a.xlsx", [LOG_HEADER, log_row(**changes)])
+    project.ingest()
+    assert project.query("select flags from activities") == [(flags,)]
+
+
+def test_bc_sheet_accepts_only_b_b1_c(project):
+    project.add_roster()
+    header = ["登记日期", "业务员", "客户名称", "联系人", "联系电话", "地址", "客户类别"]
+    project.add("bc.xlsx", [header, [D, "张三", "天津甲有限公司", "刘总", "13800138000", "天津市河西区", "C"],
+                            [D, "张三", "天津乙有限公司", "刘总", "13800138001", "天津市河西区友谊路3号", "A"]])
+    project.ingest()
+    assert project.query("select customer_name, customer_class from bc_registrations") == [("天津甲有限公司", "C")]
+    assert project.query("select reason from rejects") == [("BC类客户登记表只登记 B、B1、C 类客户",)]
+
+
+def test_orders_store_money_exactly_and_need_a_known_customer(project):
+    project.add_roster()
+    project.add("log.xlsx", [LOG_HEADER, log_row()])
+    header = ["签单日期", "业务员", "客户名称", "业务类型", "合同金额", "成本", "已回款", "约定回款日期"]
+    project.add("orders.xlsx", [header,
+                                [D, "张三", "天津市格致企业管理咨询有限公司", "内训", "1.28万元", "3,000.10", None, "2026-12-31"],
+                                [D, "张三", "天津不存在有限公司", "咨询", 5000, None, None, None],
+                                [D, "张三", "天津市格致企业管理咨询有限公司", "咨询", 0, None, None, None]])
+    project.ingest()
+    assert project.query("select customer_code, business_type, amount, cost, gross_profit, paid from orders") == [
+        ("KH000001", "企业内训", Decimal("12800.00"), Decimal("3000.10"), Decimal("9799.90"), Decimal("0.00"))]
+    assert project.scalar("select typeof(amount) from orders") == "DECIMAL(18,2)"
+    reasons = [r[0] for r in project.query("select reason from rejects order by row_number")]
+    assert reasons[0].startswith("客户不在客户库中") and reasons[1] == "合同金额应大于 0"
+
+
+def test_customer_codes_follow_first_appearance_and_stay_on_reingest(project):
+    project.add_roster()
+    project.add("b.xlsx", [LOG_HEADER, log_row(day=dt.date(2026, 11, 26), customer="天津乙有限公司"),
+                           log_row(day=dt.date(2026, 11, 26), customer="天津甲有限公司")])
+    project.add("a.xlsx", [LOG_HEADER, log_row(day=dt.date(2026, 11, 25), customer="天津丙有限公司")])
+    project.ingest()
+    codes = project.query("select name, customer_code from customers order by customer_code")
+    assert codes == [("天津丙有限公司", "KH000001"), ("天津乙有限公司", "KH000002"), ("天津甲有限公司", "KH000003")]
+    project.add("c.xlsx", [LOG_HEADER, log_row(day=dt.date(2026, 11, 27), customer="天津 甲 有限公司"),
+                           log_row(day=dt.date(2026, 11, 27), customer="天津丁有限公司")])
+    project.ingest()
+    assert project.query("select customer_code from activities where customer_name = '天津甲有限公司'") == [
+        ("KH000003",), ("KH000003",)]
+    assert project.scalar("select customer_code from customers where name = '天津丁有限公司'") == "KH000004"
+
+
+def test_targets_resubmitted_replace_the_earlier_value(project):
+    project.add_roster()
+    header = ["月份", "业务员", "销售收入目标"]
+    project.add("t1.xlsx", [header, ["2026-11", "张三", "10万"]])
+    project.ingest()
+    project.add("t2.xlsx", [header, ["2026年11月", "张三", "12万"]])
+    project.ingest()
+    assert project.query("select month, salesperson_id, revenue_target from targets") == [
+        (dt.date(2026, 11, 1), "S001", Decimal("120000.00"))]
+
+
+def test_rejected_rows_keep_the_salesperson_for_feedback(project):
+    project.add_roster()
+    project.add("a.xlsx", [LOG_HEADER, log_row(contact=None)])
+    project.ingest()
+    assert project.query("select salesperson_id, row_date, kind from rejects") == [("S001", D, "log")]
+
+
+def test_roster_file_with_bad_rows_rejects_only_those_rows(project):
+    project.add_roster([*ROSTER, ["S011", "钱七", "推销员", "在职", None, None, "", "bad-mail"]])
+    summary = project.ingest()
+    assert project.scalar("select count(*) from salespeople") == 3
+    assert summary.rows_rejected == 1
+    assert sorted(r[0] for r in project.query("select column_name from rejects")) == ["岗位", "邮箱"]

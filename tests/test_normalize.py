@@ -1,0 +1,57 @@
+"""Phones, company names and addresses (metrics.md: Customer identity; input-sheets.md rules)."""
+import pytest
+
+from salespipe.customers.normalize import address_complete, is_full_name, name_key, normalize_phone
+from salespipe.errors import BadValue
+
+
+@pytest.mark.parametrize("raw, expected", [
+    ("022-2345 6789", "02223456789"),
+    ("(022)23456789", "02223456789"),
+    ("+86 22 2345 6789", "02223456789"),
+    ("23456789", "02223456789"),              # bare 8-digit landline takes the default area code
+    ("2223456789", "02223456789"),            # Excel dropped the leading 0
+    ("138 0013 8000", "13800138000"),
+    ("13800138000", "13800138000"),
+    ("+86 138-0013-8000", "13800138000"),
+    ("8613800138000", "13800138000"),
+    ("022-23456789转801", "02223456789"),      # extension stripped
+    ("022-23456789-801", "02223456789"),
+    ("010-62345678", "01062345678"),
+    ("1062345678", "01062345678"),
+    ("１３８００１３８０００", "13800138000"),     # full-width
+    ("13800138000 / 022-23456789", "13800138000"),
+])
+def test_phones_normalise_to_digits(raw, expected):
+    assert normalize_phone(raw) == expected
+
+
+@pytest.mark.parametrize("raw", ["123", "12345678901234", "电话未知", "11000000000"])
+def test_unusable_phones_are_refused(raw):
+    with pytest.raises(BadValue, match="联系电话"):
+        normalize_phone(raw)
+
+
+def test_bare_landline_takes_the_configured_area_code():
+    assert normalize_phone("62345678", "010") == "01062345678"
+
+
+@pytest.mark.parametrize("name, full", [
+    ("天津市格致企业管理咨询有限公司", True), ("格致企业管理咨询（天津）有限公司", True), ("天津第一机床厂", True),
+    ("天津医科大学总医院", True), ("某某有限公司（北京分公司）", True), ("天津格致咨询", False), ("格致", False),
+])
+def test_full_name_means_an_organisation_suffix(name, full):
+    assert is_full_name(name) is full
+
+
+@pytest.mark.parametrize("address, cls, complete", [
+    ("天津市南开区复康路12号", "B", True), ("天津市南开区复康路", "B", False), ("天津市南开区", "B1", False),
+    ("天津市南开区", "C", True), ("南开", "C", False), ("", "A", False), ("天津市和平区南京路 ２８ 号", "A1", True),
+])
+def test_address_completeness_depends_on_class(address, cls, complete):
+    assert address_complete(address, cls) is complete
+
+
+def test_name_key_ignores_spaces_brackets_and_width():
+    assert name_key("格致企业管理咨询（天津） 有限公司") == name_key("格致企业管理咨询(天津)有限公司")
+    assert name_key("ＡＢＣ科技有限公司") == name_key("abc科技有限公司")
