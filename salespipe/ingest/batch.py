@@ -76,9 +76,11 @@ def _read_file(batch: Batch, entry: FileEntry, area_code: str, scan_rows: int) -
     entry.status = "ingested"
     file_ctx = context_from_file_name(entry.path.stem)
     for sheet in sheets:
+        if sheet.name.strip().casefold() in IGNORED_SHEETS:
+            continue
         layout = find_layout(sheet.grid, f"{sheet.name} {entry.path.stem}", scan_rows)
         if layout is None:
-            if _has_data(sheet.grid) and sheet.name.strip().casefold() not in IGNORED_SHEETS:
+            if _has_data(sheet.grid):
                 batch.sheet_rejects.append(_whole(entry, sheet.name, "(表头)",
                                                   "无法识别表头：找不到任何一种表格的列名（请使用 salespipe template 生成的模板）"))
             continue
