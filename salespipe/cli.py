@@ -68,7 +68,8 @@ def cmd_template(args, config) -> int:
 def cmd_demo(args, config) -> int:
     from salespipe.demo import run_demo
 
-    return run_demo(config, seed=args.seed, month=args.month, salespeople=args.salespeople)
+    return run_demo(config, seed=args.seed, month=args.month, salespeople=args.salespeople,
+                    warehouse=args.warehouse)
 
 
 COMMANDS = {"ingest": cmd_ingest, "template": cmd_template, "demo": cmd_demo}

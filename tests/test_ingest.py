@@ -178,8 +178,8 @@ def test_salesperson_must_be_in_service_on_the_activity_date(project):
     project.ingest()
     assert project.query("select activity_date from activities") == [(dt.date(2026, 11, 15),)]
     assert project.query("select row_date, salesperson_id, reason from rejects order by row_date") == [
-        (dt.date(2025, 2, 1), "S002", "业务员 李四（S002）在 2025-02-01 不是在职状态"),
-        (dt.date(2026, 11, 16), "S003", "业务员 王五（S003）在 2026-11-16 不是在职状态"),
+        (dt.date(2025, 2, 1), "S002", "业务员在该日期不是在职状态：李四（S002），2025-02-01"),
+        (dt.date(2026, 11, 16), "S003", "业务员在该日期不是在职状态：王五（S003），2026-11-16"),
     ]
 
 

@@ -76,7 +76,7 @@ class Roster:
         day = rec.get("row_date")
         if day is not None and not _in_service(person, day, monthly):
             when = day.strftime("%Y-%m") if monthly else day.isoformat()
-            rec["problems"].append(("业务员", name or staff, f"业务员 {person[1]}（{person[0]}）在 {when} 不是在职状态"))
+            rec["problems"].append(("业务员", name or staff, f"业务员在该日期不是在职状态：{person[1]}（{person[0]}），{when}"))
 
 
 def _in_service(person: tuple, day: dt.date, monthly: bool) -> bool:
