@@ -24,6 +24,7 @@ def _alias_maps(kind: Kind) -> tuple[dict[str, str], dict[str, str]]:
 
 
 ALIASES = {kind.key: _alias_maps(kind) for kind in KINDS}
+ANY_HEADER = {key for exact, loose in ALIASES.values() for key in (*exact, *loose)}
 
 
 @dataclass
@@ -75,15 +76,31 @@ def _row_labels(grid: list[list], top: int, two_rows: bool) -> list[list[str]]:
     return labels
 
 
+def _could_be_header(labels: list[list[str]]) -> bool:
+    """At least two cells that are some kind's header name (a cheap filter before matching)."""
+    hits = 0
+    for candidates in labels:
+        if any(header_key(t) in ANY_HEADER or header_key_loose(t) in ANY_HEADER for t in candidates):
+            hits += 1
+            if hits >= 2:
+                return True
+    return False
+
+
 def find_layout(grid: list[list], hint_text: str, scan_rows: int = 30) -> Layout | None:
-    """The best (kind, header rows) in the first `scan_rows` rows, or None when nothing fits."""
+    """The best (kind, header rows) in the first `scan_rows` rows, or None when nothing fits.
+    Scanning stops two rows below a clear match (four or more columns)."""
     hint = nfkc(hint_text).casefold()
     best: tuple[tuple, Layout] | None = None
     for top in range(min(scan_rows, len(grid))):
+        if best and best[1].score >= 4 and top > best[1].bottom + 2:
+            break
         if sum(1 for v in grid[top] if cell_text(v)) < 2:
             continue
         for two_rows in (False, True):
             labels = _row_labels(grid, top, two_rows)
+            if not _could_be_header(labels):
+                continue
             for order, kind in enumerate(KINDS):
                 columns, extras = match_labels(kind, labels)
                 if len(columns) < 2 or not all(f in columns for f in kind.signature):

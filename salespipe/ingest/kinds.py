@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 from dataclasses import dataclass, field
 
 
@@ -32,6 +33,7 @@ class Kind:
         return next(c for c in self.columns if c.field == field_name)
 
 
+@lru_cache(maxsize=65536)
 def header_key(text: str) -> str:
     """Compare headers after NFKC, trimming, no spaces, case-folding and without decorations."""
     key = unicodedata.normalize("NFKC", str(text)).casefold()
@@ -41,6 +43,7 @@ def header_key(text: str) -> str:
     return key.strip(":：")
 
 
+@lru_cache(maxsize=65536)
 def header_key_loose(text: str) -> str:
     """Second try: without any bracketed part (合同金额(元) → 合同金额) or a trailing /English."""
     key = re.sub(r"\([^()]*\)", "", header_key(text))
