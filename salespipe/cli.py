@@ -32,6 +32,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--month", default="2026-11", help="demo month, YYYY-MM")
     p.add_argument("--salespeople", type=int, default=12)
     _common(p)
+
+    p = sub.add_parser("bench", help="性能测试 / benchmarks of bench/ (results appended to docs/benchmarks.md)")
+    p.add_argument("--files", type=int, default=200, help="day-workbooks in the nightly batch")
+    p.add_argument("--rows", type=int, default=80, help="rows per workbook (about)")
+    p.add_argument("--repeat", type=int, default=3, help="runs per measurement; the median is reported")
+    _common(p)
     return parser
 
 
@@ -72,4 +78,10 @@ def cmd_demo(args, config) -> int:
                     warehouse=args.warehouse)
 
 
-COMMANDS = {"ingest": cmd_ingest, "template": cmd_template, "demo": cmd_demo}
+def cmd_bench(args, config) -> int:
+    from bench.ingest_bench import main as bench_main
+
+    return bench_main(["--files", str(args.files), "--rows", str(args.rows), "--repeat", str(args.repeat)])
+
+
+COMMANDS = {"ingest": cmd_ingest, "template": cmd_template, "demo": cmd_demo, "bench": cmd_bench}

@@ -52,7 +52,8 @@ class Person:
 class DemoMonth:
     """Generates the workbooks of one month; every choice comes from one seeded Random."""
 
-    def __init__(self, seed: int, month: dt.date, salespeople: int):
+    def __init__(self, seed: int, month: dt.date, salespeople: int, rows_per_day: tuple[int, int] = (6, 14)):
+        self.rows_per_day = rows_per_day
         self.rng = random.Random(seed)
         self.fake = Faker("zh_CN")
         self.fake.seed_instance(seed)
@@ -119,7 +120,10 @@ class DemoMonth:
 
     def day_rows(self, person: Person, day: dt.date) -> list[dict]:
         rows = []
-        for c in self.rng.sample(person.customers, self.rng.randint(6, 14)):
+        count = self.rng.randint(*self.rows_per_day)
+        picks = self.rng.sample(person.customers, count) if count <= len(person.customers) else \
+            self.rng.choices(person.customers, k=count)
+        for c in picks:
             key = c["name"]
             stage = min(7, self.stage.get(key, 0) + (1 if self.rng.random() < 0.35 else 0)) or 1
             self.stage[key] = stage

@@ -84,6 +84,7 @@ def _candidates(digits: str, default_area_code: str) -> list[str]:
     return [digits] if digits.startswith("0") else [digits, "0" + digits]
 
 
+@lru_cache(maxsize=200_000)
 def _valid_cn(digits: str) -> bool:
     if re.fullmatch(r"1[3-9]\d{9}", digits):
         return True

@@ -77,18 +77,21 @@ def parse_value(column: Column, raw, ctx: Context, area_code: str):
     raise AssertionError(f"unknown parser {p}")
 
 
-def is_skippable(row: list, index: int, wide_rows: set[int], after_total: bool) -> bool:
-    """Blank rows, 合计/小计/总计 rows, and notes under or inside the table are not data."""
-    texts = [V.cell_text(v) for v in row]
-    filled = [t for t in texts if t]
+def is_skippable(filled: list[str], index: int, wide_rows: set[int], after_total: bool) -> bool:
+    """Blank rows, 合计/小计/总计 rows, and notes under or inside the table are not data.
+    `filled` is the row's non-empty cell texts, in order."""
     if not filled:
         return True
-    first = re.sub(r"\s+", "", filled[0])
-    if _SUMMARY.match(first) or any(_SUMMARY.match(re.sub(r"\s+", "", t)) and len(t) <= 6 for t in filled[:3]):
+    if is_summary(filled):
         return True
+    first = filled[0]
     if len(set(filled)) == 1 and (index in wide_rows or _NOTE.match(first) or (after_total and len(filled) == 1)):
         return True
     return False
+
+
+def is_summary(filled: list[str]) -> bool:
+    return any(_SUMMARY.match(t.replace(" ", "").replace("\u3000", "")) and len(t) <= 6 for t in filled[:3])
 
 
 def stage_sheet(sheet: Sheet, layout: Layout, source: SheetSource, file_ctx: Context) -> list[dict]:
@@ -97,19 +100,22 @@ def stage_sheet(sheet: Sheet, layout: Layout, source: SheetSource, file_ctx: Con
     ctx = context_from_rows(grid[: layout.top], file_ctx)
     wide_rows = sheet.wide_merge_rows()
     header_labels = {V.cell_text(grid[layout.bottom][c]) for c in layout.columns.values()}
+    repeat_threshold = max(2, len(header_labels) // 2)
+    plan = [(column, layout.columns.get(column.field)) for column in kind.columns]
     records, after_total = [], False
     for r in range(layout.bottom + 1, len(grid)):
         row = grid[r]
-        if is_skippable(row, r, wide_rows, after_total):
-            after_total = after_total or any(_SUMMARY.match(re.sub(r"\s+", "", V.cell_text(v))) for v in row[:3] if V.cell_text(v))
+        filled = [t for t in map(V.cell_text, row) if t]
+        if is_skippable(filled, r, wide_rows, after_total):
+            after_total = after_total or is_summary(filled)
             continue
-        texts = {V.cell_text(v) for v in row if V.cell_text(v)}
-        if len(texts & header_labels) >= max(2, len(header_labels) // 2):
+        texts = set(filled)
+        if len(texts & header_labels) >= repeat_threshold:
             continue  # the header repeated for another block
         if len(texts) <= 2 and ctx.says_something(" ".join(texts)) and not _looks_like_data(row, layout):
             ctx = ctx.updated("  ".join(texts))  # a block title: 业务员：李四  日期：2026-11-27
             continue
-        records.append(stage_row(kind, layout, row, r + 1, source, ctx))
+        records.append(stage_row(kind, plan, layout, row, r + 1, source, ctx))
     return records
 
 
@@ -118,25 +124,69 @@ def _looks_like_data(row: list, layout: Layout) -> bool:
     return sum(1 for c in cols if c is not None and c < len(row) and V.cell_text(row[c])) >= 2
 
 
-def stage_row(kind: Kind, layout: Layout, row: list, excel_row: int, source: SheetSource, ctx: Context) -> dict:
+_CACHE: dict[tuple, object] = {}  # (parser, raw, year, area code) -> value or BadValue
+
+
+def _parse_cached(column: Column, raw, ctx: Context, area_code: str):
+    """parse_value with the answer remembered: the same cell text recurs thousands of times a night."""
+    if column.parser == "text":
+        return raw.strip() if isinstance(raw, str) else V.cell_text(raw)
+    key = (column.parser, column.name, type(raw), raw, ctx.year, area_code)
+    try:
+        hit = _CACHE[key]
+    except KeyError:
+        try:
+            hit = parse_value(column, raw, ctx, area_code)
+        except BadValue as exc:
+            hit = exc
+        except TypeError:  # an unhashable value cannot be cached
+            return parse_value(column, raw, ctx, area_code)
+        if len(_CACHE) > 500_000:
+            _CACHE.clear()
+        _CACHE[key] = hit
+    if isinstance(hit, BadValue):
+        raise hit
+    return list(hit) if isinstance(hit, list) else hit
+
+
+def reset_caches() -> None:
+    """Forget every remembered parse (benchmarks measure a cold run)."""
+    from salespipe.customers import normalize
+    from salespipe.ingest import kinds
+
+    _CACHE.clear()
+    for fn in (normalize.normalize_phone, normalize._valid_cn, V.parse_business, V.parse_stage, kinds.header_key,
+               kinds.header_key_loose):
+        fn.cache_clear()
+    for enum in ENUMS.values():
+        enum.parse.cache_clear()
+
+
+def stage_row(kind: Kind, plan: list, layout: Layout, row: list, excel_row: int, source: SheetSource,
+              ctx: Context) -> dict:
     rec: dict = {"file_id": source.file_id, "file_order": source.file_order, "source_file": source.file_name,
                  "source_sheet": source.sheet, "source_row": excel_row, "problems": [], "flags": []}
-    for column in kind.columns:
-        index = layout.columns.get(column.field)
-        raw = row[index] if index is not None and index < len(row) else ""
-        if V.is_blank(raw) and column.from_title:
+    width = len(row)
+    for column, index in plan:
+        raw = row[index] if index is not None and index < width else ""
+        blank = raw == "" or raw is None or (isinstance(raw, str) and not raw.strip())
+        if blank and column.from_title:
             raw = _from_context(column, ctx)
-        try:
-            value = parse_value(column, raw, ctx, source.default_area_code)
-        except BadValue as exc:
-            rec["problems"].append((column.name, V.cell_text(raw), str(exc)))
+            blank = raw == "" or raw is None
+        if blank:
             value = None
-        if value is None and column.required and V.is_blank(raw):
-            rec["problems"].append((column.name, "", f"{column.name}没有填写（必填）"))
+            if column.required:
+                rec["problems"].append((column.name, "", f"{column.name}没有填写（必填）"))
+        else:
+            try:
+                value = _parse_cached(column, raw, ctx, source.default_area_code)
+            except BadValue as exc:
+                rec["problems"].append((column.name, V.cell_text(raw), str(exc)))
+                value = None
         rec[column.field] = value
     rec["extra"] = json.dumps({h: V.cell_text(row[c]) for c, h in layout.extras.items()
-                               if c < len(row) and V.cell_text(row[c])}, ensure_ascii=False) if layout.extras else None
-    CHECKS.get(kind.key, lambda rec: None)(rec)
+                               if c < width and V.cell_text(row[c])}, ensure_ascii=False) if layout.extras else None
+    CHECKS[kind.key](rec)
     return rec
 
 

@@ -1,0 +1,127 @@
+"""Ingest speed on a nightly batch, side by side with the raw-read limit and a naive baseline.
+
+    ./run bench [--files 200] [--rows 80]
+
+Prints one table and appends it, with the machine description, to docs/benchmarks.md.
+1. raw read: python-calamine alone reading every sheet of every file
+2. naive: pandas.read_excel (default engine) + row-by-row validation in Python
+3. salespipe ingest: read, recognise, clean, validate, match, load into a fresh DuckDB file
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import platform
+import shutil
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import pandas as pd
+import python_calamine as pc
+
+from salespipe.config import Config, load_config
+from salespipe.demo import DemoMonth, _roster, write_log
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def make_batch(folder: Path, files: int, rows: int, seed: int = 1) -> list[Path]:
+    """`files` day-workbooks of about `rows` rows each (40 salespeople × files/40 days), plus the roster."""
+    folder.mkdir(parents=True, exist_ok=True)
+    people = 40
+    gen = DemoMonth(seed, dt.date(2026, 11, 1), people, rows_per_day=(int(rows * 0.8), int(rows * 1.2)))
+    for p in gen.people:
+        p.customers = [gen._customer() for _ in range(rows * 2)]
+    paths = [_roster(gen, folder)]
+    days = gen.days * (1 + files // (people * len(gen.days)))
+    for i in range(files):
+        person, day = gen.people[i % people], days[i // people]
+        paths.append(write_log(gen, person, day, gen.day_rows(person, day), folder, suffix=f"_{i}"))
+    return paths
+
+
+def raw_read(paths: list[Path]) -> int:
+    """Rows of every sheet, as python-calamine gives them (data rows + headers + titles)."""
+    rows = 0
+    for path in paths:
+        wb = pc.CalamineWorkbook.from_path(str(path))
+        for name in wb.sheet_names:
+            rows += len(wb.get_sheet_by_name(name).to_python())
+    return rows
+
+
+def naive(paths: list[Path]) -> int:
+    rows = 0
+    for path in paths:
+        for frame in pd.read_excel(path, sheet_name=None, header=None).values():
+            for _, row in frame.iterrows():
+                values = [str(v).strip() for v in row if not pd.isna(v)]
+                if len(values) >= 3 and all(values[:3]):
+                    rows += 1
+    return rows
+
+
+def salespipe_ingest(paths: list[Path], work: Path) -> int:
+    from salespipe.ingest import ingest
+    from salespipe.ingest.rows import reset_caches
+
+    reset_caches()
+    inbox = work / "inbox"
+    shutil.rmtree(work, ignore_errors=True)
+    inbox.mkdir(parents=True)
+    for p in paths:
+        shutil.copy2(p, inbox / p.name)
+    base = load_config()
+    raw = {**base.raw, "paths": {**base.raw["paths"], "inbox": str(inbox), "archive": str(work / "archive"),
+                                 "rejected": str(work / "rejected")}}
+    summary = ingest([inbox], Config(root=base.root, raw=raw, warehouse=work / "bench.duckdb"))
+    return summary.rows_accepted + summary.rows_rejected
+
+
+def timed(fn, *args, repeat: int = 3) -> tuple[float, int]:
+    times, count = [], 0
+    for _ in range(repeat):
+        start = time.perf_counter()
+        count = fn(*args)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times), count
+
+
+def machine() -> str:
+    return f"{platform.node() or 'machine'}: {os.cpu_count()} cores, Python {platform.python_version()}, {platform.platform()}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="salespipe bench")
+    parser.add_argument("--files", type=int, default=200)
+    parser.add_argument("--rows", type=int, default=80)
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        paths = make_batch(tmp / "batch", args.files, args.rows)
+        t_raw, n_raw = timed(raw_read, paths, repeat=args.repeat)
+        t_naive, _ = timed(naive, paths, repeat=args.repeat)
+        t_ingest, n_rows = timed(salespipe_ingest, paths, tmp / "work", repeat=args.repeat)
+    rate = lambda t: n_rows / t
+    lines = [f"### {dt.date.today()} — nightly batch: {len(paths)} workbooks, {n_rows} data rows "
+             f"(median of {args.repeat})", "", f"Machine: {machine()}", "",
+             "| step | seconds | rows/s | salespipe ÷ this |", "| --- | ---: | ---: | ---: |",
+             f"| 1. raw read (python-calamine, all cells) | {t_raw:.2f} | {rate(t_raw):,.0f} | {t_raw / t_ingest:.2f} |",
+             f"| 2. naive (pandas.read_excel + row loop) | {t_naive:.2f} | {rate(t_naive):,.0f} | {t_naive / t_ingest:.2f} |",
+             f"| 3. salespipe ingest (read → warehouse) | {t_ingest:.2f} | {rate(t_ingest):,.0f} | 1.00 |", ""]
+    text = "\n".join(lines)
+    print(text)
+    doc = ROOT / "docs" / "benchmarks.md"
+    if not doc.exists():
+        doc.write_text("# Benchmarks\n\nAppended by `./run bench`; rates are data rows per second.\n\n", encoding="utf-8")
+    with open(doc, "a", encoding="utf-8") as f:
+        f.write(text + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
