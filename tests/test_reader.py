@@ -204,3 +204,13 @@ def test_unrecognisable_sheet_is_recorded_not_dropped(tmp_path):
     assert batch.records == {}
     (reject,) = batch.sheet_rejects
     assert "无法识别表头" in reject["reason"] and reject["sheet"] == "Sheet1"
+
+
+@pytest.mark.parametrize("title, person", [
+    ("业务员：张三  日期：2026-11-26", "张三"), ("业务员: 张三", "张三"), ("销售员 张三   2026年11月26日", "张三"),
+    ("姓名：张三（S001）", "张三"),
+])
+def test_title_cell_spellings(tmp_path, title, person):
+    path = workbook(tmp_path / "a.xlsx", [LOG_HEADER[2:], log_row()[2:]], title=[title, "日期：2026-11-26"])
+    (rec,) = only(stage(path))
+    assert rec["salesperson_name"] == person and rec["activity_date"] == D

@@ -115,7 +115,7 @@ def find_layout(grid: list[list], hint_text: str, scan_rows: int = 30) -> Layout
 
 # ---------------------------------------------------------------- title cells and file names
 
-_TITLE_PERSON = re.compile(r"(?:业务员|销售员|销售人员|业务代表|姓名)\s*[:：]\s*([\u4e00-\u9fffA-Za-z·]{2,12})")
+_TITLE_PERSON = re.compile(r"(?:业务员|销售员|销售人员|业务代表|姓名)\s*(?:[:：]\s*|\s+)([\u4e00-\u9fffA-Za-z·]{2,12})")
 _TITLE_STAFF = re.compile(r"(?:工号|员工编号|员工号)\s*[:：]\s*([A-Za-z0-9_-]+)")
 _TITLE_DATE = re.compile(r"(?:日期|联系日期|登记日期|签单日期|检查日期)\s*[:：]\s*([0-9年月日./\- ]+)")
 _TITLE_MONTH = re.compile(r"(?:月份)\s*[:：]\s*(\d{4}\s*[-/.年]\s*\d{1,2})")
