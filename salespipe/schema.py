@@ -12,6 +12,17 @@ SOURCE_COLUMNS = [
     ("file_sha256", "VARCHAR", "来源文件内容哈希（SHA-256）"),
 ]
 
+# What a log or registration row says about its salesperson and customer.
+ROW_CUSTOMER_COLUMNS = [
+    ("salesperson_id", "VARCHAR", "业务员工号"),
+    ("customer_code", "VARCHAR", "客户编码"),
+    ("customer_name", "VARCHAR", "表中填写的客户名称"),
+    ("contact", "VARCHAR", "联系人"),
+    ("phone", "VARCHAR", "联系电话（规范化）"),
+    ("address", "VARCHAR", "地址"),
+    ("industry", "VARCHAR", "行业"),
+]
+
 TABLES: dict[str, tuple[str, list[tuple[str, str, str]]]] = {
     "ingested_files": ("已读取文件：每次运行见到的每个文件一行", [
         ("sha256", "VARCHAR", "文件内容哈希（SHA-256），相同内容只读取一次"),
@@ -82,13 +93,7 @@ TABLES: dict[str, tuple[str, list[tuple[str, str, str]]]] = {
     ]),
     "activities": ("销售日志：每条被接受的联系记录一行", [
         ("activity_date", "DATE", "联系日期"),
-        ("salesperson_id", "VARCHAR", "业务员工号"),
-        ("customer_code", "VARCHAR", "客户编码"),
-        ("customer_name", "VARCHAR", "表中填写的客户名称"),
-        ("contact", "VARCHAR", "联系人"),
-        ("phone", "VARCHAR", "联系电话（规范化）"),
-        ("address", "VARCHAR", "地址"),
-        ("industry", "VARCHAR", "行业"),
+        *ROW_CUSTOMER_COLUMNS,
         ("customer_class", "VARCHAR", "客户类别"),
         ("source", "VARCHAR", "客户来源"),
         ("method", "VARCHAR", "联系方式：电话 / 传真 / E-mail / 面访"),
@@ -123,13 +128,7 @@ TABLES: dict[str, tuple[str, list[tuple[str, str, str]]]] = {
     ]),
     "bc_registrations": ("BC类客户登记表：每条被接受的登记一行", [
         ("register_date", "DATE", "登记日期"),
-        ("salesperson_id", "VARCHAR", "业务员工号"),
-        ("customer_code", "VARCHAR", "客户编码"),
-        ("customer_name", "VARCHAR", "表中填写的客户名称"),
-        ("contact", "VARCHAR", "联系人"),
-        ("phone", "VARCHAR", "联系电话（规范化）"),
-        ("address", "VARCHAR", "地址"),
-        ("industry", "VARCHAR", "行业"),
+        *ROW_CUSTOMER_COLUMNS,
         ("customer_class", "VARCHAR", "客户类别：B / B1 / C"),
         ("source", "VARCHAR", "客户来源"),
         ("need_type", "VARCHAR", "客户需求类型"),

@@ -30,30 +30,20 @@ def choices(column: Column) -> list[str] | None:
     return None
 
 
+PARSER_HELP = {
+    "date": "日期，如 2026-11-26", "month": "月份，如 2026-11", "money": "金额（元），可写 1.28万元",
+    "phone": "手机 11 位；座机带区号，如 022-23456789", "business": "类型或 类型+类别，如 企业内训+中层管理",
+    "score": "0-100 分", "rating": "1-5 分", "specialties": "业务类型，用 、 分隔",
+}
+FIELD_HELP = {
+    "customer_name": "请填写全称（带 有限公司 / 厂 / 中心 等）",
+    "address": "B/B1 类及以上写到路名门牌号，其他至少写到区（县）",
+}
+
+
 def column_help(column: Column) -> str:
-    parts = []
-    if column.from_title:
-        parts.append("也可在表头上方写一次，如「业务员：张三」「日期：2026-11-26」")
-    if column.parser == "date":
-        parts.append("日期，如 2026-11-26")
-    elif column.parser == "month":
-        parts.append("月份，如 2026-11")
-    elif column.parser == "money":
-        parts.append("金额（元），可写 1.28万元")
-    elif column.parser == "phone":
-        parts.append("手机 11 位；座机带区号，如 022-23456789")
-    elif column.parser == "business":
-        parts.append("类型或 类型+类别，如 企业内训+中层管理")
-    elif column.parser in ("score",):
-        parts.append("0-100 分")
-    elif column.parser == "rating":
-        parts.append("1-5 分")
-    elif column.parser == "specialties":
-        parts.append("业务类型，用 、 分隔")
-    if column.field == "customer_name":
-        parts.append("请填写全称（带 有限公司 / 厂 / 中心 等）")
-    if column.field == "address":
-        parts.append("B/B1 类及以上写到路名门牌号，其他至少写到区（县）")
+    parts = ["也可在表头上方写一次，如「业务员：张三」「日期：2026-11-26」"] if column.from_title else []
+    parts += [text for text in (PARSER_HELP.get(column.parser), FIELD_HELP.get(column.field)) if text]
     return "；".join(parts)
 
 
