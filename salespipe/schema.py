@@ -48,6 +48,7 @@ TABLES: dict[str, tuple[str, list[tuple[str, str, str]]]] = {
         ("salesperson_name", "VARCHAR", "表中填写的业务员姓名"),
         ("kind", "VARCHAR", "表格种类"),
         ("row_date", "DATE", "该行的日期（用于按期间统计不合格行数）"),
+        ("received_on", "DATE", "收到日期（运行当天，行内没有可用日期时用它归入期间）"),
         ("file_sha256", "VARCHAR", "来源文件内容哈希"),
         ("superseded_by", "VARCHAR", "被哪个更正文件（哈希）取代；为空表示仍有效"),
         ("run_id", "VARCHAR", "运行编号"),
@@ -208,6 +209,11 @@ TABLES: dict[str, tuple[str, list[tuple[str, str, str]]]] = {
         ("extra", "JSON", "审批表中的其他列（建议内容等）"),
         *SOURCE_COLUMNS,
     ]),
+    "settings": ("统计口径设置：每次重建统计视图时从配置文件写入（权重、比较期、平滑常数等）", [
+        ("key", "VARCHAR", "设置项"),
+        ("number", "DOUBLE", "数值"),
+        ("text", "VARCHAR", "文字值"),
+    ]),
     "assignment_decisions": ("已执行的分配决定：谁、何时、从谁到谁、为什么", [
         ("decided_on", "DATE", "审批日期"),
         ("customer_code", "VARCHAR", "客户编码"),
@@ -233,13 +239,20 @@ def _quote(text: str) -> str:
 
 
 def create_tables(con) -> None:
-    """Create every missing table with its comments (idempotent)."""
+    """Create every missing table, and add columns that later versions added (idempotent)."""
     existing = {r[0] for r in con.execute("select table_name from duckdb_tables()").fetchall()}
     for table, (comment, columns) in TABLES.items():
-        if table in existing:
-            continue
-        body = ", ".join(f"{name} {sql_type}" for name, sql_type, _ in columns)
-        con.execute(f"create table {table} ({body})").complete()
-        con.execute(f"comment on table {table} is {_quote(comment)}").complete()
-        for name, _, col_comment in columns:
+        if table not in existing:
+            body = ", ".join(f"{name} {sql_type}" for name, sql_type, _ in columns)
+            con.execute(f"create table {table} ({body})").complete()
+            con.execute(f"comment on table {table} is {_quote(comment)}").complete()
+            present: set[str] = set()
+        else:
+            present = {r[0] for r in con.execute(
+                "select column_name from duckdb_columns() where table_name = ?", [table]).fetchall()}
+        for name, sql_type, col_comment in columns:
+            if name in present:
+                continue
+            if table in existing:
+                con.execute(f"alter table {table} add column {name} {sql_type}").complete()
             con.execute(f"comment on column {table}.{name} is {_quote(col_comment)}").complete()

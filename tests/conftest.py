@@ -10,7 +10,7 @@ import duckdb
 import openpyxl
 import pytest
 
-from salespipe.config import load_config
+from salespipe.config import DEFAULT_CONFIG, load_config
 from salespipe.ingest import ingest
 
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
@@ -74,9 +74,10 @@ class Project:
     def __init__(self, root: Path):
         self.root = root
         (root / "config").mkdir(parents=True, exist_ok=True)
+        shipped = DEFAULT_CONFIG.read_text(encoding="utf-8")
         (root / "config" / "salespipe.toml").write_text(
             '[paths]\ninbox = "inbox"\narchive = "archive"\nrejected = "rejected"\ndemo = "demo"\n'
-            'warehouse = "wh/salespipe.duckdb"\n[ingest]\ndefault_area_code = "022"\n', encoding="utf-8")
+            'warehouse = "wh/salespipe.duckdb"\n\n' + shipped[shipped.index("[ingest]"):], encoding="utf-8")
         self.config = load_config(root / "config" / "salespipe.toml")
         self.inbox = root / "inbox"
         self.inbox.mkdir()

@@ -20,6 +20,7 @@ from salespipe.errors import SalespipeError
 from salespipe.ingest.batch import Batch, collect_files, read_batch
 from salespipe.ingest.load import LoadResult, load_batch
 from salespipe.schema import TABLES
+from salespipe.transforms import build_marts
 from salespipe.warehouse import connect, run, scalar
 
 
@@ -72,6 +73,7 @@ def _load_atomically(con, batch: Batch, run_id: str, now: dt.datetime, config: C
     try:
         result = load_batch(con, batch, run_id, now, int(config.ingest.get("default_capacity", 60)))
         _record_files(con, batch, result, run_id, now)
+        build_marts(con, config)
         run(con, "commit")
     except Exception as exc:
         run(con, "rollback")

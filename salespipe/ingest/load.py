@@ -106,7 +106,7 @@ def load_batch(con, batch: Batch, run_id: str, now: dt.datetime, default_capacit
     for kind, recs in records.items():
         if kind != "roster":
             _insert(con, kind, [r for r in recs if not r["problems"] and not r.get("superseded_by")], run_id)
-    _insert_rejects(con, batch, run_id, result)
+    _insert_rejects(con, batch, run_id, now.date(), result)
     _refresh_customers(con)
     return result
 
@@ -242,7 +242,7 @@ def cents_text(cents: int) -> str:
     return f"{sign}{cents // 100}.{cents % 100:02d}"
 
 
-def _insert_rejects(con, batch: Batch, run_id: str, result: LoadResult) -> None:
+def _insert_rejects(con, batch: Batch, run_id: str, received_on: dt.date, result: LoadResult) -> None:
     rows = list(batch.sheet_rejects)
     for kind, recs in batch.records.items():
         for r in recs:
@@ -263,6 +263,7 @@ def _insert_rejects(con, batch: Batch, run_id: str, result: LoadResult) -> None:
     result.rows_rejected = sum(c[1] for c in result.per_file.values())
     for row in rows:
         row["run_id"] = run_id
+        row["received_on"] = received_on
     _append(con, "rejects", rows)
 
 

@@ -1,0 +1,112 @@
+"""Building the SQL models of transforms/ (staging → core → marts) inside the warehouse.
+
+A model file is either a plain `select` (it becomes a view named after the file) or a file of
+`create macro …` statements (table macros take the period grain: activity_counts('week')). The
+first `--` line of a file is the view's Chinese COMMENT; column comments come from GLOSSARY. The
+settings table is rewritten from config/salespipe.toml first, so weights live in one place.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from salespipe.config import PROJECT_ROOT, Config
+from salespipe.errors import SalespipeError
+from salespipe.warehouse import rows, run
+
+TRANSFORMS = PROJECT_ROOT / "transforms"
+LAYERS = ("staging", "core", "marts")
+
+GLOSSARY = {
+    "activity_date": "日期", "week_start": "周一日期（ISO 周）", "month": "月份（该月第一天）", "quarter": "季度第一天",
+    "half_year": "半年第一天", "year": "年度第一天", "period": "期间第一天",
+    "salesperson_id": "业务员工号（全组合计行为空）", "name": "姓名", "customer_code": "客户编码",
+    "calls": "电话量：联系方式为电话的日志行数", "faxes": "传真量", "emails": "e-mail量", "visits": "面访量（实际拜访数）",
+    "bc_customers": "BC类客户量：期间内被记为 B/B1/C 类的不同客户数", "closed_customers": "成单客户量：有签单（订单或日志签单）的不同客户数",
+    "lost_customers": "丢单客户量：有丢单日志且同期无签单的不同客户数", "followed_customers": "跟进客户量：有任何接受行或订单的不同客户数",
+    "active_customers": "活跃客户数：有日志行的不同客户数", "new_customers": "新增客户量：由该业务员的行创建编码的客户数",
+    "rejected_rows": "不合格行数", "win_rate": "成单率 = 成单客户量 / 跟进客户量（0..1）",
+    "loss_rate": "丢单率 = 丢单客户量 / 跟进客户量（0..1）",
+    "revenue_score": "销售收入得分 = 100 × 销售收入 / 销售收入目标", "profit_score": "销售利润得分 = 100 + 毛利增长率(%)",
+    "visits_score": "实际拜访数得分 = 100 + 面访量增长率(%)", "active_rank_score": "活跃客户数得分 = 100 + 20 × 名次上升数",
+    "service_rank_score": "销售执行（客户服务）得分：日常业务检查平均分的名次规则", "per_customer_score": "单户销量得分 = 100 × 单户销量 / 单户销量目标",
+    "ability_score": "能力得分：六项加权平均（缺项时权重重新归一）", "quality_score": "素质得分：工作职责、工作态度、业务基本技能的平均",
+    "composite_score": "综合得分 = 0.3 × 素质 + 0.7 × 能力", "composite_rank": "综合排名（并列取最好名次）",
+    "missing": "缺少而未计入的项目", "as_of": "截至日期", "amount_due": "应收未收金额（元）", "days_overdue": "逾期天数",
+    "order_date": "签单日期", "due_date": "约定回款日期", "amount": "合同金额（元）", "business_type": "业务类型",
+    "source_file": "来源文件", "source_row": "来源行号", "customer_name": "客户名称", "event_date": "日期",
+    "issue": "核对结果", "file": "来源文件", "sheet": "来源工作表", "row_number": "Excel 行号", "kind": "表格种类",
+    "row_date": "该行日期（无日期时为收到日期）", "source": "来源：log 日志 / bc 登记 / order 订单", "method": "联系方式",
+    "customer_class": "客户类别", "result": "结果", "stage": "跟进状态（1-7）", "gross_profit": "毛利（元）",
+    "is_signed": "是否签单事件",
+}
+
+
+REQUIRED_SETTINGS = {
+    "scores": ("weight_revenue", "weight_profit", "weight_visits", "weight_active_rank", "weight_service_rank",
+               "weight_per_customer", "rank_step", "quality_share", "comparison", "cap", "selling_roles"),
+    "rates": ("smoothing_k", "trailing_days"),
+    "reconciliation": ("window_days",),
+}
+
+
+def write_settings(con, config: Config) -> None:
+    """The settings table, from [scores], [rates] and [reconciliation] of the configuration."""
+    values: dict[str, float | str] = {}
+    for section, keys in REQUIRED_SETTINGS.items():
+        given = config.raw.get(section, {})
+        missing = [k for k in keys if k not in given]
+        if missing:
+            raise SalespipeError(f"配置文件缺少 [{section}] 中的设置：{'、'.join(missing)}",
+                                 f"configuration lacks [{section}] {', '.join(missing)}")
+        for key, value in given.items():
+            values[key] = ",".join(value) if isinstance(value, list) else value
+    if values["comparison"] not in ("环比", "同比"):
+        raise SalespipeError("comparison 只能是 环比 或 同比", f"comparison must be 环比 or 同比, not {values['comparison']}")
+    run(con, "delete from settings")
+    for key, value in values.items():
+        number = float(value) if isinstance(value, (int, float)) else None
+        run(con, "insert into settings values (?, ?, ?)", [key, number, None if number is not None else str(value)])
+
+
+def model_files(layer: str) -> list[Path]:
+    """Helper macros (_*.sql) first, then views, then the other macro files."""
+    files = sorted((TRANSFORMS / layer).glob("*.sql"))
+    macros = [f for f in files if _is_macro_file(f)]
+    return [f for f in macros if f.name.startswith("_")] + [f for f in files if f not in macros] + \
+        [f for f in macros if not f.name.startswith("_")]
+
+
+def _is_macro_file(path: Path) -> bool:
+    body = "\n".join(line for line in path.read_text(encoding="utf-8").splitlines() if not line.startswith("--"))
+    return body.lstrip().lower().startswith("create")
+
+
+def build_marts(con, config: Config) -> list[str]:
+    """(Re)create every model; returns the names of the views made."""
+    write_settings(con, config)
+    views = []
+    for layer in LAYERS:
+        for path in model_files(layer):
+            sql = path.read_text(encoding="utf-8")
+            if _is_macro_file(path):
+                for statement in con.extract_statements(sql):
+                    con.execute(statement).complete()
+                continue
+            name = path.stem
+            run(con, f"create or replace view {name} as {sql}")
+            _comment(con, name, sql)
+            views.append(name)
+    return views
+
+
+def _comment(con, view: str, sql: str) -> None:
+    first = sql.splitlines()[0]
+    comment = first.lstrip("-").strip() if first.startswith("--") else view
+    run(con, f"comment on view {view} is {_quote(comment)}")
+    for (column,) in rows(con, "select column_name from duckdb_columns() where table_name = ?", [view]):
+        if column in GLOSSARY:
+            run(con, f"comment on column {view}.{column} is {_quote(GLOSSARY[column])}")
+
+
+def _quote(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"

@@ -1,0 +1,237 @@
+"""The marts against hand-computed cases (metrics.md). Every expected number is worked out in the
+comments from the definitions, not read off the code."""
+import datetime as dt
+import re
+
+import pytest
+
+from conftest import LOG_HEADER, ROSTER_HEADER, log_row
+
+MON, TUE, WED = dt.date(2026, 11, 23), dt.date(2026, 11, 24), dt.date(2026, 11, 25)
+ORDER_HEADER = ["签单日期", "业务员", "客户名称", "业务类型", "合同金额", "成本", "已回款", "约定回款日期"]
+COLUMNS = ("calls, faxes, emails, visits, bc_customers, closed_customers, lost_customers, followed_customers, "
+           "active_customers, new_customers, rejected_rows, win_rate, loss_rate")
+A, B, C = "天津甲有限公司", "天津乙有限公司", "天津丙有限公司"
+
+
+@pytest.fixture
+def week(project):
+    """张三 and 李四 in the week of 2026-11-23 (see each row)."""
+    project.add_roster()
+    project.add("张三_1123.xlsx", [LOG_HEADER,
+        log_row(MON, "张三", A, cls="B", method="电话"),              # 甲 by phone …
+        log_row(MON, "张三", A, cls="B", method="面访"),              # … and visited the same day
+        log_row(MON, "张三", B, cls="C", method="E-mail", result="丢单"),
+    ])
+    project.add("李四_1123_first.xlsx", [LOG_HEADER,                 # superseded below: never counted
+        log_row(MON, "李四", A, method="电话"), log_row(MON, "李四", B, method="电话"),
+        log_row(MON, "李四", C, method="电话")])
+    project.add("李四_1123_fixed.xlsx", [LOG_HEADER,
+        log_row(MON, "李四", A, cls="B", method="电话", stage="7", result="签单")])
+    project.add("张三_1124.xlsx", [LOG_HEADER,
+        log_row(TUE, "张三", A, cls="B", method="电话"),
+        log_row(TUE, "张三", C, cls="A", method="传真", stage="7", result="签单"),
+        log_row(TUE, "张三", C, method="飞鸽"),                         # rejected: not counted, 1 rejected row
+        log_row(TUE, "孙悟空", C, method="电话")])                      # rejected, no usable salesperson: team only
+    project.add("orders.xlsx", [ORDER_HEADER, [WED, "张三", B, "内训", 10000, 4000, 0, "2026-12-10"]])
+    project.ingest()
+    return project
+
+
+def counts(project, view, period_column, period, salesperson):
+    where = "salesperson_id is null" if salesperson is None else "salesperson_id = ?"
+    params = [period] + ([] if salesperson is None else [salesperson])
+    rows = project.query(f"select {COLUMNS} from {view} where {period_column} = ? and {where}", params)
+    assert len(rows) == 1, rows
+    return rows[0]
+
+
+def test_daily_counts_per_salesperson(week):
+    # 张三 on Monday: calls 1, emails 1, visits 1; B/C customers 甲(B) 乙(C) = 2; no 签单; 乙 丢单 → lost 1;
+    # followed = active = {甲, 乙} = 2; both codes created by his rows → new 2; win 0/2, loss 1/2
+    assert counts(week, "mart_activity_daily", "activity_date", MON, "S001") == (1, 0, 1, 1, 2, 0, 1, 2, 2, 2, 0, 0.0, 0.5)
+    # 李四 on Monday (only the corrected file counts): 甲 by phone, 签单 → closed 1 of 1 followed
+    assert counts(week, "mart_activity_daily", "activity_date", MON, "S002") == (1, 0, 0, 0, 1, 1, 0, 1, 1, 0, 0, 1.0, 0.0)
+    # 张三 on Tuesday: 甲 phone (B), 丙 fax (A) 签单; one rejected row; 丙 new
+    assert counts(week, "mart_activity_daily", "activity_date", TUE, "S001") == (1, 1, 0, 0, 1, 1, 0, 2, 2, 1, 1, 0.5, 0.0)
+
+
+def test_daily_team_row_counts_customers_once_across_the_team(week):
+    # Monday: calls 2 (张三 1 + 李四 1), emails 1, visits 1; bc {甲, 乙} = 2; closed {甲} = 1; lost {乙} = 1;
+    # followed = active = {甲, 乙} = 2 (甲 worked by both counts once); new 2; win 1/2; loss 1/2
+    assert counts(week, "mart_activity_daily", "activity_date", MON, None) == (2, 0, 1, 1, 2, 1, 1, 2, 2, 2, 0, 0.5, 0.5)
+    # Tuesday: the row without a usable salesperson counts for the team: rejected 2
+    assert counts(week, "mart_activity_daily", "activity_date", TUE, None)[10] == 2
+
+
+def test_week_counts_come_from_rows_not_from_daily_sums(week):
+    # 张三's week: calls 2, faxes 1, emails 1, visits 1; bc {甲, 乙} = 2; closed {丙 (log), 乙 (order)} = 2;
+    # 乙 was 丢单 on Monday but signed (order) in the same week → not lost; followed {甲, 乙, 丙} = 3;
+    # active (log rows only) {甲, 乙, 丙} = 3 although the daily actives add up to 4; new 3; rejected 1
+    assert counts(week, "mart_activity_weekly", "week_start", MON, "S001") == (2, 1, 1, 1, 2, 2, 0, 3, 3, 3, 1, 2 / 3, 0.0)
+    # team week: closed {甲 (李四), 乙, 丙} = 3; rejected 2
+    assert counts(week, "mart_activity_weekly", "week_start", MON, None) == (3, 1, 1, 1, 2, 3, 0, 3, 3, 3, 2, 1.0, 0.0)
+
+
+def test_month_lists_every_selling_salesperson_in_service(week):
+    people = week.query("select salesperson_id from mart_activity_monthly where month = '2026-11-01' order by 1")
+    # 王五 (S003) left on 2026-11-15: in service during November, shown with zeros; not in the week of 11-23
+    assert people == [("S001",), ("S002",), ("S003",), (None,)]
+    assert counts(week, "mart_activity_monthly", "month", dt.date(2026, 11, 1), "S003")[:11] == (0,) * 11
+    week_people = week.query("select salesperson_id from mart_activity_weekly where week_start = ? order by 1", [MON])
+    assert ("S003",) not in week_people
+
+
+def test_rates_are_null_without_followed_customers(week):
+    assert week.query("select win_rate, loss_rate from mart_activity_monthly where salesperson_id = 'S003'") == [
+        (None, None)]
+
+
+# ---------------------------------------------------------------- scores (第八章, 表17)
+
+OCT, NOV = dt.date(2026, 10, 15), dt.date(2026, 11, 16)
+D, E, F, G, H, K = "天津丁有限公司", "天津戊有限公司", "天津己有限公司", "天津庚有限公司", "天津辛有限公司", "天津壬有限公司"
+SCORE_ROSTER = [
+    ["S001", "张三", "CC", "在职", dt.date(2025, 1, 1), None, "", "a@example.com"],
+    ["S002", "李四", "KAE", "在职", dt.date(2025, 1, 1), None, "", "b@example.com"],
+    ["S003", "王五", "CC", "离职", dt.date(2025, 1, 1), dt.date(2026, 10, 20), "", "c@example.com"],
+    ["S004", "赵六", "CC", "在职", dt.date(2026, 11, 1), None, "", "d@example.com"],
+    ["S090", "周敏", "内勤", "在职", dt.date(2025, 1, 1), None, "", "e@example.com"],
+]
+
+
+def visits(day, person, customer, n):
+    return [log_row(day, person, customer, method="面访") for _ in range(n)]
+
+
+@pytest.fixture
+def scored(project):
+    project.add_roster(SCORE_ROSTER)
+    project.add("log.xlsx", [LOG_HEADER,
+        # October: 张三 4 visits to 甲 (active 1); 李四 phones 乙, 戊 (active 2, 0 visits); 王五 phones 己 庚 辛 (active 3)
+        *visits(OCT, "张三", A, 4), log_row(OCT, "李四", B), log_row(OCT, "李四", E),
+        log_row(OCT, "王五", F), log_row(OCT, "王五", G), log_row(OCT, "王五", H),
+        # November: 张三 visits 甲 3×, 丙 2× (5 visits, active 2); 李四 visits 乙, 戊 (2, active 2); 赵六 visits 丁 (1, active 1)
+        *visits(NOV, "张三", A, 3), *visits(NOV, "张三", C, 2), *visits(NOV, "李四", B, 1), *visits(NOV, "李四", E, 1),
+        *visits(NOV, "赵六", D, 1), log_row(NOV, "周敏", K)])
+    project.add("orders.xlsx", [ORDER_HEADER,
+        [OCT, "张三", A, "咨询", 10000, 6000, None, None],   # gross profit 4000
+        [OCT, "李四", B, "咨询", 20000, 15000, None, None],  # gross profit 5000
+        [NOV, "张三", A, "咨询", 12000, 7000, None, None],   # 5000
+        [NOV, "张三", C, "内训", 8000, 7000, None, None],    # 1000 → 张三: revenue 20000, gross profit 6000, 2 customers
+        [NOV, "李四", B, "咨询", 10000, 12000, None, None],  # gross profit −2000
+        [NOV, "赵六", D, "拓展", 5000, 3000, None, None]])
+    project.add("targets.xlsx", [["月份", "业务员", "销售收入目标", "单户销量目标"],
+        ["2026-11", "张三", 25000, 8000], ["2026-11", "李四", 20000, None]])
+    project.add("inspections.xlsx", [["检查日期", "业务员", "总得分"],
+        [OCT, "张三", 95], [OCT, "李四", 80], [NOV, "张三", 80], [dt.date(2026, 11, 20), "张三", 90], [NOV, "李四", 90]])
+    project.add("quality.xlsx", [["月份", "业务员", "工作职责", "工作态度", "业务基本技能"],
+        ["2026-11", "张三", 90, 80, 70], ["2026-11", "李四", 60, 70, 80]])
+    project.ingest()
+    return project
+
+
+SCORE_COLUMNS = ("revenue_score, profit_score, visits_score, active_rank_score, service_rank_score, per_customer_score, "
+                 "ability_score, quality_score, composite_score, composite_rank, missing")
+
+
+def score(project, person, view="mart_scores_monthly", period_column="month", period=dt.date(2026, 11, 1)):
+    (row,) = project.query(f"select {SCORE_COLUMNS} from {view} where {period_column} = ? and salesperson_id = ?",
+                           [period, person])
+    return row
+
+
+def test_scores_of_a_salesperson_with_every_input(scored):
+    # revenue 20000 / target 25000 → 80; gross profit 4000 → 6000: +50% → 150; visits 4 → 5: +25% → 125;
+    # active rank October 3rd (王五 3, 李四 2, 张三 1) → November 1st, tied with 李四 (2 each; 赵六 1 → 3rd): +2 places → 140;
+    # inspections: October 1st (95 vs 80) → November 2nd (85 vs 90): −1 place → 80;
+    # per customer 20000 / 2 = 10000 vs target 8000 → 125
+    # ability = .4×80 + .2×150 + .1×125 + .1×140 + .1×80 + .1×125 = 109; quality (90+80+70)/3 = 80
+    # composite = .3×80 + .7×109 = 100.3
+    row = score(scored, "S001")
+    assert row[:9] == pytest.approx((80, 150, 125, 140, 80, 125, 109, 80, 100.3))
+    assert row[9:] == (1, [])
+
+
+def test_missing_inputs_renormalise_the_weights_and_are_listed(scored):
+    # revenue 10000 / 20000 → 50; gross profit 5000 → −2000: −140% → −40, floored at 0; visits 0 → 2: zero base → null;
+    # active rank 2nd → 1st (tied): +1 → 120; inspections 2nd → 1st: 120; no 单户销量目标 → null
+    # ability = (.4×50 + .2×0 + .1×120 + .1×120) / (.4 + .2 + .1 + .1) = 44 / .8 = 55; quality 70
+    # composite = .3×70 + .7×55 = 59.5
+    row = score(scored, "S002")
+    assert row[:9] == pytest.approx((50, 0, None, 120, 120, None, 55, 70, 59.5), nan_ok=False)
+    assert row[9:] == (2, ["实际拜访数", "单户销量"])
+
+
+def test_new_salesperson_without_last_month(scored):
+    # 赵六 joined in November: no target, no previous month, no inspections, no quality rating;
+    # active rank 3rd with no rank in October → 100; ability = 100; composite needs quality → null, not ranked
+    row = score(scored, "S004")
+    assert row[:10] == (None, None, None, 100, None, None, 100, None, None, None)
+    assert row[10] == ["销售收入", "销售利润", "实际拜访数", "销售执行（客户服务）", "单户销量", "业务素质评分"]
+
+
+def test_departed_salesperson_is_kept_in_history_but_not_ranked_after_leaving(scored):
+    months = scored.query("select month from mart_scores_monthly where salesperson_id = 'S003'")
+    assert months == [(dt.date(2026, 10, 1),)]
+    # non-selling roles are never scored
+    assert scored.query("select count(*) from mart_scores_monthly where salesperson_id = 'S090'") == [(0,)]
+
+
+def test_quarter_scores_follow_the_same_rules(scored):
+    # Q4 so far, 张三: revenue 30000 vs the quarter's targets 25000 → 120; no Q3 → profit, visits null;
+    # active {甲, 丙} rank 1st (李四 2, 王五 3, 赵六 1 → 张三 and 李四 tied 2nd? no: 王五 has 3 → 1st; 张三 2 and 李四 2 → 2nd)
+    row = score(scored, "S001", "mart_scores_quarterly", "quarter", dt.date(2026, 10, 1))
+    assert row[0] == pytest.approx(120) and row[1] is None and row[2] is None and row[3] == 100
+
+
+def test_cap_and_weights_come_from_the_configuration(scored):
+    text = scored.config.root.joinpath("config", "salespipe.toml")
+    changed = text.read_text(encoding="utf-8").replace("cap = 0 ", "cap = 130 ")
+    for weight in ("profit", "visits", "active_rank", "service_rank", "per_customer"):
+        changed = re.sub(rf"weight_{weight} = [0-9.]+", f"weight_{weight} = 0", changed)
+    text.write_text(changed.replace("weight_revenue = 0.40", "weight_revenue = 1.0"), encoding="utf-8")
+    from salespipe.config import load_config
+    scored.config = load_config(text)
+    scored.ingest()  # rebuilds the marts with the new settings
+    row = score(scored, "S001")
+    # profit 150 capped at 130, active 140 → 130; ability = revenue only = 80
+    assert row[1] == 130 and row[3] == 130 and row[6] == pytest.approx(80)
+
+
+# ---------------------------------------------------------------- receivables and reconciliation
+
+
+def test_overdue_receivables(project):
+    project.add_roster()
+    project.add("log.xlsx", [LOG_HEADER, log_row(MON, "张三", A), log_row(MON, "张三", B)])
+    project.add("orders.xlsx", [ORDER_HEADER,
+        [MON, "张三", A, "咨询", 10000, None, 4000, "2026-11-30"],   # 6000 due, 31 days late on 2026-12-31
+        [MON, "张三", B, "咨询", 5000, None, 5000, "2026-11-30"],    # paid in full: not listed
+        [MON, "张三", A, "内训", 3000, None, None, "2027-01-15"]])   # not yet due
+    project.ingest()
+    rows = project.query("select customer_code, name, salesperson_id, amount_due, days_overdue "
+                         "from receivables_overdue('2026-12-31')")
+    assert [(r[0], r[1], r[2], float(r[3]), r[4]) for r in rows] == [("KH000001", A, "S001", 6000.0, 31)]
+
+
+def test_reconciliation_lists_signings_without_orders_and_orders_without_signings(project):
+    project.add_roster()
+    project.add("log.xlsx", [LOG_HEADER, log_row(MON, "张三", A, stage="7", result="签单"),
+                             log_row(MON, "张三", B, stage="7", result="签单"), log_row(MON, "张三", C)])
+    project.add("orders.xlsx", [ORDER_HEADER, [WED, "张三", A, "咨询", 1000, None, None, None],
+                                [WED, "张三", C, "咨询", 1000, None, None, None]])
+    project.ingest()
+    rows = project.query("select salesperson_id, customer_name, issue from mart_order_reconciliation order by issue")
+    assert rows == [("S001", B, "日志签单但没有登记订单"), ("S001", C, "登记了订单但日志中没有签单")]
+
+
+def test_every_view_and_view_column_has_a_chinese_comment(week):
+    cjk = re.compile(r"[\u4e00-\u9fff]")
+    views = week.query("select view_name, comment from duckdb_views() where not internal")
+    assert {"mart_activity_daily", "mart_scores_monthly", "mart_receivables_overdue"} <= {v for v, _ in views}
+    for view, comment in views:
+        assert comment and cjk.search(comment), view
+    for view, column, comment in week.query(
+            "select table_name, column_name, comment from duckdb_columns() where table_name like 'mart_%'"):
+        assert comment and cjk.search(comment), f"{view}.{column}"

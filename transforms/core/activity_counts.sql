@@ -1,0 +1,111 @@
+-- 按期间（日/周/月/季/半年/年）统计每个业务员及全组的活动量；周、月由行直接去重计数，不由日数相加
+create or replace macro activity_counts(grain) as table
+with events as (
+    select period_start(grain, event_date) as period, * from core_events
+),
+
+signed as (
+    select distinct period, salesperson_id, customer_code from events where is_signed
+),
+
+lost_pairs as (
+    select distinct e.period, e.salesperson_id, e.customer_code
+    from events as e
+    where e.source = 'log' and e.result = '丢单'
+      and not exists (
+          select 1 from signed as s
+          where s.period = e.period and s.salesperson_id = e.salesperson_id and s.customer_code = e.customer_code)
+),
+
+counts as (
+    select
+        period,
+        case when grouping(salesperson_id) = 1 then '*' else salesperson_id end as sp_key,
+        count(*) filter (where source = 'log' and method = '电话') as calls,
+        count(*) filter (where source = 'log' and method = '传真') as faxes,
+        count(*) filter (where source = 'log' and method = 'E-mail') as emails,
+        count(*) filter (where source = 'log' and method = '面访') as visits,
+        count(distinct customer_code) filter (where source in ('log', 'bc') and customer_class in ('B', 'B1', 'C'))
+            as bc_customers,
+        count(distinct customer_code) filter (where is_signed) as closed_customers,
+        count(distinct customer_code) as followed_customers,
+        count(distinct customer_code) filter (where source = 'log') as active_customers
+    from events
+    group by grouping sets ((period, salesperson_id), (period))
+),
+
+lost as (
+    select
+        period,
+        case when grouping(salesperson_id) = 1 then '*' else salesperson_id end as sp_key,
+        count(distinct customer_code) as lost_customers
+    from lost_pairs
+    group by grouping sets ((period, salesperson_id), (period))
+),
+
+created as (
+    select
+        period,
+        case when grouping(created_by) = 1 then '*' else created_by end as sp_key,
+        count(*) as new_customers
+    from (select period_start(grain, first_seen) as period, created_by from customers)
+    group by grouping sets ((period, created_by), (period))
+),
+
+rejected as (
+    select
+        period,
+        case when grouping(salesperson_id) = 1 then '*' else salesperson_id end as sp_key,
+        count(*) as rejected_rows
+    from (select period_start(grain, row_date) as period, salesperson_id from stg_rejected_rows)
+    group by grouping sets ((period, salesperson_id), (period))
+),
+
+periods as (
+    select period from counts union select period from rejected union select period from created
+),
+
+in_service as (
+    select p.period, s.salesperson_id as sp_key
+    from periods as p
+    join core_salespeople as s
+      on s.is_selling and in_service(s.status, s.hired_on, s.left_on, p.period, period_end(grain, p.period))
+),
+
+spine as (
+    select period, sp_key from counts
+    union select period, sp_key from rejected
+    union select period, sp_key from created
+    union select period, sp_key from in_service
+    union select period, '*' from periods
+),
+
+final as (
+    select
+        spine.period,
+        case when spine.sp_key = '*' then null else spine.sp_key end as salesperson_id,
+        case when spine.sp_key = '*' then '全组合计' else people.name end as name,
+        coalesce(c.calls, 0) as calls,
+        coalesce(c.faxes, 0) as faxes,
+        coalesce(c.emails, 0) as emails,
+        coalesce(c.visits, 0) as visits,
+        coalesce(c.bc_customers, 0) as bc_customers,
+        coalesce(c.closed_customers, 0) as closed_customers,
+        coalesce(l.lost_customers, 0) as lost_customers,
+        coalesce(c.followed_customers, 0) as followed_customers,
+        coalesce(c.active_customers, 0) as active_customers,
+        coalesce(n.new_customers, 0) as new_customers,
+        coalesce(r.rejected_rows, 0) as rejected_rows,
+        c.closed_customers / nullif(c.followed_customers, 0) as win_rate,
+        coalesce(l.lost_customers, 0) / nullif(c.followed_customers, 0) as loss_rate,
+        spine.sp_key = '*' as is_team
+    from spine
+    left join counts as c using (period, sp_key)
+    left join lost as l using (period, sp_key)
+    left join created as n using (period, sp_key)
+    left join rejected as r using (period, sp_key)
+    left join salespeople as people on people.salesperson_id = spine.sp_key
+    where spine.sp_key is not null
+)
+
+select * from final;

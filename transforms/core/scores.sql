@@ -1,0 +1,166 @@
+-- 第八章 业绩评估（表17）：能力六项、素质、综合得分与排名；grain = month / quarter / half / year
+create or replace macro scores(grain) as table
+with events as (
+    select period_start(grain, event_date) as period, * from core_events
+),
+
+periods as (
+    select distinct period from events
+    union select distinct period_start(grain, month) from targets
+    union select distinct period_start(grain, month) from quality_ratings
+    union select distinct period_start(grain, inspect_date) from inspections
+),
+
+-- who is scored: selling salespeople in service at some point of the period
+people as (
+    select p.period, s.salesperson_id, s.name
+    from periods as p
+    join core_salespeople as s
+      on s.is_selling and in_service(s.status, s.hired_on, s.left_on, p.period, period_end(grain, p.period))
+),
+
+sales as (
+    select period, salesperson_id,
+        sum(amount) as revenue,
+        sum(gross_profit) as gross_profit,
+        count(distinct customer_code) as order_customers
+    from events where source = 'order'
+    group by all
+),
+
+activity as (
+    select period, salesperson_id,
+        count(*) filter (where method = '面访') as visits,
+        count(distinct customer_code) as active_customers
+    from events where source = 'log'
+    group by all
+),
+
+service as (
+    select period_start(grain, inspect_date) as period, salesperson_id, avg(total_score) as service_mean
+    from inspections group by all
+),
+
+goals as (
+    select period_start(grain, month) as period, salesperson_id,
+        sum(revenue_target) as revenue_target,
+        avg(per_customer_target) as per_customer_target
+    from targets group by all
+),
+
+quality as (
+    select period_start(grain, month) as period, salesperson_id,
+        avg(list_avg(list_filter([duty_score, attitude_score, skill_score], lambda x: x is not null)))
+            as quality_score
+    from quality_ratings group by all
+),
+
+inputs as (
+    select
+        p.period, p.salesperson_id, p.name,
+        coalesce(s.revenue, 0) as revenue,
+        coalesce(s.gross_profit, 0) as gross_profit,
+        coalesce(s.order_customers, 0) as order_customers,
+        coalesce(a.visits, 0) as visits,
+        coalesce(a.active_customers, 0) as active_customers,
+        v.service_mean,
+        g.revenue_target,
+        g.per_customer_target,
+        q.quality_score
+    from people as p
+    left join sales as s using (period, salesperson_id)
+    left join activity as a using (period, salesperson_id)
+    left join service as v using (period, salesperson_id)
+    left join goals as g using (period, salesperson_id)
+    left join quality as q using (period, salesperson_id)
+),
+
+ranked as (
+    select *,
+        rank() over (partition by period order by active_customers desc) as active_rank,
+        case when service_mean is not null
+             then rank() over (partition by period, service_mean is null order by service_mean desc) end as service_rank
+    from inputs
+),
+
+compared as (
+    select cur.*,
+        prev.gross_profit as prev_gross_profit,
+        prev.visits as prev_visits,
+        prev.active_rank as prev_active_rank,
+        prev.service_rank as prev_service_rank
+    from ranked as cur
+    left join ranked as prev
+      on prev.salesperson_id = cur.salesperson_id and prev.period = previous_period(grain, cur.period)
+),
+
+raw_scores as (
+    select *,
+        case when revenue_target > 0 then 100 * revenue / revenue_target end as revenue_raw,
+        case when prev_gross_profit <> 0
+             then 100 + 100 * (gross_profit - prev_gross_profit) / abs(prev_gross_profit) end as profit_raw,
+        case when prev_visits <> 0 then 100 + 100 * (visits - prev_visits) / abs(prev_visits) end as visits_raw,
+        case when prev_active_rank is null then 100
+             else 100 + setting('rank_step') * (prev_active_rank - active_rank) end as active_rank_raw,
+        case when service_rank is null then null
+             when prev_service_rank is null then 100
+             else 100 + setting('rank_step') * (prev_service_rank - service_rank) end as service_rank_raw,
+        case when per_customer_target > 0 and order_customers > 0
+             then 100 * (revenue / order_customers) / per_customer_target end as per_customer_raw,
+        setting('cap') as cap
+    from compared
+),
+
+bounded as (
+    -- floored at 0; capped only when a cap is configured
+    select *,
+        list_transform(
+            [revenue_raw, profit_raw, visits_raw, active_rank_raw, service_rank_raw, per_customer_raw],
+            lambda x: case when x is null then null
+                           when cap > 0 then least(cap, greatest(0, x))
+                           else greatest(0, x) end) as subs,
+        [setting('weight_revenue'), setting('weight_profit'), setting('weight_visits'),
+         setting('weight_active_rank'), setting('weight_service_rank'), setting('weight_per_customer')] as weights
+    from raw_scores
+),
+
+ability as (
+    select *,
+        list_sum(list_transform(range(1, 7), lambda i: coalesce(subs[i] * weights[i], 0)))
+            / nullif(list_sum(list_transform(range(1, 7), lambda i: case when subs[i] is null then 0 else weights[i] end)), 0)
+            as ability_score
+    from bounded
+),
+
+final as (
+    select
+        period,
+        salesperson_id,
+        name,
+        subs[1]::double as revenue_score,
+        subs[2]::double as profit_score,
+        subs[3]::double as visits_score,
+        subs[4]::double as active_rank_score,
+        subs[5]::double as service_rank_score,
+        subs[6]::double as per_customer_score,
+        ability_score::double as ability_score,
+        quality_score::double as quality_score,
+        (setting('quality_share') * quality_score + (1 - setting('quality_share')) * ability_score)::double
+            as composite_score,
+        list_filter(
+            [case when subs[1] is null then '销售收入' end, case when subs[2] is null then '销售利润' end,
+             case when subs[3] is null then '实际拜访数' end, case when subs[4] is null then '活跃客户数' end,
+             case when subs[5] is null then '销售执行（客户服务）' end, case when subs[6] is null then '单户销量' end,
+             case when quality_score is null then '业务素质评分' end],
+            lambda x: x is not null) as missing,
+        revenue, gross_profit, visits, active_customers, service_mean, revenue_target, per_customer_target,
+        active_rank, service_rank, prev_active_rank, prev_service_rank, prev_gross_profit, prev_visits
+    from ability
+)
+
+select
+    final.*,
+    case when composite_score is not null
+         then rank() over (partition by period, composite_score is null order by composite_score desc) end
+        as composite_rank
+from final;

@@ -1,0 +1,13 @@
+-- 销售业绩登记表中的签单事件（业绩以此为准）
+select
+    order_date as event_date,
+    salesperson_id,
+    customer_code,
+    'order' as source,
+    null as method,
+    null as customer_class,
+    '签单' as result,
+    null::integer as stage,
+    amount,
+    gross_profit
+from orders
