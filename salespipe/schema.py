@@ -214,6 +214,10 @@ TABLES: dict[str, tuple[str, list[tuple[str, str, str]]]] = {
         ("number", "DOUBLE", "数值"),
         ("text", "VARCHAR", "文字值"),
     ]),
+    "model_builds": ("统计视图的构建记录：模型 SQL 与设置未变时不重建", [
+        ("fingerprint", "VARCHAR", "模型 SQL 文件与设置的指纹（SHA-256）"),
+        ("built_at", "TIMESTAMPTZ", "构建时间"),
+    ]),
     "assignment_decisions": ("已执行的分配决定：谁、何时、从谁到谁、为什么", [
         ("decided_on", "DATE", "审批日期"),
         ("customer_code", "VARCHAR", "客户编码"),

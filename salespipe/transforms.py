@@ -7,6 +7,7 @@ settings table is rewritten from config/salespipe.toml first, so weights live in
 """
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 from salespipe.config import PROJECT_ROOT, Config
@@ -81,9 +82,24 @@ def _is_macro_file(path: Path) -> bool:
     return body.lstrip().lower().startswith("create")
 
 
-def build_marts(con, config: Config) -> list[str]:
-    """(Re)create every model; returns the names of the views made."""
+def models_fingerprint(con) -> str:
+    """What the models depend on: their SQL text and the settings."""
+    digest = hashlib.sha256()
+    for layer in LAYERS:
+        for path in model_files(layer):
+            digest.update(path.name.encode() + path.read_bytes())
+    digest.update(repr(rows(con, "select key, number, text from settings order by key")).encode())
+    return digest.hexdigest()
+
+
+def build_marts(con, config: Config, force: bool = False) -> list[str]:
+    """(Re)create every model unless nothing they depend on changed; returns the views made."""
     write_settings(con, config)
+    fingerprint = models_fingerprint(con)
+    built = rows(con, "select fingerprint from model_builds")
+    views_exist = rows(con, "select count(*) from duckdb_views() where view_name = 'mart_activity_daily'")[0][0]
+    if not force and views_exist and built and built[0][0] == fingerprint:
+        return []
     views = []
     for layer in LAYERS:
         for path in model_files(layer):
@@ -96,6 +112,8 @@ def build_marts(con, config: Config) -> list[str]:
             run(con, f"create or replace view {name} as {sql}")
             _comment(con, name, sql)
             views.append(name)
+    run(con, "delete from model_builds")
+    run(con, "insert into model_builds values (?, now())", [fingerprint])
     return views
 
 

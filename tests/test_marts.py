@@ -179,8 +179,9 @@ def test_departed_salesperson_is_kept_in_history_but_not_ranked_after_leaving(sc
 
 
 def test_quarter_scores_follow_the_same_rules(scored):
-    # Q4 so far, 张三: revenue 30000 vs the quarter's targets 25000 → 120; no Q3 → profit, visits null;
-    # active {甲, 丙} rank 1st (李四 2, 王五 3, 赵六 1 → 张三 and 李四 tied 2nd? no: 王五 has 3 → 1st; 张三 2 and 李四 2 → 2nd)
+    # Q4 so far, 张三: revenue 10000 + 20000 = 30000 vs the quarter's targets (November only) 25000 → 120;
+    # no Q3 data → profit and visits growth null; active customers in Q4: 王五 3, 张三 2, 李四 2, 赵六 1 →
+    # 张三 2nd (tied), with no rank in Q3 → 100
     row = score(scored, "S001", "mart_scores_quarterly", "quarter", dt.date(2026, 10, 1))
     assert row[0] == pytest.approx(120) and row[1] is None and row[2] is None and row[3] == 100
 
