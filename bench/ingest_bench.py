@@ -113,14 +113,18 @@ def main(argv: list[str] | None = None) -> int:
              f"| 1. raw read (python-calamine, all cells) | {t_raw:.2f} | {rate(t_raw):,.0f} | {t_raw / t_ingest:.2f} |",
              f"| 2. naive (pandas.read_excel + row loop) | {t_naive:.2f} | {rate(t_naive):,.0f} | {t_naive / t_ingest:.2f} |",
              f"| 3. salespipe ingest (read → warehouse) | {t_ingest:.2f} | {rate(t_ingest):,.0f} | 1.00 |", ""]
-    text = "\n".join(lines)
+    append_result("\n".join(lines))
+    return 0
+
+
+def append_result(text: str) -> None:
+    """Print a result table and append it to docs/benchmarks.md."""
     print(text)
     doc = ROOT / "docs" / "benchmarks.md"
     if not doc.exists():
         doc.write_text("# Benchmarks\n\nAppended by `./run bench`; rates are data rows per second.\n\n", encoding="utf-8")
     with open(doc, "a", encoding="utf-8") as f:
         f.write(text + "\n")
-    return 0
 
 
 if __name__ == "__main__":

@@ -79,9 +79,11 @@ def cmd_demo(args, config) -> int:
 
 
 def cmd_bench(args, config) -> int:
-    from bench.ingest_bench import main as bench_main
+    from bench.ingest_bench import main as ingest_bench
+    from bench.marts_bench import main as marts_bench
 
-    return bench_main(["--files", str(args.files), "--rows", str(args.rows), "--repeat", str(args.repeat)])
+    ingest_bench(["--files", str(args.files), "--rows", str(args.rows), "--repeat", str(args.repeat)])
+    return marts_bench([])
 
 
 COMMANDS = {"ingest": cmd_ingest, "template": cmd_template, "demo": cmd_demo, "bench": cmd_bench}

@@ -4,42 +4,52 @@ with events as (
     select period_start(grain, event_date) as period, * from core_events
 ),
 
-signed as (
-    select distinct period, salesperson_id, customer_code from events where is_signed
-),
-
-lost_pairs as (
-    select distinct e.period, e.salesperson_id, e.customer_code
-    from events as e
-    where e.source = 'log' and e.result = '丢单'
-      and not exists (
-          select 1 from signed as s
-          where s.period = e.period and s.salesperson_id = e.salesperson_id and s.customer_code = e.customer_code)
-),
-
-counts as (
+-- one row per (period, salesperson, customer): what happened between them in the period
+pairs as (
     select
         period,
-        case when grouping(salesperson_id) = 1 then '*' else salesperson_id end as sp_key,
-        count(*) filter (where source = 'log' and method = '电话') as calls,
-        count(*) filter (where source = 'log' and method = '传真') as faxes,
-        count(*) filter (where source = 'log' and method = 'E-mail') as emails,
-        count(*) filter (where source = 'log' and method = '面访') as visits,
-        count(distinct customer_code) filter (where source in ('log', 'bc') and customer_class in ('B', 'B1', 'C'))
-            as bc_customers,
-        count(distinct customer_code) filter (where is_signed) as closed_customers,
-        count(distinct customer_code) as followed_customers,
-        count(distinct customer_code) filter (where source = 'log') as active_customers
+        salesperson_id,
+        customer_code,
+        bool_or(is_signed) as signed,
+        bool_or(source = 'log') as active,
+        bool_or(source in ('log', 'bc') and customer_class in ('B', 'B1', 'C')) as bc,
+        -- 丢单 counts only when the salesperson has no 签单 with that customer in the period
+        bool_or(source = 'log' and result = '丢单') and not bool_or(is_signed) as lost
     from events
-    group by grouping sets ((period, salesperson_id), (period))
+    group by period, salesperson_id, customer_code
 ),
 
-lost as (
+-- the team counts each customer once, however many salespeople worked it
+team_pairs as (
+    select period, '*' as salesperson_id, customer_code,
+        bool_or(signed) as signed, bool_or(active) as active, bool_or(bc) as bc, bool_or(lost) as lost
+    from pairs
+    group by period, customer_code
+),
+
+customer_counts as (
+    select
+        period,
+        salesperson_id as sp_key,
+        count(*) filter (where bc) as bc_customers,
+        count(*) filter (where signed) as closed_customers,
+        count(*) filter (where lost) as lost_customers,
+        count(*) as followed_customers,
+        count(*) filter (where active) as active_customers
+    from (select * from pairs union all select * from team_pairs)
+    group by period, salesperson_id
+),
+
+method_counts as (
     select
         period,
         case when grouping(salesperson_id) = 1 then '*' else salesperson_id end as sp_key,
-        count(distinct customer_code) as lost_customers
-    from lost_pairs
+        count(*) filter (where method = '电话') as calls,
+        count(*) filter (where method = '传真') as faxes,
+        count(*) filter (where method = 'E-mail') as emails,
+        count(*) filter (where method = '面访') as visits
+    from events
+    where source = 'log'
     group by grouping sets ((period, salesperson_id), (period))
 ),
 
@@ -62,7 +72,7 @@ rejected as (
 ),
 
 periods as (
-    select period from counts union select period from rejected union select period from created
+    select period from customer_counts union select period from rejected union select period from created
 ),
 
 in_service as (
@@ -73,7 +83,7 @@ in_service as (
 ),
 
 spine as (
-    select period, sp_key from counts
+    select period, sp_key from customer_counts
     union select period, sp_key from rejected
     union select period, sp_key from created
     union select period, sp_key from in_service
@@ -85,23 +95,23 @@ final as (
         spine.period,
         case when spine.sp_key = '*' then null else spine.sp_key end as salesperson_id,
         case when spine.sp_key = '*' then '全组合计' else people.name end as name,
-        coalesce(c.calls, 0) as calls,
-        coalesce(c.faxes, 0) as faxes,
-        coalesce(c.emails, 0) as emails,
-        coalesce(c.visits, 0) as visits,
+        coalesce(m.calls, 0) as calls,
+        coalesce(m.faxes, 0) as faxes,
+        coalesce(m.emails, 0) as emails,
+        coalesce(m.visits, 0) as visits,
         coalesce(c.bc_customers, 0) as bc_customers,
         coalesce(c.closed_customers, 0) as closed_customers,
-        coalesce(l.lost_customers, 0) as lost_customers,
+        coalesce(c.lost_customers, 0) as lost_customers,
         coalesce(c.followed_customers, 0) as followed_customers,
         coalesce(c.active_customers, 0) as active_customers,
         coalesce(n.new_customers, 0) as new_customers,
         coalesce(r.rejected_rows, 0) as rejected_rows,
         c.closed_customers / nullif(c.followed_customers, 0) as win_rate,
-        coalesce(l.lost_customers, 0) / nullif(c.followed_customers, 0) as loss_rate,
+        c.lost_customers / nullif(c.followed_customers, 0) as loss_rate,
         spine.sp_key = '*' as is_team
     from spine
-    left join counts as c using (period, sp_key)
-    left join lost as l using (period, sp_key)
+    left join customer_counts as c using (period, sp_key)
+    left join method_counts as m using (period, sp_key)
     left join created as n using (period, sp_key)
     left join rejected as r using (period, sp_key)
     left join salespeople as people on people.salesperson_id = spine.sp_key
