@@ -39,6 +39,7 @@ GLOSSARY = {
     "row_date": "该行日期（无日期时为收到日期）", "source": "来源：log 日志 / bc 登记 / order 订单", "method": "联系方式",
     "customer_class": "客户类别", "result": "结果", "stage": "跟进状态（1-7）", "gross_profit": "毛利（元）",
     "is_signed": "是否签单事件",
+    "followup_frequency": "跟进频率 = 日志行数 / 活跃客户数",
 }
 
 

@@ -82,6 +82,23 @@ def test_month_lists_every_selling_salesperson_in_service(week):
     assert ("S003",) not in week_people
 
 
+def test_followup_frequency_is_log_rows_per_active_customer(week):
+    # 张三's week: 5 accepted log rows (甲 ×3, 乙, 丙) over 3 active customers
+    assert week.query("select followup_frequency from mart_activity_weekly where week_start = ? "
+                      "and salesperson_id = 'S001'", [MON]) == [(5 / 3,)]
+
+
+def test_smoothed_rates_pull_small_numbers_towards_the_team_rate(week):
+    # trailing 90 days to 2026-11-25: 张三 followed {甲, 乙, 丙}, closed {乙, 丙}; 李四 followed {甲}, closed {甲}
+    # team win rate = (2 + 1) / (3 + 1) = 0.75; k = 10
+    # 张三: (2 + 10 × 0.75) / (3 + 10) = 9.5 / 13; 李四: (1 + 7.5) / 11 = 8.5 / 11
+    rows = week.query("select salesperson_id, smoothed_win_rate, smoothed_loss_rate from smoothed_rates('2026-11-25') "
+                      "order by 1")
+    assert [(r[0], r[1]) for r in rows] == [("S001", pytest.approx(9.5 / 13)), ("S002", pytest.approx(8.5 / 11))]
+    # no customer was lost (乙's 丢单 was followed by an order the same week) → loss rates 0
+    assert [r[2] for r in rows] == [0.0, 0.0]
+
+
 def test_rates_are_null_without_followed_customers(week):
     assert week.query("select win_rate, loss_rate from mart_activity_monthly where salesperson_id = 'S003'") == [
         (None, None)]
@@ -169,6 +186,19 @@ def test_new_salesperson_without_last_month(scored):
     row = score(scored, "S004")
     assert row[:10] == (None, None, None, 100, None, None, 100, None, None, None)
     assert row[10] == ["销售收入", "销售利润", "实际拜访数", "销售执行（客户服务）", "单户销量", "业务素质评分"]
+
+
+def test_team_total_row_applies_the_formulas_to_the_team_sums(scored):
+    # revenue 20000 + 10000 + 5000 = 35000 vs targets 25000 + 20000 → 77.78; gross profit October 4000 + 5000 = 9000,
+    # November 6000 − 2000 + 2000 = 6000 → −33.33% → 66.67; visits 4 → 8: +100% → 200; ranks: none for a team;
+    # per customer 35000 / {甲, 丙, 乙, 丁} = 8750 vs mean target 8000 → 109.375
+    # ability = (.4×77.78 + .2×66.67 + .1×200 + .1×109.375) / .8 = 94.227; quality mean(80, 70) = 75
+    # composite = .3×75 + .7×94.227 = 88.459
+    (row,) = scored.query(f"select {SCORE_COLUMNS} from mart_scores_monthly where month = '2026-11-01' "
+                          "and salesperson_id is null")
+    numbers = [row[i] for i in (0, 1, 2, 5, 6, 7, 8)]
+    assert numbers == pytest.approx([3500 / 45, 200 / 3, 200, 109.375, 94.2274, 75, 88.4592], rel=1e-4)
+    assert (row[3], row[4], row[9], row[10]) == (None, None, None, ["活跃客户数", "销售执行（客户服务）"])
 
 
 def test_departed_salesperson_is_kept_in_history_but_not_ranked_after_leaving(scored):

@@ -75,12 +75,33 @@ inputs as (
     left join quality as q using (period, salesperson_id)
 ),
 
+-- the team-total row (salesperson_id null): the same formulas on the team's sums; it has no rank
+team_inputs as (
+    select
+        i.period, null as salesperson_id, '全组合计' as name,
+        sum(i.revenue) as revenue,
+        sum(i.gross_profit) as gross_profit,
+        any_value(t.order_customers) as order_customers,
+        sum(i.visits) as visits,
+        null::bigint as active_customers,
+        null::double as service_mean,
+        sum(i.revenue_target) as revenue_target,
+        avg(i.per_customer_target) as per_customer_target,
+        avg(i.quality_score) as quality_score
+    from inputs as i
+    left join (select period, count(distinct customer_code) as order_customers from events
+               where source = 'order' group by period) as t using (period)
+    group by i.period
+),
+
 ranked as (
     select *,
         rank() over (partition by period order by active_customers desc) as active_rank,
         case when service_mean is not null
              then rank() over (partition by period, service_mean is null order by service_mean desc) end as service_rank
     from inputs
+    union all by name
+    select *, null::bigint as active_rank, null::bigint as service_rank from team_inputs
 ),
 
 compared as (
@@ -91,7 +112,8 @@ compared as (
         prev.service_rank as prev_service_rank
     from ranked as cur
     left join ranked as prev
-      on prev.salesperson_id = cur.salesperson_id and prev.period = previous_period(grain, cur.period)
+      on prev.salesperson_id is not distinct from cur.salesperson_id
+     and prev.period = previous_period(grain, cur.period)
 ),
 
 raw_scores as (
@@ -100,7 +122,8 @@ raw_scores as (
         case when prev_gross_profit <> 0
              then 100 + 100 * (gross_profit - prev_gross_profit) / abs(prev_gross_profit) end as profit_raw,
         case when prev_visits <> 0 then 100 + 100 * (visits - prev_visits) / abs(prev_visits) end as visits_raw,
-        case when prev_active_rank is null then 100
+        case when active_rank is null then null
+             when prev_active_rank is null then 100
              else 100 + setting('rank_step') * (prev_active_rank - active_rank) end as active_rank_raw,
         case when service_rank is null then null
              when prev_service_rank is null then 100
@@ -160,7 +183,8 @@ final as (
 
 select
     final.*,
-    case when composite_score is not null
-         then rank() over (partition by period, composite_score is null order by composite_score desc) end
+    case when composite_score is not null and salesperson_id is not null
+         then rank() over (partition by period, composite_score is null or salesperson_id is null
+                           order by composite_score desc) end
         as composite_rank
 from final;

@@ -18,7 +18,8 @@ final as (
         new_customers,
         rejected_rows,
         win_rate,
-        loss_rate
+        loss_rate,
+        (calls + faxes + emails + visits) / nullif(active_customers, 0) as followup_frequency
     from counts
 )
 
