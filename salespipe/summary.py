@@ -20,6 +20,8 @@ def print_summary(summary, config, console: Console | None = None) -> None:
     table.add_row("被更正取代的行 rows superseded", str(summary.superseded_rows))
     table.add_row("新客户 new customers", str(summary.new_customers))
     table.add_row("客户总数 customers in warehouse", str(summary.customers_total))
+    table.add_row("新跟单号 new follow-ups (跟单号)", str(summary.new_followups))
+    table.add_row("待确认的客户匹配 new pairs to review", str(summary.new_reviews))
     console.print(table)
     if summary.reasons:
         reasons = Table(title="退回原因 reasons for rejected rows (problems, a row may have several)")

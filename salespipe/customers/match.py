@@ -1,42 +1,226 @@
-"""Linking rows to customer codes. This is the one replaceable matching step.
+"""Customer matching: blocking on strong keys, pairwise scores, clustering that refuses to chain.
 
-Today it matches by the exact normalised name (`name_key`) against the master and its aliases;
-the customer-master issue replaces `match_key` and `assign_codes` with fuzzy matching and review.
+    result = match(records, settings)
+
+A `Record` is either an existing customer (with its code and every spelling, phone and contact seen)
+or one distinct (name, phone, contact) of this run's rows. Pairs that share a blocking key (a phone,
+a 字号, or a contact with the same first character of the name) are scored; pairs at or above
+`auto_merge` join a cluster unless that would put two existing codes, two branches, two cities or
+two clearly different names together, and pairs between `review` and `auto_merge` (or refused
+merges) are proposed for a person to decide. Existing codes are never merged automatically.
 """
 from __future__ import annotations
 
+import itertools
+from collections import defaultdict
 from dataclasses import dataclass, field
 
-from salespipe.customers.normalize import name_key
+from rapidfuzz.distance import Levenshtein
+
+from salespipe.customers.names import NameParts, city_of_phone, industry_conflict, parse_name
 
 
 @dataclass
-class Assignment:
-    codes: list[str]  # one code per candidate row, in the order given
-    new_customers: list[dict] = field(default_factory=list)  # rows that created a code, with `customer_code`
-    new_aliases: list[tuple[str, str, str]] = field(default_factory=list)  # (alias_name, alias_key, code)
+class Record:
+    rid: int
+    names: set[str]
+    phones: set[str] = field(default_factory=set)
+    contacts: set[str] = field(default_factory=set)
+    cities: set[str] = field(default_factory=set)
+    industries: set[str] = field(default_factory=set)
+    code: str | None = None  # an existing customer's code
+    order: tuple = ()  # first appearance (date, file order, sheet, row) for new records
+
+    def __post_init__(self):
+        self.parts: list[NameParts] = [parse_name(n) for n in sorted(self.names)]
+        self.branches = {p.branch for p in self.parts}
+        self.cities = set(self.cities) | {p.region for p in self.parts if p.region} | \
+            {c for c in map(city_of_phone, self.phones) if c}
 
 
-def format_code(prefix: str, number: int) -> str:
-    return f"{prefix}{number:06d}"
+@dataclass
+class Settings:
+    auto_merge: float = 4.0
+    review: float = 2.5
+    max_block: int = 60  # a blocking key shared by more records is too common to compare all pairs
 
 
-def assign_codes(rows: list[dict], known: dict[str, str], known_spellings: set[str], next_number: int) -> Assignment:
-    """Give every row a customer code. `rows` must already be in order of first appearance
-    (date, file order, sheet, row); `known` maps name keys to existing codes."""
-    known = dict(known)
-    result = Assignment(codes=[])
-    seen_spellings = set(known_spellings)
-    for row in rows:
-        key = name_key(row["customer_name"])
-        code = known.get(key)
-        if code is None:
-            code = format_code("KH", next_number)
-            next_number += 1
-            known[key] = code
-            result.new_customers.append({**row, "customer_code": code, "name_key": key})
-        if row["customer_name"] not in seen_spellings:
-            seen_spellings.add(row["customer_name"])
-            result.new_aliases.append((row["customer_name"], key, code))
-        result.codes.append(code)
-    return result
+@dataclass
+class Pair:
+    a: int
+    b: int
+    score: float
+    reasons: list[str]
+    conflict: str | None  # a reason that forbids merging (branch, city)
+    name_points: float = 0.0  # the names' own evidence: without it a pair is never merged automatically
+
+
+@dataclass
+class MatchResult:
+    cluster_of: dict[int, int]  # rid -> cluster root rid
+    reviews: list[Pair]  # uncertain or refused pairs between different clusters
+    auto_pairs: int = 0
+
+
+def name_evidence(a: Record, b: Record) -> tuple[float, str | None, bool]:
+    """The best name comparison between two records: (points, reason, industry conflict)."""
+    best, reason, conflict = -99.0, None, False
+    for pa, pb in itertools.product(a.parts, b.parts):
+        clash = industry_conflict(pa, pb)
+        if pa.core == pb.core and pa.core:
+            points, why = (5.0, "名称相同（去掉地区和公司类型后）") if len(pa.core) >= 4 or pa.legal_form else (3.0, "简称相同")
+        elif _same_trade(pa, pb) and not clash:
+            points, why = 2.5, f"字号相同：{min(pa.trade, pb.trade, key=len)}"
+        else:
+            similarity = Levenshtein.normalized_similarity(pa.core, pb.core)
+            points, why = (1.5, f"名称相近（{similarity:.0%}）") if similarity >= 0.8 else \
+                (0.5, f"名称有些相似（{similarity:.0%}）") if similarity >= 0.7 else (0.0, None)
+        if clash:
+            points -= 2.0
+            why = f"行业词不同：{pa.industry} / {pb.industry}"
+        if points > best:
+            best, reason, conflict = points, why, clash
+    return best, reason, conflict
+
+
+def _same_trade(pa: NameParts, pb: NameParts) -> bool:
+    """The same 字号, also when one name's industry words were not recognised (睿腾旺业服务 / 睿腾物业)."""
+    if len(pa.trade) < 2 or len(pb.trade) < 2:
+        return False
+    return pa.trade == pb.trade or (pb.core.startswith(pa.trade) and len(pa.trade) <= len(pb.trade) + 2) or \
+        (pa.core.startswith(pb.trade) and len(pb.trade) <= len(pa.trade) + 2)
+
+
+def score_pair(a: Record, b: Record) -> Pair:
+    reasons: list[str] = []
+    conflict = None
+    if a.branches != b.branches:
+        conflict = "分支机构不同：" + " / ".join(sorted(x or "总部" for x in a.branches ^ b.branches))
+    elif a.cities and b.cities and not (a.cities & b.cities):
+        conflict = f"城市不同：{'、'.join(sorted(a.cities))} / {'、'.join(sorted(b.cities))}"
+    points, why, _ = name_evidence(a, b)
+    score = points
+    if why:
+        reasons.append(why)
+    if a.phones & b.phones:
+        score += 3.0
+        reasons.append("电话相同：" + "、".join(sorted(a.phones & b.phones)))
+    elif a.phones and b.phones:
+        score -= 0.5
+        reasons.append("电话不同")
+    if a.contacts & b.contacts:
+        score += 1.5
+        reasons.append("联系人相同：" + "、".join(sorted(a.contacts & b.contacts)))
+    elif a.contacts and b.contacts:
+        score -= 0.5
+        reasons.append("联系人不同")
+    if a.industries and b.industries:
+        if a.industries & b.industries:
+            score += 0.3
+        else:
+            score -= 1.0
+            reasons.append(f"行业不同：{'、'.join(sorted(a.industries))} / {'、'.join(sorted(b.industries))}")
+    if conflict:
+        reasons.insert(0, conflict)
+    return Pair(a.rid, b.rid, round(score, 2), reasons, conflict, points)
+
+
+def blocking_keys(record: Record) -> set[tuple]:
+    keys = {("phone", p) for p in record.phones}
+    for parts in record.parts:
+        if len(parts.trade) >= 2:
+            keys.add(("trade", parts.trade))
+        if len(parts.core) >= 2:
+            keys.add(("head", parts.core[:2]))
+        if parts.core:
+            keys.update(("contact", c, parts.core[0]) for c in record.contacts)
+    return keys
+
+
+def candidate_pairs(records: list[Record], settings: Settings) -> set[tuple[int, int]]:
+    """Pairs that share a blocking key, at least one of them new (existing pairs were settled before)."""
+    blocks: dict[tuple, list[int]] = defaultdict(list)
+    for index, record in enumerate(records):
+        for key in blocking_keys(record):
+            blocks[key].append(index)
+    pairs: set[tuple[int, int]] = set()
+    for members in blocks.values():
+        if len(members) < 2:
+            continue
+        if len(members) > settings.max_block:  # too common: compare each new record with its neighbours only
+            members = sorted(members, key=lambda i: records[i].order or ())
+            window = [(members[i], members[j]) for i in range(len(members))
+                      for j in range(i + 1, min(i + 6, len(members)))]
+        else:
+            window = itertools.combinations(members, 2)
+        for i, j in window:
+            if records[i].code is None or records[j].code is None:
+                pairs.add((min(i, j), max(i, j)))
+    return pairs
+
+
+class _Clusters:
+    def __init__(self, records: list[Record]):
+        self.parent = list(range(len(records)))
+        self.members = {i: [i] for i in range(len(records))}
+        self.codes = {i: ({records[i].code} if records[i].code else set()) for i in range(len(records))}
+
+    def find(self, i: int) -> int:
+        while self.parent[i] != i:
+            self.parent[i] = self.parent[self.parent[i]]
+            i = self.parent[i]
+        return i
+
+    def union(self, i: int, j: int) -> None:
+        ri, rj = self.find(i), self.find(j)
+        if len(self.members[ri]) < len(self.members[rj]):
+            ri, rj = rj, ri
+        self.parent[rj] = ri
+        self.members[ri] += self.members.pop(rj)
+        self.codes[ri] |= self.codes.pop(rj)
+
+
+def _compatible(records: list[Record], clusters: _Clusters, i: int, j: int, settings: Settings) -> bool:
+    """Merging the clusters of i and j must not join two codes, branches or cities, or clearly different names."""
+    ri, rj = clusters.find(i), clusters.find(j)
+    if clusters.codes[ri] and clusters.codes[rj]:
+        return False
+    for x in clusters.members[ri]:
+        for y in clusters.members[rj]:
+            pair = score_pair(records[x], records[y])
+            if pair.conflict or (name_evidence(records[x], records[y])[0] <= 0 and pair.score < settings.review):
+                return False
+    return True
+
+
+def match(records: list[Record], settings: Settings | None = None,
+          never: set[frozenset] = frozenset()) -> MatchResult:
+    """Cluster the records; `never` holds pairs of codes a person decided are different customers."""
+    settings = settings or Settings()
+    scored = [score_pair(records[i], records[j]) for i, j in candidate_pairs(records, settings)]
+    scored.sort(key=lambda p: (-p.score, p.a, p.b))
+    clusters = _Clusters(records)
+    refused: list[Pair] = []
+    auto = 0
+    for pair in scored:
+        if pair.conflict or pair.score < settings.auto_merge or pair.name_points <= 0:
+            continue
+        if clusters.find(pair.a) == clusters.find(pair.b):
+            continue
+        if _compatible(records, clusters, pair.a, pair.b, settings):
+            clusters.union(pair.a, pair.b)
+            auto += 1
+        else:
+            refused.append(pair)
+    reviews: dict[tuple[int, int], Pair] = {}
+    uncertain = (p for p in scored if settings.review <= p.score and not p.conflict
+                 and (p.score < settings.auto_merge or p.name_points <= 0))
+    for pair in [*refused, *uncertain]:
+        ra, rb = clusters.find(pair.a), clusters.find(pair.b)
+        if ra == rb:
+            continue
+        key = (min(ra, rb), max(ra, rb))
+        if key not in reviews or pair.score > reviews[key].score:
+            reviews[key] = pair
+    cluster_of = {i: clusters.find(i) for i in range(len(records))}
+    return MatchResult(cluster_of, list(reviews.values()), auto)

@@ -16,6 +16,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from salespipe.config import Config
+from salespipe.customers.master import match_settings
 from salespipe.errors import SalespipeError
 from salespipe.ingest.batch import Batch, collect_files, read_batch
 from salespipe.ingest.load import LoadResult, load_batch
@@ -32,6 +33,8 @@ class IngestSummary:
     rows_rejected: int = 0
     reasons: Counter = field(default_factory=Counter)
     new_customers: int = 0
+    new_reviews: int = 0
+    new_followups: int = 0
     superseded_rows: int = 0
     customers_total: int = 0
     unreadable: list[tuple[str, str]] = field(default_factory=list)  # (file name, reason)
@@ -71,7 +74,8 @@ def _read_with_progress(files, known, config: Config, progress: bool) -> Batch:
 def _load_atomically(con, batch: Batch, run_id: str, now: dt.datetime, config: Config) -> LoadResult:
     run(con, "begin transaction")
     try:
-        result = load_batch(con, batch, run_id, now, int(config.ingest.get("default_capacity", 60)))
+        result = load_batch(con, batch, run_id, now, int(config.ingest.get("default_capacity", 60)),
+                            match_settings(config.raw))
         _record_files(con, batch, result, run_id, now)
         build_marts(con, config)
         run(con, "commit")
@@ -105,6 +109,7 @@ def _record_files(con, batch: Batch, result: LoadResult, run_id: str, now: dt.da
 def _summarise(con, batch: Batch, result: LoadResult, run_id: str) -> IngestSummary:
     summary = IngestSummary(run_id=run_id, rows_accepted=result.rows_accepted, rows_rejected=result.rows_rejected,
                             reasons=result.reasons, new_customers=result.new_customers,
+                            new_reviews=result.new_reviews, new_followups=result.new_followups,
                             superseded_rows=result.superseded_rows)
     for f in batch.files:
         summary.files[f.status] += 1

@@ -105,7 +105,7 @@ def find_layout(grid: list[list], hint_text: str, scan_rows: int = 30) -> Layout
                 columns, extras = match_labels(kind, labels)
                 if len(columns) < 2 or not all(f in columns for f in kind.signature):
                     continue
-                exclusive = kind.key == "approvals"
+                exclusive = kind.key in ("approvals", "match_review")
                 hinted = any(h in hint for h in kind.hints)
                 rank = (exclusive, len(columns), hinted, -two_rows, -order)
                 if best is None or rank > best[0]:

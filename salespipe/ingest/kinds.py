@@ -158,7 +158,14 @@ APPROVALS = Kind("approvals", "分配审批", (
     Column("customer_name", "客户名称", ()),
 ), hints=("分配建议", "审批"), signature=("decision",))
 
-KINDS: tuple[Kind, ...] = (LOG, BC, ORDERS, ROSTER, TARGETS, QUALITY, INSPECTIONS, LEADS, APPROVALS)
+MATCH_REVIEW = Kind("match_review", "客户匹配确认", (
+    Column("left_code", "客户编码A", ("编码A", "客户编码1"), True, "staff_no"),
+    Column("right_code", "客户编码B", ("编码B", "客户编码2"), True, "staff_no"),
+    Column("same", "是否同一客户", ("同一客户", "是否相同"), False, "enum:SAME"),
+    Column("reviewer", "审核人", ("确认人",)),
+), hints=("客户匹配", "确认"), signature=("left_code", "right_code", "same"))
+
+KINDS: tuple[Kind, ...] = (LOG, BC, ORDERS, ROSTER, TARGETS, QUALITY, INSPECTIONS, LEADS, APPROVALS, MATCH_REVIEW)
 KIND_BY_KEY = {k.key: k for k in KINDS}
 
 # Kinds whose rows name a salesperson, checked against the roster after all rosters are loaded.

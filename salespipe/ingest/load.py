@@ -13,7 +13,9 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from salespipe.customers.match import assign_codes
+from salespipe.customers.followups import create_followups, refresh_followups
+from salespipe.customers.master import Assigned, assign_customers, find_code, merge, resolve
+from salespipe.customers.match import Settings
 from salespipe.customers.normalize import name_key
 from salespipe.ingest.batch import Batch
 from salespipe.ingest.kinds import SALESPERSON_KINDS
@@ -36,6 +38,8 @@ class LoadResult:
     reasons: Counter = field(default_factory=Counter)
     new_customers: int = 0
     superseded_rows: int = 0
+    new_reviews: int = 0
+    new_followups: int = 0
     per_file: dict[int, list[int]] = field(default_factory=dict)  # file_id -> [accepted, rejected]
 
 
@@ -92,7 +96,8 @@ def _in_service(person: tuple, day: dt.date, monthly: bool) -> bool:
 # ---------------------------------------------------------------- the load
 
 
-def load_batch(con, batch: Batch, run_id: str, now: dt.datetime, default_capacity: int = 60) -> LoadResult:
+def load_batch(con, batch: Batch, run_id: str, now: dt.datetime, default_capacity: int = 60,
+               match_settings: Settings | None = None) -> LoadResult:
     result = LoadResult()
     records = batch.records
     _load_roster(con, records.get("roster", []), default_capacity)
@@ -101,13 +106,19 @@ def load_batch(con, batch: Batch, run_id: str, now: dt.datetime, default_capacit
         for rec in records.get(kind, []):
             roster.resolve(rec, monthly=kind in ("targets", "quality"))
     result.superseded_rows = _supersede_log(con, records.get("log", []), now)
-    result.new_customers = _assign_customers(con, records, run_id, now)
+    assigned = _assign_customers(con, records, run_id, now, match_settings)
+    result.new_customers, result.new_reviews = assigned.new_customers, assigned.new_reviews
+    _apply_match_decisions(con, records.get("match_review", []), now)
     _link_customers(con, records)
     for kind, recs in records.items():
-        if kind != "roster":
+        if kind in TARGET_TABLE and kind != "roster":  # rosters were applied first
             _insert(con, kind, [r for r in recs if not r["problems"] and not r.get("superseded_by")], run_id)
     _insert_rejects(con, batch, run_id, now.date(), result)
     _refresh_customers(con)
+    log_rows = sorted((r for r in records.get("log", []) if not r["problems"] and not r.get("superseded_by")),
+                      key=lambda r: (r["row_date"], r["file_order"], r["sheet_index"], r["source_row"]))
+    result.new_followups = create_followups(con, log_rows)
+    refresh_followups(con)
     return result
 
 
@@ -158,43 +169,44 @@ def _supersede_log(con, recs: list[dict], now: dt.datetime) -> int:
     return superseded
 
 
-def _assign_customers(con, records: dict, run_id: str, now: dt.datetime) -> int:
+def _assign_customers(con, records: dict, run_id: str, now: dt.datetime, settings) -> Assigned:
     candidates = [r for kind in CUSTOMER_KINDS for r in records.get(kind, [])
                   if not r["problems"] and not r.get("superseded_by")]
     candidates.sort(key=lambda r: (r["row_date"], r["file_order"], r["sheet_index"], r["source_row"]))
-    known = dict(con.execute("select alias_key, customer_code from customer_aliases where alias_key is not null").fetchall())
-    known.update(con.execute("select name_key, customer_code from customers").fetchall())
-    spellings = {r[0] for r in con.execute("select alias_name from customer_aliases where alias_name is not null").fetchall()}
-    top = scalar(con, """select max(cast(substr(c, 3) as integer)) from (
-        select customer_code c from customers union all select alias_code from customer_aliases)""")
-    assignment = assign_codes(candidates, known, spellings, (top or 0) + 1)
-    for rec, code in zip(candidates, assignment.codes):
-        rec["customer_code"] = code
-    new = [{"customer_code": r["customer_code"], "name": r["customer_name"], "name_key": r["name_key"],
-            "contact": r.get("contact"), "phone": r.get("phone"), "address": r.get("address"),
-            "industry": r.get("industry"), "customer_class": r.get("customer_class"), "source": r.get("source"),
-            "owner_id": r.get("salesperson_id"), "first_seen": r["row_date"], "last_contact": None,
-            "created_from_file": r["source_file"], "created_by": r.get("salesperson_id"), "created_run_id": run_id}
-           for r in assignment.new_customers]
-    _append(con, "customers", new)
-    aliases = [{"alias_code": None, "alias_name": n, "alias_key": k, "customer_code": c, "created_at": now}
-               for n, k, c in assignment.new_aliases]
-    _append(con, "customer_aliases", aliases)
-    return len(new)
+    return assign_customers(con, candidates, run_id, now, settings)
 
 
 def _link_customers(con, records: dict) -> None:
     """Orders must name a customer in the master; leads are linked when they already are one."""
-    known = dict(con.execute("select alias_key, customer_code from customer_aliases where alias_key is not null").fetchall())
     for kind in ("orders", "leads"):
         for rec in records.get(kind, []):
             name = rec.get("customer_name")
             if not name:
                 continue
             rec["name_key"] = name_key(name)
-            rec["customer_code"] = known.get(rec["name_key"])
+            rec["customer_code"] = find_code(con, name)
             if kind == "orders" and rec["customer_code"] is None and not rec["problems"]:
                 rec["problems"].append(("客户名称", name, "客户不在客户库中：请先在销售日志或BC类客户登记表中登记该客户，或核对名称"))
+
+
+def _apply_match_decisions(con, recs: list[dict], now: dt.datetime) -> None:
+    """是 merges the two codes (the older survives), 否 records that they must never be proposed again."""
+    for rec in sorted(recs, key=lambda r: (r["file_order"], r["source_row"])):
+        if rec["problems"] or rec.get("same") is None:
+            continue
+        codes = [rec.get("left_code"), rec.get("right_code")]
+        unknown = [c for c in codes if not c or resolve(con, c) is None]
+        if unknown:
+            rec["problems"].append(("客户编码", "、".join(c or "" for c in unknown), "客户编码不存在，请核对确认表"))
+            continue
+        survivor = merge(con, *codes) if rec["same"] == "是" else None
+        _append(con, "customer_match_decisions", [{
+            "left_code": codes[0], "right_code": codes[1], "same": rec["same"] == "是", "survivor_code": survivor,
+            "reviewer": rec.get("reviewer"), "decided_at": now, "source_file": rec["source_file"],
+            "source_row": rec["source_row"]}])
+        if rec["same"] == "否":
+            run(con, "delete from customer_match_review where (left_code = ? and right_code = ?) "
+                     "or (left_code = ? and right_code = ?)", [*codes, *reversed(codes)])
 
 
 def _insert(con, kind: str, recs: list[dict], run_id: str | None) -> None:

@@ -25,7 +25,7 @@ _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 ENUMS = {
     "INDUSTRY": V.INDUSTRY, "CUSTOMER_CLASS": V.CUSTOMER_CLASS, "SOURCE": V.SOURCE,
     "LEAD_SOURCE": V.LEAD_SOURCE, "METHOD": V.METHOD, "RESULT": V.RESULT, "ROLE": V.ROLE,
-    "STATUS": V.STATUS, "DECISION": V.DECISION,
+    "STATUS": V.STATUS, "DECISION": V.DECISION, "SAME": V.SAME,
 }
 
 
@@ -288,8 +288,12 @@ def check_approvals(rec: dict) -> None:
     rec["row_date"] = rec.get("approved_on")
 
 
+def check_match_review(rec: dict) -> None:
+    rec["row_date"] = None
+
+
 CHECKS = {
     "log": check_log, "bc": check_bc, "orders": check_orders, "roster": check_roster,
     "targets": check_targets, "quality": check_month, "inspections": check_inspections,
-    "leads": check_leads, "approvals": check_approvals,
+    "leads": check_leads, "approvals": check_approvals, "match_review": check_match_review,
 }

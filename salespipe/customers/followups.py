@@ -1,0 +1,83 @@
+"""重点客户跟进表: one 跟单号 (GD + 6 digits) per (customer, business type), its fields kept current.
+
+A follow-up is created when its customer is first recorded with class A, A1, B or B1 and a business
+type (推介业务, else 客户需求); numbers follow first appearance and are never reused. After every load the
+ledger fields are recomputed from the accepted log rows, and log rows without a 跟单号 get theirs.
+"""
+from __future__ import annotations
+
+from salespipe.warehouse import rows, run, scalar
+
+FOLLOWUP_CLASSES = ("A", "A1", "B", "B1")
+
+
+def create_followups(con, recs: list[dict]) -> int:
+    """New follow-ups for this run's accepted log rows (already in order of first appearance)."""
+    from salespipe.customers.master import resolve
+    from salespipe.ingest.load import _append
+
+    existing = {(c, t) for c, t in rows(con, "select customer_code, business_type from followups where merged_into is null")}
+    top = scalar(con, "select max(cast(substr(followup_no, 3) as integer)) from followups") or 0
+    new = []
+    survivors: dict[str, str] = {}
+    for rec in recs:
+        kind = rec.get("business_type") or rec.get("need_type")
+        if rec.get("customer_class") not in FOLLOWUP_CLASSES or not kind or not rec.get("customer_code"):
+            continue
+        code = survivors.setdefault(rec["customer_code"], resolve(con, rec["customer_code"]) or rec["customer_code"])
+        if (code, kind) in existing:
+            continue
+        existing.add((code, kind))
+        top += 1
+        new.append({"followup_no": f"GD{top:06d}", "customer_code": code, "business_type": kind,
+                    "salesperson_id": rec.get("salesperson_id"), "customer_class": rec.get("customer_class"),
+                    "developed_on": rec.get("activity_date"),
+                    "first_source": f"{rec['source_file']}#{rec['source_sheet']}!{rec['source_row']}"})
+    _append(con, "followups", new)
+    return len(new)
+
+
+def refresh_followups(con) -> None:
+    """Duplicates left by customer merges fold into the older number; ledger fields from the log rows."""
+    run(con, """
+        update followups f set merged_into = keep.followup_no
+        from (select customer_code, business_type, min(followup_no) as followup_no
+              from followups where merged_into is null group by all having count(*) > 1) keep
+        where f.customer_code = keep.customer_code and f.business_type = keep.business_type
+          and f.followup_no <> keep.followup_no and f.merged_into is null""")
+    run(con, """
+        with events as (
+            select coalesce(m.customer_code, a.customer_code) as code, coalesce(a.business_type, a.need_type) as kind,
+                   a.activity_date, a.stage, a.result, a.salesperson_id, a.customer_class, a.note, a.source_row
+            from activities a left join customer_aliases m on m.alias_code = a.customer_code
+        ),
+        latest as (
+            select code, kind,
+                   min(activity_date) as developed_on,
+                   max(activity_date) as last_followup_on,
+                   arg_max(stage, (activity_date, source_row)) filter (where stage is not null) as last_stage,
+                   arg_max(result, (activity_date, source_row)) filter (where result is not null) as result,
+                   arg_max(salesperson_id, (activity_date, source_row)) as salesperson_id,
+                   arg_max(customer_class, (activity_date, source_row)) filter (where customer_class is not null)
+                       as customer_class,
+                   arg_max(note, (activity_date, source_row)) filter (where note is not null) as note
+            from events where kind is not null group by code, kind
+        )
+        update followups f set
+            developed_on = l.developed_on, last_followup_on = l.last_followup_on,
+            last_stage = coalesce(l.last_stage, f.last_stage), result = coalesce(l.result, f.result),
+            salesperson_id = l.salesperson_id, customer_class = coalesce(l.customer_class, f.customer_class),
+            note = coalesce(l.note, f.note)
+        from latest l where l.code = f.customer_code and l.kind = f.business_type and f.merged_into is null""")
+    run(con, """
+        update followups f set headcount = o.headcount
+        from (select coalesce(m.customer_code, o.customer_code) as code, o.business_type,
+                     arg_max(o.headcount, o.order_date) filter (where o.headcount is not null) as headcount
+              from orders o left join customer_aliases m on m.alias_code = o.customer_code group by all) o
+        where o.code = f.customer_code and o.business_type = f.business_type and o.headcount is not null""")
+    run(con, """
+        update activities a set followup_no = f.followup_no
+        from followups f, (select alias_code, customer_code from customer_aliases where alias_code is not null
+                           union all select customer_code, customer_code from customers) codes
+        where a.followup_no is null and codes.alias_code = a.customer_code and f.customer_code = codes.customer_code
+          and f.business_type = coalesce(a.business_type, a.need_type) and f.merged_into is null""")

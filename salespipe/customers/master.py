@@ -1,0 +1,218 @@
+"""The customer master: every accepted row linked to one stable code (客户编码 KH + 6 digits).
+
+A run's rows are matched against the master and each other (`match.py`). Certain matches share a
+code; uncertain ones get their own code and a pair in `customer_match_review` for a person to decide
+in the workbook `salespipe review` writes. A merge keeps the older code and turns the newer into an
+alias; codes are never renumbered or reused.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import unicodedata
+from collections import defaultdict
+from dataclasses import dataclass
+
+from salespipe.customers.match import Record, Settings, match
+from salespipe.customers.names import parse_name, region_of_address
+from salespipe.customers.normalize import name_key
+from salespipe.warehouse import rows, run, scalar
+
+CODE_PREFIX = "KH"
+
+
+def format_code(number: int, prefix: str = CODE_PREFIX) -> str:
+    return f"{prefix}{number:06d}"
+
+
+def contact_key(contact: str | None) -> str:
+    return "".join(unicodedata.normalize("NFKC", contact or "").split()).casefold()
+
+
+@dataclass
+class Assigned:
+    new_customers: int
+    new_reviews: int
+
+
+def match_settings(config_raw: dict) -> Settings:
+    given = config_raw.get("matching", {})
+    return Settings(auto_merge=float(given.get("auto_merge", 4.0)), review=float(given.get("review", 2.5)),
+                    max_block=int(given.get("max_block", 60)))
+
+
+def _existing_records(con, start: int) -> list[Record]:
+    """One record per existing customer, with every spelling, phone, contact and industry seen."""
+    profiles = rows(con, """
+        with seen as (
+            select customer_code, phone, contact, industry, address from activities
+            union all select customer_code, phone, contact, industry, address from bc_registrations
+        ),
+        resolved as (
+            select coalesce(m.customer_code, s.customer_code) as code, s.*
+            from seen s left join customer_aliases m on m.alias_code = s.customer_code
+        ),
+        details as (
+            select code, list(distinct phone) filter (where phone is not null) as phones,
+                   list(distinct contact) filter (where contact is not null) as contacts,
+                   list(distinct industry) filter (where industry is not null) as industries,
+                   list(distinct address) filter (where address is not null) as addresses
+            from resolved group by code
+        ),
+        names as (
+            select customer_code as code, list(distinct alias_name) filter (where alias_name is not null) as names
+            from customer_aliases group by customer_code
+        )
+        select c.customer_code, coalesce(n.names, [c.name]), coalesce(d.phones, []), coalesce(d.contacts, []),
+               coalesce(d.industries, []), coalesce(d.addresses, []), c.phone, c.contact
+        from customers c left join details d on d.code = c.customer_code left join names n on n.code = c.customer_code
+        order by c.customer_code""")
+    records = []
+    for code, names, phones, contacts, industries, addresses, phone, contact in profiles:
+        records.append(Record(start + len(records), set(names) or {code}, set(phones) | ({phone} if phone else set()),
+                              {contact_key(c) for c in [*contacts, contact] if c},
+                              {c for c in map(region_of_address, addresses) if c}, set(industries), code=code))
+    return records
+
+
+def assign_customers(con, recs: list[dict], run_id: str, now: dt.datetime, settings: Settings) -> Assigned:
+    """Give every record (accepted log / BC rows, in order of first appearance) its `customer_code`."""
+    aliases = dict(rows(con, "select alias_key, customer_code from customer_aliases where alias_key is not null"))
+    signatures: dict[tuple, list[dict]] = defaultdict(list)
+    for rec in recs:
+        key = name_key(rec["customer_name"])
+        if key in aliases:  # a spelling seen before: its customer, no matching needed
+            rec["customer_code"] = aliases[key]
+        else:
+            signatures[(key, rec.get("phone"), contact_key(rec.get("contact")))].append(rec)
+    if not signatures:
+        _add_aliases(con, recs, now)
+        return Assigned(0, 0)
+    groups = list(signatures.items())
+    new_records = []
+    for rid, (signature, group) in enumerate(groups):
+        first = group[0]
+        new_records.append(Record(rid, {first["customer_name"]}, {first["phone"]} if first.get("phone") else set(),
+                                  {signature[2]} if signature[2] else set(),
+                                  {c for c in [region_of_address(first.get("address") or "")] if c},
+                                  {first["industry"]} if first.get("industry") else set(),
+                                  order=_order(first)))
+    existing = _existing_records(con, len(new_records))
+    result = match(new_records + existing, settings, _never(con))
+    code_of_cluster = {result.cluster_of[r.rid]: r.code for r in existing}
+    top = scalar(con, """select max(cast(substr(c, 3) as integer)) from (
+        select customer_code c from customers union all select alias_code from customer_aliases)""") or 0
+    clusters: dict[int, list] = defaultdict(list)
+    for record in new_records:
+        clusters[result.cluster_of[record.rid]].append(record)
+    created = []
+    for root, members in sorted(clusters.items(), key=lambda kv: min(m.order for m in kv[1])):
+        if root not in code_of_cluster:
+            top += 1
+            code_of_cluster[root] = format_code(top)
+            created.append(min(members, key=lambda m: m.order))
+    for record, (_, group) in zip(new_records, groups):
+        for rec in group:
+            rec["customer_code"] = code_of_cluster[result.cluster_of[record.rid]]
+    _create(con, [groups[r.rid][1][0] for r in created], run_id)
+    _add_aliases(con, recs, now)
+    everyone = new_records + existing
+    reviews = _record_reviews(con, result.reviews, everyone, result.cluster_of, code_of_cluster, run_id, now)
+    return Assigned(len(created), reviews)
+
+
+def _order(rec: dict) -> tuple:
+    return (rec["row_date"], rec["file_order"], rec["sheet_index"], rec["source_row"])
+
+
+def _create(con, firsts: list[dict], run_id: str) -> None:
+    from salespipe.ingest.load import _append
+
+    _append(con, "customers", [{
+        "customer_code": r["customer_code"], "name": r["customer_name"], "name_key": name_key(r["customer_name"]),
+        "contact": r.get("contact"), "phone": r.get("phone"), "address": r.get("address"), "industry": r.get("industry"),
+        "customer_class": r.get("customer_class"), "source": r.get("source"), "owner_id": r.get("salesperson_id"),
+        "first_seen": r["row_date"], "last_contact": None, "created_from_file": r["source_file"],
+        "created_by": r.get("salesperson_id"), "created_run_id": run_id} for r in firsts])
+
+
+def _add_aliases(con, recs: list[dict], now: dt.datetime) -> None:
+    from salespipe.ingest.load import _append
+
+    known = {r[0] for r in rows(con, "select alias_key from customer_aliases where alias_key is not null")}
+    new = {}
+    for rec in recs:
+        key = name_key(rec["customer_name"])
+        if key not in known and key not in new:
+            new[key] = {"alias_code": None, "alias_name": rec["customer_name"], "alias_key": key,
+                        "customer_code": rec["customer_code"], "created_at": now}
+    _append(con, "customer_aliases", list(new.values()))
+
+
+def _never(con) -> set[frozenset]:
+    return {frozenset(r) for r in rows(con, "select left_code, right_code from customer_match_decisions where not same")}
+
+
+def _record_reviews(con, pairs, records: list[Record], cluster_of: dict, code_of_cluster: dict, run_id: str,
+                    now: dt.datetime) -> int:
+    from salespipe.ingest.load import _append
+
+    never = _never(con)
+    pending = {frozenset(r) for r in rows(con, "select left_code, right_code from customer_match_review")}
+    names = dict(rows(con, "select customer_code, name from customers"))
+    new = []
+    for pair in pairs:
+        left, right = (code_of_cluster[cluster_of[pair.a]], code_of_cluster[cluster_of[pair.b]])
+        key = frozenset((left, right))
+        if left == right or key in never or key in pending:
+            continue
+        pending.add(key)
+        left, right = sorted((left, right))
+        new.append({"left_code": left, "right_code": right, "left_name": names.get(left), "right_name": names.get(right),
+                    "score": pair.score, "reasons": "；".join(pair.reasons), "created_run_id": run_id,
+                    "created_at": now})
+    _append(con, "customer_match_review", new)
+    return len(new)
+
+
+def find_code(con, name: str) -> str | None:
+    """The customer an order or lead names: the same spelling, else the one customer whose name has the
+    same core and branch (天津市格致… = 格致…（天津）), else None."""
+    key = name_key(name)
+    found = rows(con, "select customer_code from customer_aliases where alias_key = ?", [key])
+    if found:
+        return found[0][0]
+    parts = parse_name(name)
+    candidates = {code for code, alias in rows(con, "select customer_code, alias_name from customer_aliases "
+                                                      "where alias_name is not null and alias_name like ?",
+                                                 [f"%{parts.core[:2]}%"])
+                  if parse_name(alias).key == parts.key and (not parts.region or not parse_name(alias).region
+                                                              or parse_name(alias).region == parts.region)}
+    return candidates.pop() if len(candidates) == 1 else None
+
+
+# ---------------------------------------------------------------- decisions from the review workbook
+
+
+def merge(con, a: str, b: str) -> str | None:
+    """One customer: the older code survives, the newer becomes its alias. Returns the survivor."""
+    a, b = resolve(con, a), resolve(con, b)
+    if a is None or b is None or a == b:
+        return a if a == b else None
+    older, newer = sorted((a, b))
+    run(con, "update customer_aliases set customer_code = ? where customer_code = ?", [older, newer])
+    run(con, "insert into customer_aliases (alias_code, customer_code, created_at) values (?, ?, now())", [newer, older])
+    run(con, """update customers set first_seen = least(first_seen, (select first_seen from customers where customer_code = ?))
+                where customer_code = ?""", [newer, older])
+    run(con, "delete from customers where customer_code = ?", [newer])
+    run(con, "update customer_match_review set left_code = ? where left_code = ?", [older, newer])
+    run(con, "update customer_match_review set right_code = ? where right_code = ?", [older, newer])
+    run(con, "delete from customer_match_review where left_code = right_code")
+    run(con, "update followups set customer_code = ? where customer_code = ?", [older, newer])
+    return older
+
+
+def resolve(con, code: str) -> str | None:
+    """The surviving code of any code (itself, or the code it was merged into)."""
+    found = rows(con, "select customer_code from customers where customer_code = ? union all "
+                      "select customer_code from customer_aliases where alias_code = ?", [code, code])
+    return found[0][0] if found else None

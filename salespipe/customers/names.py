@@ -1,0 +1,183 @@
+"""Company names taken apart: region, 字号 (trade name), industry words, legal form, branch.
+
+Chinese company names follow 行政区划 + 字号 + 行业 + 组织形式 (天津市 + 格致 + 企业管理咨询 + 有限公司), with a
+region sometimes in brackets after the trade name (格致企业管理咨询（天津）有限公司) and a branch at the end
+(…有限公司北京分公司). Matching compares the parts; the branch is never dropped.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+
+PROVINCES = (
+    "北京", "天津", "上海", "重庆", "河北", "山西", "辽宁", "吉林", "黑龙江", "江苏", "浙江", "安徽", "福建", "江西", "山东",
+    "河南", "湖北", "湖南", "广东", "海南", "四川", "贵州", "云南", "陕西", "甘肃", "青海", "台湾", "内蒙古", "广西", "西藏",
+    "宁夏", "新疆", "香港", "澳门",
+)
+CITIES = (
+    "石家庄", "唐山", "秦皇岛", "邯郸", "邢台", "保定", "张家口", "承德", "沧州", "廊坊", "衡水", "太原", "大同", "沈阳", "大连",
+    "鞍山", "抚顺", "锦州", "营口", "长春", "吉林", "哈尔滨", "齐齐哈尔", "大庆", "南京", "无锡", "徐州", "常州", "苏州", "南通",
+    "连云港", "淮安", "盐城", "扬州", "镇江", "泰州", "宿迁", "杭州", "宁波", "温州", "嘉兴", "湖州", "绍兴", "金华", "台州",
+    "合肥", "芜湖", "蚌埠", "福州", "厦门", "泉州", "南昌", "赣州", "济南", "青岛", "淄博", "枣庄", "东营", "烟台", "潍坊",
+    "济宁", "泰安", "威海", "日照", "临沂", "德州", "聊城", "滨州", "菏泽", "郑州", "开封", "洛阳", "新乡", "武汉", "宜昌",
+    "襄阳", "长沙", "株洲", "湘潭", "广州", "深圳", "珠海", "汕头", "佛山", "东莞", "中山", "江门", "惠州", "南宁", "桂林",
+    "海口", "三亚", "成都", "绵阳", "贵阳", "昆明", "西安", "咸阳", "兰州", "西宁", "银川", "乌鲁木齐", "呼和浩特", "包头",
+    "拉萨",
+)
+DISTRICTS = (
+    "滨海新区", "和平区", "河西区", "南开区", "河东区", "河北区", "红桥区", "东丽区", "西青区", "津南区", "北辰区", "武清区",
+    "宝坻区", "宁河区", "静海区", "蓟州区", "塘沽", "汉沽", "大港", "朝阳区", "海淀区", "丰台区", "东城区", "西城区",
+    "浦东新区", "开发区", "经济技术开发区", "高新区", "保税区", "空港经济区",
+)
+LEGAL_FORMS = (
+    "股份有限公司", "有限责任公司", "集团有限公司", "集团股份有限公司", "有限公司", "集团公司", "总公司", "集团", "公司",
+    "总厂", "厂", "合作社", "事务所", "中心", "研究院", "研究所", "学校", "医院", "商行", "工作室",
+)
+BRANCH_WORDS = ("分公司", "分厂", "办事处", "分部", "分店", "支行", "分行", "分中心", "分院", "营业部")
+INDUSTRY_WORDS = (
+    "企业管理咨询", "管理咨询", "企业管理", "咨询服务", "咨询", "信息技术", "信息科技", "信息", "网络科技", "科技发展", "科技", "技术开发",
+    "技术", "软件", "电子商务", "电子", "电气", "电器", "机械制造", "机械设备", "机械", "汽车配件", "汽车", "化工", "制药", "医药",
+    "生物", "食品", "饮料", "服装", "纺织", "印刷", "包装", "塑料", "橡胶", "钢铁", "金属", "五金", "建材", "建筑工程",
+    "建筑", "工程", "装饰", "房地产开发", "房地产", "物业服务", "物业管理", "物业", "物流", "运输", "国际贸易", "进出口", "国际",
+    "贸易", "商贸", "营销", "实业", "投资", "餐饮管理", "餐饮", "酒店", "旅游", "文化传媒", "文化", "传媒", "广告", "教育",
+    "培训", "人力资源", "环保", "能源", "新能源", "材料", "新材料", "仪器", "设备", "制造", "发展", "工业", "商务", "服务",
+)
+# landline area codes of the cities above (a landline tells the customer's city; a mobile does not)
+AREA_CODES = {
+    "010": "北京", "022": "天津", "021": "上海", "023": "重庆", "0311": "石家庄", "0315": "唐山", "0316": "廊坊",
+    "0317": "沧州", "0312": "保定", "0310": "邯郸", "0335": "秦皇岛", "0351": "太原", "024": "沈阳", "0411": "大连",
+    "0431": "长春", "0451": "哈尔滨", "025": "南京", "0512": "苏州", "0510": "无锡", "0571": "杭州", "0574": "宁波",
+    "0551": "合肥", "0591": "福州", "0592": "厦门", "0791": "南昌", "0531": "济南", "0532": "青岛", "0535": "烟台",
+    "0371": "郑州", "027": "武汉", "0731": "长沙", "020": "广州", "0755": "深圳", "0757": "佛山", "0769": "东莞",
+    "0771": "南宁", "0898": "海口", "028": "成都", "0851": "贵阳", "0871": "昆明", "029": "西安", "0931": "兰州",
+    "0971": "西宁", "0951": "银川", "0991": "乌鲁木齐", "0471": "呼和浩特",
+}
+
+
+def city_of_phone(phone: str) -> str:
+    """天津 for 022…, '' for a mobile or an area code not listed."""
+    if not phone.startswith("0"):
+        return ""
+    return AREA_CODES.get(phone[:3]) or AREA_CODES.get(phone[:4], "")
+
+
+_REGIONS = sorted({f"{p}省" for p in PROVINCES} | {f"{p}市" for p in PROVINCES + CITIES} | set(PROVINCES) | set(CITIES)
+                  | {f"{p}自治区" for p in ("内蒙古", "广西", "西藏", "宁夏", "新疆")} | set(DISTRICTS), key=len, reverse=True)
+_DISTRICT_PREFIXES = sorted(DISTRICTS, key=len, reverse=True)
+_CITY_OF = {**{f"{c}市": c for c in PROVINCES + CITIES}, **{f"{p}省": p for p in PROVINCES},
+            **{c: c for c in PROVINCES + CITIES}}
+_TIANJIN_DISTRICTS = set(DISTRICTS[:19])
+_PUNCT = re.compile(r"[\s·・,，.。、'\"“”‘’:：;；!！?？\-—_/\\]+")
+_BRACKETS = re.compile(r"[(（\[【]([^()（）\[\]【】]*)[)）\]】]")
+
+
+@dataclass(frozen=True)
+class NameParts:
+    region: str  # city or province ('' when none given): 天津
+    trade: str  # 字号: 格致
+    industry: str  # industry words: 企业管理咨询
+    legal_form: str  # 有限公司
+    branch: str  # 北京分公司 ('' for the head office)
+    core: str  # trade + industry, what remains for comparison: 格致企业管理咨询
+
+    @property
+    def key(self) -> str:
+        """Region-free, form-free identity of a head office or branch: core + branch."""
+        return self.core + ("|" + self.branch if self.branch else "")
+
+
+def _norm(text: str) -> str:
+    text = unicodedata.normalize("NFKC", text).casefold()
+    return _PUNCT.sub("", text)
+
+
+def _region_of(text: str) -> str:
+    text = text.strip()
+    if text in _TIANJIN_DISTRICTS:
+        return "天津"
+    return _CITY_OF.get(text, text.removesuffix("市").removesuffix("省"))
+
+
+@lru_cache(maxsize=500_000)
+def parse_name(name: str) -> NameParts:
+    text = _norm(name)
+    region, branch = "", ""
+    # bracketed parts: a region (格致（天津）有限公司) or a branch (…公司（北京分公司）)
+    for inner in _BRACKETS.findall(text):
+        if inner.endswith(BRANCH_WORDS):
+            branch = inner
+        elif any(inner == r or inner.startswith(r) for r in _REGIONS):
+            region = region or _region_of(inner)
+    text = _BRACKETS.sub("", text)
+    # a branch after the legal form (…有限公司北京分公司) or after a short name (天津奥华机械北京分公司)
+    if not branch:
+        for form in LEGAL_FORMS[:9]:
+            at = text.find(form)
+            if at > 0 and text[at + len(form):].endswith(BRANCH_WORDS):
+                text, branch = text[: at + len(form)], text[at + len(form):]
+                break
+    if not branch and text.endswith(BRANCH_WORDS):
+        word = next(w for w in BRANCH_WORDS if text.endswith(w))
+        head = text[: -len(word)]
+        place = next((r for r in _REGIONS if head.endswith(r) and len(head) > len(r) + 1), head[-2:])
+        text, branch = head[: -len(place)], place + word
+    # a leading region, then possibly a district: 天津市滨海新区… (a second city name is a 字号: 天津德州营销)
+    for r in _REGIONS:
+        if text.startswith(r) and len(text) > len(r) + 1:
+            region = region or _region_of(r)
+            text = text[len(r):]
+            for d in _DISTRICT_PREFIXES:
+                if text.startswith(d) and len(text) > len(d) + 1:
+                    text = text[len(d):]
+                    break
+            break
+    legal = ""
+    for form in LEGAL_FORMS:
+        if text.endswith(form) and len(text) > len(form):
+            legal, text = form, text[: -len(form)]
+            break
+    industry_words = []
+    trade = text
+    stripped = True
+    while stripped:
+        stripped = False
+        for word in INDUSTRY_WORDS:
+            if trade.endswith(word) and len(trade) > len(word) + 1:
+                industry_words.insert(0, word)
+                trade = trade[: -len(word)]
+                stripped = True
+                break
+    return NameParts(region, trade, "".join(industry_words), legal, _norm(branch), text)
+
+
+GENERIC_WORDS = ("服务", "发展", "实业", "工业", "商务", "国际", "技术", "科技", "工程", "设备", "材料", "制造")
+
+
+def region_of_address(address: str) -> str:
+    """The city an address starts with (天津市南开区… → 天津; 南开区… → 天津), or ''."""
+    text = _norm(address)
+    for r in _REGIONS:
+        if text.startswith(r):
+            return _region_of(r)
+    return ""
+
+
+def industry_conflict(a: NameParts, b: NameParts) -> bool:
+    """Both names state a specific line of business and the words share nothing (格致科技 vs 格致咨询);
+    generic words (服务, 技术, 国际 …) alone never conflict."""
+    x, y = _specific(a.industry), _specific(b.industry)
+    if not x or not y:
+        return False
+    return not (x in y or y in x or _shared_word(x, y))
+
+
+def _specific(industry: str) -> str:
+    for word in GENERIC_WORDS:
+        industry = industry.replace(word, "")
+    return industry
+
+
+def _shared_word(x: str, y: str) -> bool:
+    return any(w in x and w in y for w in INDUSTRY_WORDS if len(w) >= 2)
