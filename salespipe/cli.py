@@ -27,6 +27,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, default=Path("out/templates"))
     _common(p)
 
+    p = sub.add_parser("review", help="待确认的客户匹配表 / workbook of uncertain customer matches to decide")
+    p.add_argument("--out", type=Path, default=Path("out/review"))
+    _common(p)
+
     p = sub.add_parser("demo", help="生成演示数据并读取 / build a demo month and ingest it")
     p.add_argument("--seed", type=int, default=2026)
     p.add_argument("--month", default="2026-11", help="demo month, YYYY-MM")
@@ -71,6 +75,22 @@ def cmd_template(args, config) -> int:
     return 0
 
 
+def cmd_review(args, config) -> int:
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    from salespipe.customers.review import write_review
+    from salespipe.warehouse import connect
+
+    con = connect(config.warehouse, read_only=True)
+    try:
+        path, count = write_review(con, args.out, dt.datetime.now(ZoneInfo(config.timezone)).date())
+    finally:
+        con.close()
+    print(f"{count} 对待确认 pairs to decide → {path}")
+    return 0
+
+
 def cmd_demo(args, config) -> int:
     from salespipe.demo import run_demo
 
@@ -86,4 +106,5 @@ def cmd_bench(args, config) -> int:
     return marts_bench([])
 
 
-COMMANDS = {"ingest": cmd_ingest, "template": cmd_template, "demo": cmd_demo, "bench": cmd_bench}
+COMMANDS = {"ingest": cmd_ingest, "template": cmd_template, "review": cmd_review, "demo": cmd_demo,
+            "bench": cmd_bench}

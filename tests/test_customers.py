@@ -1,0 +1,202 @@
+"""One customer, one code: name parts, variants that merge, hard negatives that do not, the review
+loop through a real workbook, stable codes, and the 跟单号 ledger."""
+import datetime as dt
+
+import openpyxl
+import pytest
+
+from salespipe.cli import main
+from salespipe.customers.match import Record, match
+from salespipe.customers.names import parse_name
+from conftest import LOG_HEADER, log_row
+
+D1, D2, D3 = dt.date(2026, 11, 23), dt.date(2026, 11, 24), dt.date(2026, 11, 25)
+FULL = "天津市格致企业管理咨询有限公司"
+
+
+@pytest.mark.parametrize("name, region, trade, industry, form, branch", [
+    (FULL, "天津", "格致", "企业管理咨询", "有限公司", ""),
+    ("格致企业管理咨询（天津）有限公司", "天津", "格致", "企业管理咨询", "有限公司", ""),
+    ("天津 格致企业管理咨询 有限公司", "天津", "格致", "企业管理咨询", "有限公司", ""),
+    ("天津格致咨询", "天津", "格致", "咨询", "", ""),
+    ("格致企业管理咨询有限责任公司", "", "格致", "企业管理咨询", "有限责任公司", ""),
+    ("天津市格致企业管理咨询有限公司北京分公司", "天津", "格致", "企业管理咨询", "有限公司", "北京分公司"),
+    ("格致企业管理咨询有限公司（北京分公司）", "", "格致", "企业管理咨询", "有限公司", "北京分公司"),
+    ("天津市滨海新区泰达机械制造有限公司", "天津", "泰达", "机械制造", "有限公司", ""),
+    ("北京市德州营销有限公司", "北京", "德州", "营销", "有限公司", ""),     # a city name as 字号 after the region
+    ("ＡＢＣ科技（天津）有限公司", "天津", "abc", "科技", "有限公司", ""),
+])
+def test_name_parts(name, region, trade, industry, form, branch):
+    parts = parse_name(name)
+    assert (parts.region, parts.trade, parts.industry, parts.legal_form, parts.branch) == (
+        region, trade, industry, form, branch)
+
+
+def _records(*specs):
+    return [Record(i, {name}, {phone} if phone else set(), {contact} if contact else set(), order=(i,))
+            for i, (name, phone, contact) in enumerate(specs)]
+
+
+@pytest.mark.parametrize("variant, phone, contact", [
+    ("格致企业管理咨询（天津）有限公司", "", "刘总"),                 # bracketed region, another contact, no phone
+    ("天津 格致企业管理咨询 有限公司", "13900000000", ""),            # spaces, another phone
+    ("天津格致企业管理咨询有限责任公司", "", ""),                      # another legal form, nothing else
+    ("天津格致咨询", "02223456789", ""),                            # short name + the same phone
+    ("天津格致咨询", "", "王经理"),                                  # short name + the same contact
+    ("天津市格至企业管理咨询有限公司", "02223456789", ""),             # one-character typo + the same phone
+])
+def test_variants_of_one_company_merge(variant, phone, contact):
+    result = match(_records((FULL, "02223456789", "王经理"), (variant, phone, contact)))
+    assert result.cluster_of[0] == result.cluster_of[1]
+
+
+@pytest.mark.parametrize("other, phone, contact", [
+    ("北京格致企业管理咨询有限公司", "01062345678", "赵总"),           # same 字号, another city
+    ("格致企业管理咨询（北京）有限公司", "", ""),                      # same name, bracketed other city
+    ("天津市格致企业管理咨询有限公司北京分公司", "02223456789", "王经理"),  # a branch, even with the same phone
+    ("天津格致科技有限公司", "02287654321", "李工"),                   # same 字号 and city, another industry
+    ("天津市格智企业管理咨询有限公司", "02287654321", "李工"),           # one character different
+    ("天津华泰机械有限公司", "02223456789", "王经理"),                 # same phone and contact, unrelated name
+])
+def test_hard_negatives_are_never_merged(other, phone, contact):
+    result = match(_records((FULL, "02223456789", "王经理"), (other, phone, contact)))
+    assert result.cluster_of[0] != result.cluster_of[1]
+
+
+def test_uncertain_pair_goes_to_review():
+    # the short name with another phone but the same contact: 字号 2.5 + contact 1.5 − phone 0.5 = 3.5
+    result = match(_records((FULL, "02223456789", "王经理"), ("天津格致咨询", "13900000000", "王经理")))
+    assert result.cluster_of[0] != result.cluster_of[1]
+    (pair,) = result.reviews
+    assert pair.score == 3.5 and "字号相同：格致" in pair.reasons
+
+
+def test_a_chain_through_two_clearly_different_names_goes_to_review():
+    # B matches A by name and C by phone; A and C are unrelated names: never one cluster
+    records = _records((FULL, "02223456789", "王经理"), ("天津格致咨询", "13900000000", "王经理"),
+                       ("天津华泰机械有限公司", "13900000000", "王经理"))
+    result = match(records)
+    assert result.cluster_of[0] != result.cluster_of[2]
+
+
+# ---------------------------------------------------------------- through ingest
+
+
+def _log(project, name, rows):
+    project.add(name, [LOG_HEADER, *rows])
+    return project.ingest()
+
+
+def test_variants_in_sheets_share_one_code_and_keep_their_spellings(project):
+    project.add_roster()
+    _log(project, "a.xlsx", [log_row(D1, customer=FULL, phone="022-23456789"),
+                             log_row(D1, customer="格致企业管理咨询（天津）有限公司", phone="(022)23456789"),
+                             log_row(D2, customer="天津格致咨询", phone="+86 22 2345 6789")])
+    assert project.query("select distinct customer_code from activities") == [("KH000001",)]
+    spellings = project.query("select alias_name from customer_aliases where customer_code = 'KH000001' order by 1")
+    assert len(spellings) == 3
+
+
+def test_uncertain_match_gets_its_own_code_and_a_review_pair(project):
+    project.add_roster()
+    _log(project, "a.xlsx", [log_row(D1, customer=FULL, phone="022-23456789")])
+    summary = _log(project, "b.xlsx", [log_row(D2, customer="天津格致咨询", phone="13900000000")])
+    assert summary.new_reviews == 1
+    assert project.query("select left_code, right_code, left_name, right_name from customer_match_review") == [
+        ("KH000001", "KH000002", FULL, "天津格致咨询")]
+
+
+def _decide(project, tmp_path, decision):
+    assert main(["review", "--out", str(tmp_path / "review"), "--config", str(project.root / "config" / "salespipe.toml")]) == 0
+    (path,) = (tmp_path / "review").glob("客户匹配待确认_*.xlsx")
+    wb = openpyxl.load_workbook(path)
+    ws = wb.active
+    header = [c.value for c in ws[2]]
+    assert ws.cell(3, header.index("客户名称A") + 1).value == FULL
+    assert ws.cell(3, header.index("客户名称B") + 1).value == "天津格致咨询"
+    assert "字号相同：格致" in ws.cell(3, header.index("理由") + 1).value
+    ws.cell(3, header.index("是否同一客户") + 1, decision)
+    ws.cell(3, header.index("审核人") + 1, "吴经理")
+    wb.save(project.inbox / path.name)
+    return project.ingest(now=dt.datetime(2026, 11, 26, 18, 30))
+
+
+def test_review_round_trip_merge_keeps_the_older_code(project, tmp_path):
+    project.add_roster()
+    _log(project, "a.xlsx", [log_row(D1, customer=FULL, phone="022-23456789")])
+    _log(project, "b.xlsx", [log_row(D2, customer="天津格致咨询", phone="13900000000")])
+    _decide(project, tmp_path, "是")
+    assert project.query("select customer_code from customers") == [("KH000001",)]
+    assert project.query("select alias_code, customer_code from customer_aliases where alias_code is not null") == [
+        ("KH000002", "KH000001")]
+    assert project.query("select count(*) from customer_match_review") == [(0,)]
+    # history is kept as written, counts resolve to the survivor
+    assert sorted(project.query("select customer_code from activities")) == [("KH000001",), ("KH000002",)]
+    assert project.query("select active_customers from mart_activity_monthly where salesperson_id = 'S001'") == [(1,)]
+    # a new customer after the merge gets a new number: KH000002 is never reused
+    _log(project, "c.xlsx", [log_row(D3, customer="天津华泰机械有限公司", phone="13700000000", contact="周工")])
+    assert project.query("select customer_code from customers order by 1") == [("KH000001",), ("KH000003",)]
+    # the spelling of the merged code now resolves to the survivor
+    _log(project, "d.xlsx", [log_row(D3, customer="天津格致咨询", phone="13900000000")])
+    assert project.query("select customer_code from activities where source_file = 'd.xlsx'") == [("KH000001",)]
+
+
+def test_review_round_trip_not_the_same_is_never_proposed_again(project, tmp_path):
+    project.add_roster()
+    _log(project, "a.xlsx", [log_row(D1, customer=FULL, phone="022-23456789")])
+    _log(project, "b.xlsx", [log_row(D2, customer="天津格致咨询", phone="13900000000")])
+    _decide(project, tmp_path, "否")
+    assert project.query("select left_code, right_code, same, reviewer from customer_match_decisions") == [
+        ("KH000001", "KH000002", False, "吴经理")]
+    assert project.query("select count(*) from customer_match_review") == [(0,)]
+    summary = _log(project, "c.xlsx", [log_row(D3, customer="天津 格致咨询", phone="13800000000")])
+    assert summary.new_reviews == 0
+    assert project.query("select count(*) from customers") == [(2,)]
+
+
+def test_codes_are_the_same_when_the_same_inputs_are_ingested_again(tmp_path):
+    from conftest import Project
+
+    codes = []
+    for name in ("one", "two"):
+        project = Project(tmp_path / name)
+        project.add_roster()
+        project.add("b.xlsx", [LOG_HEADER, log_row(D2, customer="天津乙有限公司", phone="13700000001", contact="甲"),
+                               log_row(D1, customer="天津丙机械有限公司", phone="13700000002", contact="乙")])
+        project.add("a.xlsx", [LOG_HEADER, log_row(D1, "李四", customer=FULL, phone="13700000003", contact="丙")])
+        project.ingest()
+        codes.append(project.query("select customer_code, name from customers order by 1"))
+    assert codes[0] == codes[1]
+    # first appearance: 11-23 rows (b.xlsx is older than a.xlsx, row order within it) before 11-24
+    assert codes[0] == [("KH000001", "天津丙机械有限公司"), ("KH000002", FULL), ("KH000003", "天津乙有限公司")]
+
+
+def test_orders_find_their_customer_under_another_spelling(project):
+    project.add_roster()
+    project.add("log.xlsx", [LOG_HEADER, log_row(D1, customer=FULL)])
+    project.add("orders.xlsx", [["签单日期", "业务员", "客户名称", "业务类型", "合同金额"],
+                                [D2, "张三", "格致企业管理咨询（天津）有限公司", "咨询", 9000]])
+    project.ingest()
+    assert project.query("select customer_code from orders") == [("KH000001",)]
+
+
+# ---------------------------------------------------------------- 跟单号
+
+
+def test_followups_get_sequential_numbers_and_current_fields(project):
+    project.add_roster()
+    header = LOG_HEADER + ["推介业务"]
+    project.add("a.xlsx", [header,
+        log_row(D1, customer=FULL, cls="B", stage="1") + ["企业内训+中层管理"],
+        log_row(D1, customer="天津华泰机械有限公司", phone="13700000000", contact="周工", cls="C") + ["咨询"],
+        log_row(D2, customer=FULL, cls="B", stage="3") + ["管理咨询"],
+        log_row(D3, customer=FULL, cls="B1", stage="5", result="继续跟进") + ["企业内训"]])
+    summary = project.ingest()
+    assert summary.new_followups == 2
+    assert project.query("select followup_no, customer_code, business_type, developed_on, last_followup_on, last_stage, "
+                         "customer_class from followups order by 1") == [
+        ("GD000001", "KH000001", "企业内训", D1, D3, 5, "B1"),
+        ("GD000002", "KH000001", "管理咨询", D2, D2, 3, "B")]
+    # class C customers get no 跟单号; log rows are linked to theirs
+    assert project.query("select followup_no from activities order by activity_date, source_row") == [
+        ("GD000001",), (None,), ("GD000002",), ("GD000001",)]
