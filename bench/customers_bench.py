@@ -17,6 +17,7 @@ import random
 import time
 from collections import Counter, defaultdict
 
+from bench.ingest_bench import append_result, machine
 from salespipe.customers.match import Record, Settings, match
 from salespipe.customers.names import parse_name
 from salespipe.customers.normalize import normalize_phone
@@ -197,16 +198,18 @@ def main(argv: list[str] | None = None) -> int:
     auto = evaluate(truth, result.cluster_of, result.reviews)
     decided = evaluate(truth, with_oracle_reviews(truth, result.cluster_of, result.reviews), [])
     wrong_reviews = sum(1 for p in result.reviews if truth[p.a] != truth[p.b])
-    print(f"{len(records):,} records of {auto['companies']:,} companies (generated in {generated:.1f} s); "
-          f"matched in {seconds:.1f} s")
-    print("| measure | automatic | after the review queue is decided |\n| --- | ---: | ---: |")
+    lines = [f"### {dt.date.today()} — customer matching: {len(records):,} records of {auto['companies']:,} companies "
+             f"(seed {args.seed})", "", f"Machine: {machine()}", "",
+             f"Generated in {generated:.1f} s; **matched in {seconds:.1f} s**.", "",
+             "| measure | automatic | after the review queue is decided |", "| --- | ---: | ---: |"]
     for key, label in [("precision", "pairwise precision"), ("recall", "pairwise recall"), ("f1", "pairwise F1"),
                        ("false_merge_pairs", "false-merge pairs"), ("false_split_pairs", "false-split pairs"),
                        ("exact", "companies reproduced exactly")]:
         fmt = (lambda v: f"{v:.4f}") if isinstance(auto[key], float) else (lambda v: f"{v:,}")
-        print(f"| {label} | {fmt(auto[key])} | {fmt(decided[key])} |")
-    print(f"| review queue | {len(result.reviews):,} pairs = {len(result.reviews) / len(records):.2%} of records "
-          f"({wrong_reviews:,} of them different companies) | |")
+        lines.append(f"| {label} | {fmt(auto[key])} | {fmt(decided[key])} |")
+    lines.append(f"| review queue | {len(result.reviews):,} pairs = {len(result.reviews) / len(records):.2%} of records "
+                 f"({wrong_reviews:,} of them different companies) | |")
+    append_result("\n".join(lines) + "\n")
     return 0
 
 

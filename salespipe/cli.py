@@ -102,7 +102,10 @@ def cmd_bench(args, config) -> int:
     from bench.ingest_bench import main as ingest_bench
     from bench.marts_bench import main as marts_bench
 
+    from bench.customers_bench import main as customers_bench
+
     ingest_bench(["--files", str(args.files), "--rows", str(args.rows), "--repeat", str(args.repeat)])
+    customers_bench([])
     return marts_bench([])
 
 

@@ -60,6 +60,7 @@ class DemoMonth:
         self.month = month
         self.days = [month.replace(day=d) for d in range(1, calendar.monthrange(month.year, month.month)[1] + 1)
                      if month.replace(day=d).weekday() < 5]
+        self.trades: set[str] = set()
         self.people = self._people(salespeople)
         self.orders: list[list] = []
         self.stage: dict[str, int] = {}
@@ -86,14 +87,18 @@ class DemoMonth:
 
     def _customer(self) -> dict:
         industry = self.rng.choice(list(INDUSTRY_WORDS))
+        word = self.rng.choice(INDUSTRY_WORDS[industry])
         trade = self.fake.company_prefix()
-        region = self.rng.choice(["天津市", "天津市", "天津", "北京市", ""])
-        name = f"{region}{trade}{self.rng.choice(INDUSTRY_WORDS[industry])}{self.rng.choice(FORMS)}"
+        while trade in self.trades:  # a registered 字号 is unique in its city
+            trade = self.fake.company_prefix()[:1] + self.fake.first_name()[-1:] + self.fake.company_prefix()[-1:]
+        self.trades.add(trade)
+        region = self.rng.choice(["天津市", "天津市", "天津", ""])
+        name = f"{region}{trade}{word}{self.rng.choice(FORMS)}"
         mobile = self.rng.random() < 0.6
         phone = f"1{self.rng.choice('3578')}{self.rng.randint(0, 999999999):09d}" if mobile else \
             f"{self.rng.randint(2, 8)}{self.rng.randint(0, 9999999):07d}"
         street = self.fake.street_name()
-        return {"name": name, "trade": trade, "contact": self.fake.name(), "phone": phone, "mobile": mobile,
+        return {"name": name, "trade": trade, "word": word, "contact": self.fake.name(), "phone": phone, "mobile": mobile,
                 "address": f"天津市{self.rng.choice(DISTRICTS)}{street}{self.rng.randint(1, 300)}号",
                 "industry": industry, "class": self.rng.choice(["A", "A1", "B", "B", "B1", "B1", "C", "C", "C"]),
                 "source": self.rng.choice(["网络打入", "关系客户", "电话开发", "网上", "转介绍", "陌拜"]),
@@ -108,7 +113,7 @@ class DemoMonth:
             return c["name"].replace("有限公司", " 有限公司")
         if roll < 0.94:
             return c["name"].replace("天津市", "天津").replace("（", "(")
-        return c["trade"] + c["name"][-6:-4] if len(c["name"]) > 6 else c["name"]  # a short, 非全称 name
+        return f"天津{c['trade']}{c['word'][:2]}"  # a short, 非全称 name: 天津格致咨询
 
     def phone_text(self, c: dict):
         p = c["phone"]
