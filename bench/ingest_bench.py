@@ -56,7 +56,8 @@ def raw_read(paths: list[Path]) -> int:
 def naive(paths: list[Path]) -> int:
     rows = 0
     for path in paths:
-        for frame in pd.read_excel(path, sheet_name=None, header=None).values():
+        for frame in pd.read_excel(path, sheet_name=None, header=None,
+                                   engine="openpyxl" if path.suffix != ".xls" else None).values():
             for _, row in frame.iterrows():
                 values = [str(v).strip() for v in row if not pd.isna(v)]
                 if len(values) >= 3 and all(values[:3]):

@@ -13,18 +13,17 @@ FOLLOWUP_CLASSES = ("A", "A1", "B", "B1")
 
 def create_followups(con, recs: list[dict]) -> int:
     """New follow-ups for this run's accepted log rows (already in order of first appearance)."""
-    from salespipe.customers.master import resolve
     from salespipe.ingest.load import _append
 
     existing = {(c, t) for c, t in rows(con, "select customer_code, business_type from followups where merged_into is null")}
     top = scalar(con, "select max(cast(substr(followup_no, 3) as integer)) from followups") or 0
     new = []
-    survivors: dict[str, str] = {}
+    merged = dict(rows(con, "select alias_code, customer_code from customer_aliases where alias_code is not null"))
     for rec in recs:
         kind = rec.get("business_type") or rec.get("need_type")
         if rec.get("customer_class") not in FOLLOWUP_CLASSES or not kind or not rec.get("customer_code"):
             continue
-        code = survivors.setdefault(rec["customer_code"], resolve(con, rec["customer_code"]) or rec["customer_code"])
+        code = merged.get(rec["customer_code"], rec["customer_code"])
         if (code, kind) in existing:
             continue
         existing.add((code, kind))

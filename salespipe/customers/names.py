@@ -155,6 +155,7 @@ def parse_name(name: str) -> NameParts:
 GENERIC_WORDS = ("服务", "发展", "实业", "工业", "商务", "国际", "技术", "科技", "工程", "设备", "材料", "制造")
 
 
+@lru_cache(maxsize=200_000)
 def region_of_address(address: str) -> str:
     """The city an address starts with (天津市南开区… → 天津; 南开区… → 天津), or ''."""
     text = _norm(address)
