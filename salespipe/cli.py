@@ -23,6 +23,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("paths", nargs="*", type=Path, help="files or folders (default: the inbox)")
     _common(p)
 
+    p = sub.add_parser("report", help="日报/周报/月报 / render a daily, weekly or monthly report")
+    p.add_argument("kind", choices=["daily", "weekly", "monthly"])
+    p.add_argument("--date", type=_date, help="a day in the period (default: today in Asia/Shanghai)")
+    p.add_argument("--format", default="html,xlsx", help="html,xlsx")
+    p.add_argument("--out", type=Path, default=Path("out/reports"))
+    p.add_argument("--send", action="store_true", help="e-mail it to the managers (or write .eml without SMTP)")
+    _common(p)
+
+    p = sub.add_parser("feedback", help="给业务员的核对反馈 / one checked workbook per salesperson")
+    p.add_argument("--date", type=_date, help="the day of the sheets (default: today in Asia/Shanghai)")
+    p.add_argument("--out", type=Path, default=Path("out/feedback"))
+    p.add_argument("--send", action="store_true", help="send each workbook to that salesperson only")
+    _common(p)
+
     p = sub.add_parser("template", help="生成空白模板 / write blank input workbooks with drop-downs")
     p.add_argument("--out", type=Path, default=Path("out/templates"))
     _common(p)
@@ -45,6 +59,19 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _date(text: str):
+    import datetime as dt
+
+    return dt.date.fromisoformat(text)
+
+
+def _today(config):
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    return dt.datetime.now(ZoneInfo(config.timezone)).date()
+
+
 def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     os.environ.setdefault("DO_NOT_TRACK", "1")
@@ -63,6 +90,25 @@ def cmd_ingest(args, config) -> int:
 
     summary = ingest(args.paths or None, config, progress=True)
     print_summary(summary, config)
+    return 0
+
+
+def cmd_report(args, config) -> int:
+    from reports import make_report
+
+    formats = [f.strip() for f in args.format.split(",") if f.strip()]
+    paths, notes = make_report(config, args.kind, args.date or _today(config), formats, args.out, args.send)
+    for line in [*map(str, paths), *notes]:
+        print(line)
+    return 0
+
+
+def cmd_feedback(args, config) -> int:
+    from reports.feedback import make_feedback
+
+    paths, notes = make_feedback(config, args.date or _today(config), args.out, args.send)
+    for line in [*map(str, paths), *notes]:
+        print(line)
     return 0
 
 
@@ -109,5 +155,5 @@ def cmd_bench(args, config) -> int:
     return marts_bench([])
 
 
-COMMANDS = {"ingest": cmd_ingest, "template": cmd_template, "review": cmd_review, "demo": cmd_demo,
+COMMANDS = {"ingest": cmd_ingest, "report": cmd_report, "feedback": cmd_feedback, "template": cmd_template, "review": cmd_review, "demo": cmd_demo,
             "bench": cmd_bench}

@@ -11,6 +11,7 @@ import openpyxl
 import pytest
 
 from salespipe.config import DEFAULT_CONFIG, load_config
+from salespipe.excel import append_row
 from salespipe.ingest import ingest
 
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
@@ -35,7 +36,7 @@ def workbook(path: Path, rows: list[list], *, title: list[str] | None = None, me
     for line in title or []:
         ws.append([line])
     for row in rows:
-        ws.append(row)
+        append_row(ws, row)  # text stays text, as a person typing into a text cell
     for ref in merged:
         ws.merge_cells(ref)
     for name, more in (extra_sheets or {}).items():

@@ -1,0 +1,58 @@
+"""Daily, weekly and monthly reports (HTML + Excel), e-mailed to the managers; feedback workbooks.
+
+    paths = make_report(config, "daily", date(2026, 11, 26), ["html", "xlsx"], out_dir)
+    send_report(config, "daily", date(2026, 11, 26), out_dir)
+
+Everything is rendered before anything is sent: a failure while building means no message at all.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from reports.data import KINDS, Report, gather
+from reports.excel import write_excel
+from reports.render import render_email, render_html, render_text
+from salespipe.config import Config
+from salespipe.mail import MailSettings, build_message, deliver
+from salespipe.warehouse import connect
+
+
+def load_report(config: Config, kind: str, day: dt.date) -> Report:
+    settings = config.raw.get("report", {})
+    con = connect(config.warehouse, read_only=True)
+    try:
+        return gather(con, kind, day, int(settings.get("trend_periods", 8)), int(settings.get("top_reasons", 3)),
+                      int(settings.get("gantt_months", 12)))
+    finally:
+        con.close()
+
+
+def file_stem(report: Report) -> str:
+    return f"销售{KINDS[report.kind][3]}_{report.start.isoformat()}"
+
+
+def write_report(report: Report, formats: list[str], out_dir: Path) -> list[Path]:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = []
+    if "html" in formats:
+        path = out_dir / f"{file_stem(report)}.html"
+        path.write_text(render_html(report), encoding="utf-8")
+        paths.append(path)
+    if "xlsx" in formats:
+        paths.append(write_excel(report, out_dir / f"{file_stem(report)}.xlsx"))
+    return paths
+
+
+def make_report(config: Config, kind: str, day: dt.date, formats: list[str], out_dir: Path,
+                send: bool = False) -> tuple[list[Path], list[str]]:
+    """Render the report; with send, e-mail it to the managers (or write .eml files without SMTP)."""
+    report = load_report(config, kind, day)
+    paths = write_report(report, formats, out_dir)
+    notes: list[str] = []
+    if send:
+        settings = MailSettings.from_config(config.raw)
+        message = build_message(report.title, settings.sender, settings.role_addresses(), render_text(report),
+                                render_email(report, [p.name for p in paths]), paths)
+        notes = deliver([(file_stem(report), message)], settings, out_dir)
+    return paths, notes

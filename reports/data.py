@@ -1,0 +1,173 @@
+"""What a report shows, read from the marts (the same views analysts query), as plain Python data."""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from salespipe.warehouse import rows
+
+KINDS = {
+    # kind: (grain, view, period column, Chinese name, period word)
+    "daily": ("day", "mart_activity_daily", "activity_date", "日报", "日"),
+    "weekly": ("week", "mart_activity_weekly", "week_start", "周报", "周"),
+    "monthly": ("month", "mart_activity_monthly", "month", "月报", "月"),
+}
+COUNTS = [("calls", "电话量"), ("faxes", "传真量"), ("emails", "e-mail量"), ("visits", "面访量"),
+          ("bc_customers", "BC类客户量"), ("closed_customers", "成单客户量"), ("lost_customers", "丢单客户量"),
+          ("new_customers", "新增客户量")]
+RATES = [("win_rate", "成单率"), ("loss_rate", "丢单率")]
+METHODS = [("calls", "电话"), ("faxes", "传真"), ("emails", "E-mail"), ("visits", "面访")]
+SCORE_COLUMNS = [("revenue_score", "销售收入"), ("profit_score", "销售利润"), ("visits_score", "实际拜访数"),
+                 ("active_rank_score", "活跃客户数"), ("service_rank_score", "销售执行"), ("per_customer_score", "单户销量"),
+                 ("ability_score", "能力"), ("quality_score", "素质"), ("composite_score", "综合")]
+
+
+def period_bounds(kind: str, day: dt.date) -> tuple[dt.date, dt.date, dt.date]:
+    """(first day, last day, first day of the previous period) of the period containing `day`."""
+    if kind == "daily":
+        return day, day, day - dt.timedelta(days=1)
+    if kind == "weekly":
+        start = day - dt.timedelta(days=day.weekday())
+        return start, start + dt.timedelta(days=6), start - dt.timedelta(days=7)
+    start = day.replace(day=1)
+    end = (start + dt.timedelta(days=32)).replace(day=1) - dt.timedelta(days=1)
+    return start, end, (start - dt.timedelta(days=1)).replace(day=1)
+
+
+@dataclass
+class Report:
+    kind: str
+    title: str
+    start: dt.date
+    end: dt.date
+    people: list[dict]  # one per salesperson, then the team row last
+    previous: dict[str | None, dict]  # salesperson_id -> previous period's row
+    quality: dict
+    trend: list[dict]
+    funnel: list[tuple[int, int]]  # (stage, customers)
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def team(self) -> dict:
+        return self.people[-1] if self.people and self.people[-1]["salesperson_id"] is None else {}
+
+    def change(self, person: dict, column: str):
+        """Current minus previous (counts), or in percentage points (rates); None without a previous value."""
+        before = self.previous.get(person["salesperson_id"], {}).get(column)
+        now = person.get(column)
+        if before is None or now is None:
+            return None
+        return (now - before) * (100 if column.endswith("_rate") else 1)
+
+
+def _dicts(con, sql: str, params: list) -> list[dict]:
+    cursor = con.execute(sql, params)
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, row)) for row in cursor.fetchall()]
+
+
+def gather(con, kind: str, day: dt.date, trend_periods: int = 8, top_reasons: int = 3,
+           gantt_months: int = 12) -> Report:
+    grain, view, column, name, word = KINDS[kind]
+    start, end, previous_start = period_bounds(kind, day)
+    order = "order by salesperson_id is null, salesperson_id"
+    people = _dicts(con, f"select * from {view} where {column} = ? {order}", [start])
+    previous = {r["salesperson_id"]: r for r in _dicts(con, f"select * from {view} where {column} = ?", [previous_start])}
+    label = start.isoformat() if kind == "daily" else f"{start.isoformat()} ~ {end.isoformat()}"
+    report = Report(kind, f"销售{name}（{label}）", start, end, people, previous,
+                    quality(con, start, end, top_reasons), trend(con, view, column, start, trend_periods),
+                    funnel(con, start, end))
+    if kind == "weekly":
+        report.extra["stage_moves"] = stage_moves(con, start, end)
+    if kind == "monthly":
+        report.extra.update(monthly(con, start, end, gantt_months))
+    return report
+
+
+def quality(con, start: dt.date, end: dt.date, top_reasons: int) -> dict:
+    per_person = _dicts(con, """
+        select r.salesperson_id, coalesce(p.name, '（无法识别业务员）') as name,
+               count(distinct (r.file, r.sheet, r.row_number)) as rows
+        from rejects r left join salespeople p using (salesperson_id)
+        where r.superseded_by is null and r.row_number is not null
+          and coalesce(r.row_date, r.received_on) between ? and ?
+        group by all order by rows desc, r.salesperson_id""", [start, end])
+    reasons = rows(con, """
+        select salesperson_id, split_part(reason, '：', 1) as reason, count(*) as n
+        from rejects where superseded_by is null and row_number is not null
+          and coalesce(row_date, received_on) between ? and ?
+        group by all order by n desc, reason""", [start, end])
+    for person in per_person:
+        person["reasons"] = [f"{r}（{n}）" for sp, r, n in reasons if sp == person["salesperson_id"]][:top_reasons]
+    files = rows(con, """select file_name, reason from ingested_files where status = 'rejected'
+                         and cast(ingested_at at time zone 'Asia/Shanghai' as date) between ? and ? order by file_name""",
+                 [start, end])
+    pending = rows(con, "select count(*) from customer_match_review")[0][0]
+    return {"per_person": per_person, "unreadable": files, "pending_reviews": pending}
+
+
+def trend(con, view: str, column: str, start: dt.date, periods: int) -> list[dict]:
+    found = _dicts(con, f"""select {column} as period, calls, faxes, emails, visits, closed_customers, active_customers
+                            from {view} where salesperson_id is null and {column} <= ?
+                            order by {column} desc limit ?""", [start, periods])
+    return list(reversed(found))
+
+
+def funnel(con, start: dt.date, end: dt.date) -> list[tuple[int, int]]:
+    """Customers by the stage of their latest log row in the period (1-7)."""
+    counted = dict(rows(con, """
+        with latest as (
+            select coalesce(m.customer_code, a.customer_code) as code,
+                   arg_max(a.stage, (a.activity_date, a.source_row)) as stage
+            from activities a left join customer_aliases m on m.alias_code = a.customer_code
+            where a.activity_date between ? and ? and a.stage is not null group by 1
+        )
+        select stage, count(*) from latest group by stage""", [start, end]))
+    return [(stage, counted.get(stage, 0)) for stage in range(1, 8)]
+
+
+def stage_moves(con, start: dt.date, end: dt.date) -> list[dict]:
+    """Open follow-ups worked in the week: stage before the week and at its end."""
+    return _dicts(con, """
+        with rows_ as (
+            select a.followup_no, a.activity_date, a.stage, a.result, a.source_row from activities a
+            where a.followup_no is not null and a.stage is not null and a.activity_date <= ?
+        ),
+        moved as (
+            select followup_no,
+                   arg_max(stage, (activity_date, source_row)) filter (where activity_date < ?) as stage_before,
+                   arg_max(stage, (activity_date, source_row)) as stage_now,
+                   arg_max(result, (activity_date, source_row)) as result
+            from rows_ group by followup_no
+            having count(*) filter (where activity_date >= ?) > 0
+        )
+        select m.followup_no, f.customer_code, c.name as customer, p.name as salesperson, f.business_type,
+               m.stage_before, m.stage_now
+        from moved m join followups f using (followup_no)
+        left join customers c on c.customer_code = f.customer_code
+        left join salespeople p on p.salesperson_id = f.salesperson_id
+        where coalesce(m.result, '') not in ('签单', '丢单')
+        order by m.stage_now - coalesce(m.stage_before, 0) desc, m.followup_no""", [end, start, start])
+
+
+def monthly(con, start: dt.date, end: dt.date, gantt_months: int) -> dict:
+    scores = _dicts(con, "select * from mart_scores_monthly where month = ? "
+                         "order by salesperson_id is null, composite_rank nulls last, salesperson_id", [start])
+    sales = _dicts(con, """
+        select s.salesperson_id, s.name, coalesce(sum(o.amount), 0) as revenue,
+               coalesce(sum(o.gross_profit), 0) as gross_profit, any_value(t.revenue_target) as revenue_target
+        from (select salesperson_id, name from mart_activity_monthly where month = ? and salesperson_id is not null) s
+        left join orders o on o.salesperson_id = s.salesperson_id and o.order_date between ? and ?
+        left join targets t on t.salesperson_id = s.salesperson_id and t.month = ?
+        group by all order by s.salesperson_id""", [start, start, end, start])
+    for row in sales:
+        row["completion"] = (float(row["revenue"]) / float(row["revenue_target"])) if row["revenue_target"] else None
+    first = (start - dt.timedelta(days=31 * (gantt_months - 1))).replace(day=1)
+    gantt = _dicts(con, """
+        select coalesce(m.customer_code, o.customer_code) as customer_code, c.name as customer,
+               date_trunc('month', o.order_date)::date as month, sum(o.amount) as amount
+        from orders o left join customer_aliases m on m.alias_code = o.customer_code
+        left join customers c on c.customer_code = coalesce(m.customer_code, o.customer_code)
+        where o.order_date between ? and ? group by all order by customer_code, month""", [first, end])
+    overdue = _dicts(con, "select * from receivables_overdue(?) order by days_overdue desc, customer_code", [end])
+    return {"scores": scores, "sales": sales, "gantt": gantt, "gantt_first": first, "overdue": overdue}

@@ -1,0 +1,139 @@
+"""The Excel version of a report (openpyxl): native charts, frozen headers, number and percent
+formats, widths that fit Chinese text, sheet text that looks like a formula stored as text."""
+from __future__ import annotations
+
+import unicodedata
+from pathlib import Path
+
+from openpyxl import Workbook
+from openpyxl.chart import BarChart, LineChart, Reference
+from openpyxl.styles import Font, PatternFill
+
+from reports.data import COUNTS, RATES, SCORE_COLUMNS, Report
+from salespipe.excel import append_row
+from salespipe.ingest.values import STAGE_NAMES
+
+HEADER_FILL = PatternFill("solid", fgColor="E8EEF7")
+TEAM_FILL = PatternFill("solid", fgColor="F4F6FA")
+FORMATS = {"count": "0", "rate": "0.0%", "score": "0.0", "money": "#,##0.00"}
+
+
+def display_width(value) -> int:
+    text = str(value if value is not None else "")
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _table(ws, header: list[str], rows: list[list], formats: list[str | None]) -> None:
+    append_row(ws, header)
+    for cell in ws[ws.max_row]:
+        cell.font = Font(bold=True)
+        cell.fill = HEADER_FILL
+    for row in rows:
+        append_row(ws, row)
+        for cell, fmt in zip(ws[ws.max_row], formats):
+            if fmt:
+                cell.number_format = FORMATS[fmt]
+    ws.freeze_panes = ws.cell(2, 2)
+    for index, column in enumerate(ws.columns, start=1):
+        width = max(display_width(c.value if not isinstance(c.value, float) else f"{c.value:,.2f}") for c in column)
+        ws.column_dimensions[column[0].column_letter].width = min(60, max(8, width + 2))
+
+
+def _number(value):
+    return float(value) if value is not None else None
+
+
+def write_excel(report: Report, path: Path) -> Path:
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "活动量"
+    people = report.people
+    _table(ws, ["业务员", "工号", *(label for _, label in COUNTS + RATES)],
+           [[p["name"], p["salesperson_id"] or "", *(p[c] for c, _ in COUNTS), *(p[c] for c, _ in RATES)] for p in people],
+           [None, None, *(["count"] * len(COUNTS)), "rate", "rate"])
+    for row in ws.iter_rows(min_row=2):
+        if row[1].value == "":
+            for cell in row:
+                cell.fill = TEAM_FILL
+                cell.font = Font(bold=True)
+    sellers = sum(1 for p in people if p["salesperson_id"] is not None)
+    if sellers:
+        chart = BarChart()
+        chart.type, chart.grouping, chart.overlap = "col", "stacked", 100
+        chart.title, chart.y_axis.title = "各业务员联系方式", "次数"
+        chart.add_data(Reference(ws, min_col=3, max_col=6, min_row=1, max_row=1 + sellers), titles_from_data=True)
+        chart.set_categories(Reference(ws, min_col=1, min_row=2, max_row=1 + sellers))
+        chart.width, chart.height = 22, 10
+        ws.add_chart(chart, f"A{len(people) + 4}")
+
+    change = wb.create_sheet("较上期变化")
+    _table(change, ["业务员", *(label for _, label in COUNTS), "成单率（百分点）", "丢单率（百分点）"],
+           [[p["name"], *(report.change(p, c) for c, _ in COUNTS), *(report.change(p, c) for c, _ in RATES)]
+            for p in people], [None, *(["count"] * len(COUNTS)), "score", "score"])
+
+    trend = wb.create_sheet("趋势")
+    _table(trend, ["期间", "电话", "传真", "E-mail", "面访", "成单客户"],
+           [[t["period"], t["calls"], t["faxes"], t["emails"], t["visits"], t["closed_customers"]] for t in report.trend],
+           [None, "count", "count", "count", "count", "count"])
+    if report.trend:
+        line = LineChart()
+        line.title = "全组趋势"
+        line.add_data(Reference(trend, min_col=2, max_col=6, min_row=1, max_row=1 + len(report.trend)), titles_from_data=True)
+        line.set_categories(Reference(trend, min_col=1, min_row=2, max_row=1 + len(report.trend)))
+        line.width, line.height = 22, 10
+        trend.add_chart(line, f"H2")
+
+    stages = wb.create_sheet("跟进阶段")
+    _table(stages, ["阶段", "客户数"], [[f"{s}. {STAGE_NAMES[s]}", n] for s, n in report.funnel], [None, "count"])
+    bar = BarChart()
+    bar.type, bar.title = "bar", "跟进阶段漏斗"
+    bar.add_data(Reference(stages, min_col=2, min_row=1, max_row=8), titles_from_data=True)
+    bar.set_categories(Reference(stages, min_col=1, min_row=2, max_row=8))
+    bar.y_axis.scaling.orientation = "minMax"
+    bar.x_axis.scaling.orientation = "maxMin"
+    stages.add_chart(bar, "D2")
+
+    if report.kind == "weekly":
+        moves = wb.create_sheet("阶段变化")
+        _table(moves, ["跟单号", "客户", "业务员", "业务类型", "周初阶段", "周末阶段"],
+               [[m["followup_no"], m["customer"], m["salesperson"], m["business_type"], m["stage_before"], m["stage_now"]]
+                for m in report.extra["stage_moves"]], [None] * 4 + ["count", "count"])
+    if report.kind == "monthly":
+        _monthly_sheets(wb, report)
+
+    quality = wb.create_sheet("数据质量")
+    _table(quality, ["业务员", "不合格行数", "常见原因"],
+           [[q["name"], q["rows"], "；".join(q["reasons"])] for q in report.quality["per_person"]], [None, "count", None])
+    append_row(quality, [])
+    append_row(quality, ["无法读取的文件", "原因"])
+    for name, reason in report.quality["unreadable"]:
+        append_row(quality, [name, reason])
+    append_row(quality, ["待确认的客户匹配（对）", report.quality["pending_reviews"]])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    wb.save(path)
+    return path
+
+
+def _monthly_sheets(wb: Workbook, report: Report) -> None:
+    scores = wb.create_sheet("业绩评估")
+    _table(scores, ["业务员", "工号", *(label for _, label in SCORE_COLUMNS), "综合排名", "缺少的项目"],
+           [[s["name"], s["salesperson_id"] or "", *(s[c] for c, _ in SCORE_COLUMNS), s["composite_rank"],
+             "、".join(s["missing"] or [])] for s in report.extra["scores"]],
+           [None, None, *(["score"] * len(SCORE_COLUMNS)), "count", None])
+    sales = wb.create_sheet("目标完成")
+    _table(sales, ["业务员", "工号", "销售收入（元）", "毛利（元）", "销售收入目标（元）", "完成率"],
+           [[s["name"], s["salesperson_id"], _number(s["revenue"]), _number(s["gross_profit"]),
+             _number(s["revenue_target"]), s["completion"]] for s in report.extra["sales"]],
+           [None, None, "money", "money", "money", "rate"])
+    overdue = wb.create_sheet("逾期应收")
+    _table(overdue, ["客户编码", "客户", "业务员", "应收未收（元）", "逾期天数", "约定回款日期"],
+           [[o["customer_code"], o["name"], o["salesperson_id"], _number(o["amount_due"]), o["days_overdue"], o["due_date"]]
+            for o in report.extra["overdue"]], [None, None, None, "money", "count", None])
+    months = sorted({g["month"] for g in report.extra["gantt"]})
+    customers = {}
+    for g in report.extra["gantt"]:
+        customers.setdefault((g["customer_code"], g["customer"]), {})[g["month"]] = _number(g["amount"])
+    tracking = wb.create_sheet("销售业绩跟踪")
+    _table(tracking, ["客户编码", "客户", *(m.strftime("%Y-%m") for m in months)],
+           [[code, name, *(by_month.get(m) for m in months)] for (code, name), by_month in customers.items()],
+           [None, None, *(["money"] * len(months))])

@@ -1,0 +1,94 @@
+"""`salespipe feedback`: each salesperson's checked sheet back, before 9:00 the next day.
+
+One workbook per salesperson with rows that day: their accepted rows with 客户编码 and 跟单号 (and the
+marks 非全称 / 地址不完整 / 状态与结果不一致), their rejected rows with every reason, and their counts next
+to the team's. Each goes only to that salesperson's own address.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from openpyxl import Workbook
+
+from reports.data import COUNTS, RATES, _dicts
+from reports.excel import _table
+from salespipe.config import Config
+from salespipe.mail import MailSettings, build_message, deliver
+from salespipe.warehouse import connect
+
+
+def feedback_rows(con, day: dt.date) -> dict[str, dict]:
+    people = _dicts(con, """
+        select distinct p.salesperson_id, p.name, p.email from salespeople p
+        where p.salesperson_id in (select salesperson_id from activities where activity_date = ?
+                                   union select salesperson_id from rejects where row_date = ? and superseded_by is null)
+        order by 1""", [day, day])
+    out = {}
+    for person in people:
+        sp = person["salesperson_id"]
+        accepted = _dicts(con, """
+            select activity_date, customer_name, customer_code, followup_no, contact, phone, method, stage, result,
+                   array_to_string(flags, '、') as flags, source_file, source_row
+            from activities where salesperson_id = ? and activity_date = ? order by source_file, source_row""", [sp, day])
+        rejected = _dicts(con, """
+            select file, sheet, row_number, column_name, value, reason from rejects
+            where salesperson_id = ? and row_date = ? and superseded_by is null
+            order by file, sheet, row_number, column_name""", [sp, day])
+        mine = _dicts(con, "select * from mart_activity_daily where activity_date = ? and salesperson_id = ?", [day, sp])
+        team = _dicts(con, "select * from mart_activity_daily where activity_date = ? and salesperson_id is null", [day])
+        out[sp] = {**person, "accepted": accepted, "rejected": rejected, "mine": mine[0] if mine else {},
+                   "team": team[0] if team else {}}
+    return out
+
+
+def write_feedback(person: dict, day: dt.date, out_dir: Path) -> Path:
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "已接受"
+    _table(ws, ["日期", "客户名称", "客户编码", "跟单号", "联系人", "联系电话", "联系方式", "跟进状态", "结果", "标记", "来源文件", "行号"],
+           [list(r.values()) for r in person["accepted"]], [None] * 7 + ["count"] + [None] * 3 + ["count"])
+    rejected = wb.create_sheet("退回（请更正后重交）")
+    _table(rejected, ["文件", "工作表", "行号", "列", "填写的值", "原因"], [list(r.values()) for r in person["rejected"]],
+           [None, None, "count", None, None, None])
+    compare = wb.create_sheet("与全组对比")
+    _table(compare, ["项目", "本人", "全组"],
+           [[label, person["mine"].get(col), person["team"].get(col)] for col, label in COUNTS + RATES],
+           [None, "count", "count"])
+    for row in compare.iter_rows(min_row=len(COUNTS) + 2):
+        for cell in row[1:]:
+            cell.number_format = "0.0%"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = out_dir / f"反馈_{person['name']}_{person['salesperson_id']}_{day.isoformat()}.xlsx"
+    wb.save(path)
+    return path
+
+
+def make_feedback(config: Config, day: dt.date, out_dir: Path, send: bool = False) -> tuple[list[Path], list[str]]:
+    con = connect(config.warehouse, read_only=True)
+    try:
+        people = feedback_rows(con, day)
+    finally:
+        con.close()
+    paths, messages, notes = [], [], []
+    settings = MailSettings.from_config(config.raw)
+    for sp, person in people.items():
+        path = write_feedback(person, day, out_dir)
+        paths.append(path)
+        if not person["email"]:
+            notes.append(f"{person['name']}（{sp}）没有邮箱，反馈表只写入 {path} / no e-mail address")
+            continue
+        text = (f"{person['name']}：{day.isoformat()} 的销售日志已核对：接受 {len(person['accepted'])} 行，"
+                f"退回 {len({r['row_number'] for r in person['rejected']})} 行（原因见附件，请更正后重交）。")
+        html = f"<p style=\"font-family:sans-serif;\">{escape(text)}</p>"
+        messages.append((path.stem, build_message(f"日志核对反馈 {day.isoformat()} {person['name']}", settings.sender,
+                                                  [person["email"]], text, html, [path])))
+    if send:
+        notes += deliver(messages, settings, out_dir)
+    return paths, notes
+
+
+def escape(text: str) -> str:
+    from markupsafe import escape as markup_escape
+
+    return str(markup_escape(text))

@@ -1,0 +1,106 @@
+"""HTML of a report: the full page (plotly charts, plotly.js inline so it opens offline) and the e-mail
+body (inline CSS, tables and CSS bars, no script). Every value from a sheet is escaped by jinja2."""
+from __future__ import annotations
+
+import datetime as dt
+from functools import lru_cache
+from pathlib import Path
+
+import plotly.graph_objects as go
+from jinja2 import Environment, FileSystemLoader
+from plotly.offline import get_plotlyjs
+
+from reports.data import COUNTS, METHODS, RATES, SCORE_COLUMNS, Report
+from salespipe.ingest.values import STAGE_NAMES
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+FONT = "WenQuanYi Micro Hei, Microsoft YaHei, PingFang SC, sans-serif"
+
+
+def rate(value) -> str:
+    return "—" if value is None else f"{value * 100:.1f}%"
+
+
+def score(value) -> str:
+    return "—" if value is None else f"{value:.1f}"
+
+
+def change(value, is_rate: bool = False) -> str:
+    if value is None:
+        return "—"
+    if is_rate:
+        return f"{value:+.1f}个百分点" if value else "0"
+    return f"{value:+,.0f}" if value else "0"
+
+
+def money(value) -> str:
+    return "—" if value is None else f"{float(value):,.2f}"
+
+
+@lru_cache(maxsize=1)
+def environment() -> Environment:
+    env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=True, trim_blocks=True, lstrip_blocks=True)
+    env.filters.update(rate=rate, score=score, change=change, money=money)
+    env.globals.update(COUNTS=COUNTS, RATES=RATES, METHODS=METHODS, SCORE_COLUMNS=SCORE_COLUMNS, STAGE_NAMES=STAGE_NAMES)
+    return env
+
+
+def _layout(fig: go.Figure, title: str, height: int = 360) -> go.Figure:
+    fig.update_layout(title=title, height=height, margin=dict(l=40, r=20, t=50, b=40), font=dict(family=FONT),
+                      legend=dict(orientation="h", y=-0.2), template="plotly_white")
+    return fig
+
+
+def figures(report: Report) -> list[tuple[str, go.Figure]]:
+    people = [p for p in report.people if p["salesperson_id"] is not None]
+    names = [f"{p['name']}（{p['salesperson_id']}）" for p in people]  # two people may share a name
+    charts = []
+    methods = go.Figure([go.Bar(name=label, x=names, y=[p[col] for p in people]) for col, label in METHODS])
+    methods.update_layout(barmode="stack")
+    charts.append(("methods", _layout(methods, "各业务员联系方式（电话 / 传真 / E-mail / 面访）")))
+    periods = [t["period"].isoformat() for t in report.trend]
+    trend = go.Figure([go.Scatter(name=label, x=periods, y=[t[col] for t in report.trend], mode="lines+markers")
+                       for col, label in [*METHODS, ("closed_customers", "成单客户")]])
+    charts.append(("trend", _layout(trend, "全组趋势（最近各期）")))
+    funnel = go.Figure(go.Funnel(y=[f"{s}. {STAGE_NAMES[s]}" for s, _ in report.funnel],
+                                 x=[n for _, n in report.funnel], textinfo="value"))
+    charts.append(("funnel", _layout(funnel, "跟进阶段漏斗（期间内各客户的最新阶段）", 420)))
+    if report.kind == "monthly":
+        scored = [s for s in report.extra["scores"] if s["salesperson_id"] is not None]
+        scores = go.Figure(go.Bar(x=[f"{s['name']}（{s['salesperson_id']}）" for s in scored],
+                                  y=[s["composite_score"] for s in scored]))
+        charts.append(("scores", _layout(scores, "综合得分")))
+        charts.append(("gantt", _layout(gantt(report), "销售业绩跟踪（各客户每月签单金额）",
+                                        max(360, 28 * len({g["customer_code"] for g in report.extra["gantt"]}) + 120))))
+    return charts
+
+
+def gantt(report: Report) -> go.Figure:
+    """Gantt-style: one line per customer, a bar over every month with sales, labelled with the amount."""
+    rows = report.extra["gantt"]
+    fig = go.Figure()
+    for row in rows:
+        month = row["month"]
+        nxt = (month.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+        fig.add_trace(go.Bar(x=[(nxt - month).days * 86400000], base=[month.isoformat()], y=[row["customer"]],
+                             orientation="h", text=[f"{float(row['amount']):,.0f}"], textposition="inside",
+                             marker_color="#2f6db5", showlegend=False,
+                             hovertemplate=f"{row['customer']} {month:%Y-%m}: {float(row['amount']):,.2f} 元"))
+    fig.update_xaxes(type="date")
+    fig.update_yaxes(autorange="reversed")
+    return fig
+
+
+def render_html(report: Report) -> str:
+    charts = [(key, fig.to_html(full_html=False, include_plotlyjs=False, div_id=f"chart-{key}",
+                                config={"displayModeBar": False, "responsive": True})) for key, fig in figures(report)]
+    return environment().get_template("report.html.j2").render(r=report, charts=charts, plotly_js=get_plotlyjs())
+
+
+def render_email(report: Report, attachments: list[str]) -> str:
+    peak = max([sum(p[c] for c, _ in METHODS) for p in report.people if p["salesperson_id"]] or [1]) or 1
+    return environment().get_template("email.html.j2").render(r=report, peak=peak, attachments=attachments)
+
+
+def render_text(report: Report) -> str:
+    return environment().get_template("email.txt.j2").render(r=report)
