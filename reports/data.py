@@ -114,11 +114,10 @@ def trend(con, view: str, column: str, start: dt.date, periods: int) -> list[dic
 
 
 def funnel(con, start: dt.date, end: dt.date) -> list[tuple[int, int]]:
-    """Customers by the stage of their latest log row in the period (1-7)."""
+    """Customers by the furthest stage (1-7) their log rows reached in the period."""
     counted = dict(rows(con, """
         with latest as (
-            select coalesce(m.customer_code, a.customer_code) as code,
-                   arg_max(a.stage, (a.activity_date, a.source_row)) as stage
+            select coalesce(m.customer_code, a.customer_code) as code, max(a.stage) as stage
             from activities a left join customer_aliases m on m.alias_code = a.customer_code
             where a.activity_date between ? and ? and a.stage is not null group by 1
         )

@@ -61,10 +61,11 @@ def figures(report: Report) -> list[tuple[str, go.Figure]]:
     periods = [t["period"].isoformat() for t in report.trend]
     trend = go.Figure([go.Scatter(name=label, x=periods, y=[t[col] for t in report.trend], mode="lines+markers")
                        for col, label in [*METHODS, ("closed_customers", "成单客户")]])
+    trend.update_xaxes(type="category")
     charts.append(("trend", _layout(trend, "全组趋势（最近各期）")))
     funnel = go.Figure(go.Funnel(y=[f"{s}. {STAGE_NAMES[s]}" for s, _ in report.funnel],
                                  x=[n for _, n in report.funnel], textinfo="value"))
-    charts.append(("funnel", _layout(funnel, "跟进阶段漏斗（期间内各客户的最新阶段）", 420)))
+    charts.append(("funnel", _layout(funnel, "跟进阶段漏斗（期间内各客户达到的最远阶段）", 420)))
     if report.kind == "monthly":
         scored = [s for s in report.extra["scores"] if s["salesperson_id"] is not None]
         scores = go.Figure(go.Bar(x=[f"{s['name']}（{s['salesperson_id']}）" for s in scored],
