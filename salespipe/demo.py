@@ -364,4 +364,15 @@ def run_demo(config: Config, seed: int, month: str, salespeople: int, warehouse:
     print(f"演示数据 demo workbooks: {len(paths)} files in {demo_root / 'source'}")
     summary = ingest([inbox], demo_config, progress=True)
     print_summary(summary, demo_config)
+    from reports import make_report
+
+    first = dt.date.fromisoformat(month + "-01")
+    days = [first + dt.timedelta(days=n) for n in range(31)]
+    last_day = max(d for d in days if d.month == first.month and d.weekday() < 5)
+    out = config.root / "out" / "demo"
+    print(f"报告 reports ({last_day.isoformat()}):")
+    for kind in ("daily", "weekly", "monthly"):
+        paths, notes = make_report(demo_config, kind, last_day, ["html", "xlsx"], out, send=True)
+        for line in [*map(str, paths), *notes]:
+            print(f"  {line}")
     return 0
