@@ -1,6 +1,17 @@
-"""Opening the DuckDB warehouse file (one writer at a time)."""
+"""Opening the DuckDB warehouse file, and writing it safely while analysts read it.
+
+A run never writes the published file in place: it takes the run lock (`<warehouse>.lock`), copies
+the warehouse to `<warehouse>.building`, writes there, and on success renames it over the published
+file in one atomic step. Analysts' open read-only connections keep reading the previous file (and never
+block the run); a run that fails leaves the published file exactly as it was.
+"""
 from __future__ import annotations
 
+import fcntl
+import os
+import shutil
+import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
@@ -23,6 +34,43 @@ def connect(path: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
     if not read_only:
         create_tables(con)
     return con
+
+
+@contextmanager
+def publishing(path: Path, wait_seconds: float = 600):
+    """Yield the private copy to write; publish it atomically when the block ends without error."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path.with_name(path.name + ".lock"), "w") as lock:
+        _acquire(lock, wait_seconds)
+        building = path.with_name(path.name + ".building")
+        for leftover in (building, building.with_name(building.name + ".wal")):
+            leftover.unlink(missing_ok=True)
+        try:
+            if path.exists():
+                shutil.copyfile(path, building)
+            yield building
+            os.replace(building, path)
+            path.with_name(path.name + ".wal").unlink(missing_ok=True)
+        except BaseException:
+            building.unlink(missing_ok=True)
+            building.with_name(building.name + ".wal").unlink(missing_ok=True)
+            raise
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def _acquire(lock, wait_seconds: float) -> None:
+    deadline = time.monotonic() + wait_seconds
+    while True:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return
+        except BlockingIOError:
+            if time.monotonic() >= deadline:
+                raise WarehouseBusy("数据仓库正被另一个运行写入，请稍后再试",
+                                    f"another run holds {lock.name} (waited {wait_seconds:g} s)") from None
+            time.sleep(0.5)
 
 
 # DuckDB 2.0: a result must be finished before the next statement on the same connection.

@@ -8,7 +8,8 @@ from salespipe.cli import build_parser, main
 from salespipe.warehouse import connect
 from conftest import LOG_HEADER, log_row
 
-HOLD = "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); print('holding', flush=True); time.sleep(120)"
+HOLD = ("import fcntl, sys, time; f = open(sys.argv[1] + '.lock', 'w'); fcntl.flock(f, fcntl.LOCK_EX); "
+        "print('holding', flush=True); time.sleep(120)")
 README = Path(__file__).parents[1] / "README.md"
 
 
@@ -35,6 +36,9 @@ def test_ingest_of_an_explicit_path_and_warehouse(project, tmp_path, capsys):
 
 
 def test_ingest_fails_loudly_when_another_run_holds_the_warehouse(project, capsys):
+    config_file = project.root / "config" / "salespipe.toml"
+    config_file.write_text(config_file.read_text(encoding="utf-8").replace(
+        "lock_wait_seconds = 600", "lock_wait_seconds = 1"), encoding="utf-8")
     connect(project.config.warehouse).close()
     holder = subprocess.Popen([sys.executable, "-c", HOLD, str(project.config.warehouse)], stdout=subprocess.PIPE, text=True)
     try:

@@ -22,7 +22,7 @@ from salespipe.ingest.batch import Batch, collect_files, read_batch
 from salespipe.ingest.load import LoadResult, load_batch
 from salespipe.schema import TABLES
 from salespipe.transforms import build_marts
-from salespipe.warehouse import connect, run, scalar
+from salespipe.warehouse import connect, publishing, run, scalar
 
 
 @dataclass
@@ -45,16 +45,18 @@ def ingest(paths: list[Path] | None, config: Config, now: dt.datetime | None = N
     now = now or dt.datetime.now(ZoneInfo(config.timezone))
     run_id = now.strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
     files = collect_files(paths or [config.path("inbox")])
-    con = connect(config.warehouse)
-    try:
-        known = {r[0] for r in con.execute(
-            "select sha256 from ingested_files where status in ('ingested', 'superseded')").fetchall()}
-        batch = _read_with_progress(files, known, config, progress)
-        _plan_moves(batch, config, now)
-        result = _load_atomically(con, batch, run_id, now, config)
-        summary = _summarise(con, batch, result, run_id)
-    finally:
-        con.close()
+    with publishing(config.warehouse, float(config.raw.get("runs", {}).get("lock_wait_seconds", 600))) as target:
+        con = connect(target)
+        try:
+            known = {r[0] for r in con.execute(
+                "select sha256 from ingested_files where status in ('ingested', 'superseded')").fetchall()}
+            batch = _read_with_progress(files, known, config, progress)
+            _plan_moves(batch, config, now)
+            result = _load_atomically(con, batch, run_id, now, config)
+            summary = _summarise(con, batch, result, run_id)
+            run(con, "checkpoint")
+        finally:
+            con.close()
     _move_files(batch)
     return summary
 

@@ -1,0 +1,47 @@
+"""Which evening gets which report: China's official calendar (国庆/春节 off, 调休 Saturdays on).
+
+chinese-calendar knows the State Council's holiday arrangements up to the year its data covers; the
+[calendar] section of the configuration adds or overrides days (and covers later years until the
+package is updated). Without data for a year, Monday to Friday are workdays.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+import chinese_calendar
+
+log = logging.getLogger(__name__)
+
+
+def _dates(values) -> set[dt.date]:
+    return {dt.date.fromisoformat(str(v)) for v in values or []}
+
+
+def is_workday(day: dt.date, config_raw: dict | None = None) -> bool:
+    calendar = (config_raw or {}).get("calendar", {})
+    if day in _dates(calendar.get("workdays")):
+        return True
+    if day in _dates(calendar.get("holidays")):
+        return False
+    try:
+        return chinese_calendar.is_workday(day)
+    except NotImplementedError:
+        log.warning("chinese-calendar has no data for %s: Monday to Friday are taken as workdays", day.year)
+        return day.weekday() < 5
+
+
+def last_workday_of_week(day: dt.date, config_raw: dict | None = None) -> dt.date | None:
+    monday = day - dt.timedelta(days=day.weekday())
+    workdays = [d for d in (monday + dt.timedelta(days=n) for n in range(7)) if is_workday(d, config_raw)]
+    return workdays[-1] if workdays else None
+
+
+def last_day_of_month(day: dt.date) -> dt.date:
+    return (day.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(days=1)
+
+
+def reports_due(day: dt.date, config_raw: dict | None = None) -> dict[str, bool]:
+    """daily on workdays; weekly on the week's last workday; monthly on the month's last day."""
+    return {"daily": is_workday(day, config_raw), "weekly": day == last_workday_of_week(day, config_raw),
+            "monthly": day == last_day_of_month(day)}
