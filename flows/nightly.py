@@ -1,4 +1,5 @@
-"""The evening run: ingest the inbox into the warehouse (reports and feedback join in later work)."""
+"""Every evening at 18:00 (after the 17:30 collection): ingest the inbox, check the data, and on
+workdays send the daily report and each salesperson's feedback."""
 from __future__ import annotations
 
 import os
@@ -6,21 +7,23 @@ import os
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("DO_NOT_TRACK", "1")
 
-from prefect import flow, get_run_logger, task  # noqa: E402
+from prefect import flow, get_run_logger  # noqa: E402
 
-from salespipe.config import load_config  # noqa: E402
-from salespipe.ingest import IngestSummary, ingest  # noqa: E402
-
-
-@task(name="ingest_inbox")
-def ingest_inbox(config_file: str | None, warehouse: str | None) -> IngestSummary:
-    return ingest(None, load_config(config_file, warehouse))
+from flows.tasks import (check_data, ingest_inbox, publish_artifacts, render_and_send, report_day,  # noqa: E402
+                         send_feedback, settings)
+from salespipe.workdays import reports_due  # noqa: E402
 
 
-@flow(name="nightly", log_prints=True)
-def nightly(config_file: str | None = None, warehouse: str | None = None) -> IngestSummary:
-    summary = ingest_inbox(config_file, warehouse)
-    get_run_logger().info(
-        "files %s, rows accepted %d, rows rejected %d, new customers %d",
-        dict(summary.files), summary.rows_accepted, summary.rows_rejected, summary.new_customers)
-    return summary
+@flow(name="nightly")
+def nightly(report_date: str | None = None, config_file: str | None = None, warehouse: str | None = None) -> dict:
+    config = settings(config_file, warehouse)
+    day = report_day(report_date, config)
+    summary = ingest_inbox(config)
+    check_data(config, day)
+    if not reports_due(day, config.raw)["daily"]:
+        get_run_logger().info("%s 不是工作日，不发日报 / not a workday: no daily report", day)
+        return {**summary, "daily": False}
+    paths = render_and_send(config, "daily", day)
+    feedback = send_feedback(config, day)
+    publish_artifacts(config, "daily", day, paths)
+    return {**summary, "daily": True, "feedback": feedback}

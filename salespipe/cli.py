@@ -51,6 +51,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--salespeople", type=int, default=12)
     _common(p)
 
+    p = sub.add_parser("run", help="运行一次 Prefect 流程 / run a scheduled flow now")
+    p.add_argument("flow", choices=["nightly", "weekly", "monthly"])
+    p.add_argument("--date", help="the report date YYYY-MM-DD (default: today in Asia/Shanghai)")
+    _common(p)
+
+    p = sub.add_parser("serve", help="按计划运行 / serve the Prefect deployments with their schedules")
+    _common(p)
+
     p = sub.add_parser("bench", help="性能测试 / benchmarks of bench/ (results appended to docs/benchmarks.md)")
     p.add_argument("--files", type=int, default=200, help="day-workbooks in the nightly batch")
     p.add_argument("--rows", type=int, default=80, help="rows per workbook (about)")
@@ -144,6 +152,22 @@ def cmd_demo(args, config) -> int:
                     warehouse=args.warehouse)
 
 
+def cmd_run(args, config) -> int:
+    import importlib
+
+    flow = getattr(importlib.import_module(f"flows.{args.flow}"), args.flow)
+    result = flow(report_date=args.date, config_file=args.config, warehouse=args.warehouse)
+    print(result)
+    return 0
+
+
+def cmd_serve(args, config) -> int:
+    from flows.serve import main as serve_main
+
+    serve_main()
+    return 0
+
+
 def cmd_bench(args, config) -> int:
     from bench.ingest_bench import main as ingest_bench
     from bench.marts_bench import main as marts_bench
@@ -156,4 +180,4 @@ def cmd_bench(args, config) -> int:
 
 
 COMMANDS = {"ingest": cmd_ingest, "report": cmd_report, "feedback": cmd_feedback, "template": cmd_template, "review": cmd_review, "demo": cmd_demo,
-            "bench": cmd_bench}
+            "run": cmd_run, "serve": cmd_serve, "bench": cmd_bench}

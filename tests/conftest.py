@@ -78,7 +78,7 @@ class Project:
         shipped = DEFAULT_CONFIG.read_text(encoding="utf-8")
         (root / "config" / "salespipe.toml").write_text(
             '[paths]\ninbox = "inbox"\narchive = "archive"\nrejected = "rejected"\ndemo = "demo"\n'
-            'warehouse = "wh/salespipe.duckdb"\n\n' + shipped[shipped.index("[ingest]"):], encoding="utf-8")
+            'warehouse = "wh/salespipe.duckdb"\nreports = "reports_out"\n\n' + shipped[shipped.index("[ingest]"):], encoding="utf-8")
         self.config = load_config(root / "config" / "salespipe.toml")
         self.inbox = root / "inbox"
         self.inbox.mkdir()
@@ -109,6 +109,43 @@ class Project:
 @pytest.fixture
 def project(tmp_path) -> Project:
     return Project(tmp_path / "project")
+
+
+class Inbox:
+    """What a real SMTP server on 127.0.0.1 received."""
+
+    def __init__(self):
+        self.envelopes = []
+        self.refuse_next = 0  # answer 451 (try again later) to this many messages first
+
+    async def handle_DATA(self, server, session, envelope):
+        if self.refuse_next:
+            self.refuse_next -= 1
+            return "451 4.3.0 Try again later"
+        self.envelopes.append(envelope)
+        return "250 OK"
+
+
+@pytest.fixture
+def smtp(project):
+    """An aiosmtpd server on a free local port, and the project's config pointing at it."""
+    import socket
+
+    from aiosmtpd.controller import Controller
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    path = project.root / "config" / "salespipe.toml"
+    path.write_text(path.read_text(encoding="utf-8").replace('host = ""', 'host = "127.0.0.1"').replace(
+        "port = 587", f"port = {port}").replace('security = "starttls"', 'security = "plain"').replace(
+        "retry_wait_seconds = 2.0", "retry_wait_seconds = 0"), encoding="utf-8")
+    project.config = load_config(path)
+    yield inbox
+    controller.stop()
 
 
 def log_row(day=dt.date(2026, 11, 26), person="张三", customer="天津市格致企业管理咨询有限公司", contact="王经理",

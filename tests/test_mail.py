@@ -1,50 +1,11 @@
 """E-mail through a real SMTP server on 127.0.0.1 (aiosmtpd), parsed back as a mail client would."""
 import email
 import email.policy
-import socket
-
 import pytest
-from aiosmtpd.controller import Controller
 
 from reports import make_report
 from reports.feedback import make_feedback
-from salespipe.config import load_config
 from reporting import MON, build
-
-
-class Inbox:
-    def __init__(self):
-        self.envelopes = []
-        self.refuse_next = 0  # answer 451 (try again later) to this many messages first
-
-    async def handle_DATA(self, server, session, envelope):
-        if self.refuse_next:
-            self.refuse_next -= 1
-            return "451 4.3.0 Try again later"
-        self.envelopes.append(envelope)
-        return "250 OK"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture
-def smtp(built):
-    inbox = Inbox()
-    port = free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    path = built.root / "config" / "salespipe.toml"
-    text = path.read_text(encoding="utf-8").replace('host = ""', 'host = "127.0.0.1"').replace(
-        "port = 587", f"port = {port}").replace('security = "starttls"', 'security = "plain"').replace(
-        "retry_wait_seconds = 2.0", "retry_wait_seconds = 0")
-    path.write_text(text, encoding="utf-8")
-    built.config = load_config(path)
-    yield inbox
-    controller.stop()
 
 
 @pytest.fixture

@@ -1,0 +1,24 @@
+"""On the month's last day at 19:00: the monthly report, covering the whole month."""
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+os.environ.setdefault("DO_NOT_TRACK", "1")
+
+from prefect import flow, get_run_logger  # noqa: E402
+
+from flows.tasks import check_data, publish_artifacts, render_and_send, report_day, settings  # noqa: E402
+from salespipe.workdays import reports_due  # noqa: E402
+
+
+@flow(name="monthly")
+def monthly(report_date: str | None = None, config_file: str | None = None, warehouse: str | None = None) -> bool:
+    config = settings(config_file, warehouse)
+    day = report_day(report_date, config)
+    if not reports_due(day, config.raw)["monthly"]:
+        get_run_logger().info("%s 不是月末 / not the month's last day", day)
+        return False
+    check_data(config, day)
+    publish_artifacts(config, "monthly", day, render_and_send(config, "monthly", day))
+    return True
