@@ -175,3 +175,14 @@ def test_the_weekly_goes_out_before_a_holiday_week():
     # 2026-09-28 .. 10-04: 国庆 starts on Thursday 10-01, so Wednesday 09-30 is the week's last workday
     assert last_workday_of_week(dt.date(2026, 10, 1)) == dt.date(2026, 9, 30)
     assert reports_due(dt.date(2026, 9, 30))["weekly"] is True
+
+
+def test_served_deployments_fire_every_evening_in_shanghai_one_at_a_time():
+    from flows.serve import deployments
+
+    served = {d.name: d for d in deployments()}
+    assert set(served) == {"nightly", "weekly", "monthly"}
+    crons = {name: (d.schedules[0].schedule.cron, d.schedules[0].schedule.timezone) for name, d in served.items()}
+    assert crons == {"nightly": ("0 18 * * *", "Asia/Shanghai"), "weekly": ("30 18 * * *", "Asia/Shanghai"),
+                     "monthly": ("0 19 L * *", "Asia/Shanghai")}
+    assert all(d.concurrency_limit == 1 for d in served.values())
