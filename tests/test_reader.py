@@ -133,10 +133,10 @@ def test_phone_typed_into_a_numeric_cell_keeps_its_digits(tmp_path):
     assert [r["phone"] for r in recs] == ["13812345678", "02223456789"]
 
 
-def test_several_days_and_people_in_one_sheet_with_block_titles(tmp_path):
-    header = LOG_HEADER[2:]
-    rows = [["业务员：张三  日期：2026-11-26"], header, log_row()[2:], ["业务员：李四  日期：2026-11-27"], header,
-            log_row()[2:]]
+@pytest.mark.parametrize("header, cut", [(LOG_HEADER[2:], 2), (["日期", *LOG_HEADER[2:]], 1)])
+def test_several_days_and_people_in_one_sheet_with_block_titles(tmp_path, header, cut):
+    row = [None, *log_row()[2:]] if cut == 1 else log_row()[2:]
+    rows = [["业务员：张三  日期：2026-11-26"], header, row, ["业务员：李四  日期：2026-11-27"], header, row]
     recs = only(stage(workbook(tmp_path / "a.xlsx", rows)))
     assert [(r["salesperson_name"], r["activity_date"]) for r in recs] == [("张三", D), ("李四", dt.date(2026, 11, 27))]
 
@@ -214,3 +214,10 @@ def test_title_cell_spellings(tmp_path, title, person):
     path = workbook(tmp_path / "a.xlsx", [LOG_HEADER[2:], log_row()[2:]], title=[title, "日期：2026-11-26"])
     (rec,) = only(stage(path))
     assert rec["salesperson_name"] == person and rec["activity_date"] == D
+
+
+def test_template_rows_with_only_a_number_or_a_date_are_empty_rows(tmp_path):
+    header = ["序号", *LOG_HEADER]
+    rows = [header, [1, *log_row()], [2, D, "张三", None, None, None, None, None, None, None, None], [3], [4], [5]]
+    recs = only(stage(workbook(tmp_path / "a.xlsx", rows)))
+    assert [r["source_row"] for r in recs] == [2]

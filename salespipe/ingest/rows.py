@@ -102,6 +102,9 @@ def stage_sheet(sheet: Sheet, layout: Layout, source: SheetSource, file_ctx: Con
     header_labels = {V.cell_text(grid[layout.bottom][c]) for c in layout.columns.values()}
     repeat_threshold = max(2, len(header_labels) // 2)
     plan = [(column, layout.columns.get(column.field)) for column in kind.columns]
+    # a row is data only if a column other than date / salesperson (given once for many rows) is filled:
+    # templates often come with 序号 or dates pre-filled down empty rows
+    substantive = [index for column, index in plan if index is not None and not column.from_title]
     records, after_total = [], False
     for r in range(layout.bottom + 1, len(grid)):
         row = grid[r]
@@ -115,6 +118,8 @@ def stage_sheet(sheet: Sheet, layout: Layout, source: SheetSource, file_ctx: Con
         if len(texts) <= 2 and ctx.says_something(" ".join(texts)) and not _looks_like_data(row, layout):
             ctx = ctx.updated("  ".join(texts))  # a block title: 业务员：李四  日期：2026-11-27
             continue
+        if substantive and not any(i < len(row) and V.cell_text(row[i]) for i in substantive):
+            continue  # an empty template row (only 序号, date or salesperson filled)
         records.append(stage_row(kind, plan, layout, row, r + 1, source, ctx))
     return records
 
