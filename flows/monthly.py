@@ -1,4 +1,5 @@
-"""On the month's last day at 19:00: the monthly report, covering the whole month."""
+"""On the month's last day at 19:00: the monthly report (covering the whole month) and the assignment
+recommendations workbook for the managers to approve."""
 from __future__ import annotations
 
 import os
@@ -8,7 +9,8 @@ os.environ.setdefault("DO_NOT_TRACK", "1")
 
 from prefect import flow, get_run_logger  # noqa: E402
 
-from flows.tasks import check_data, publish_artifacts, render_and_send, report_day, settings  # noqa: E402
+from flows.tasks import (check_data, publish_artifacts, render_and_send, report_day, settings,  # noqa: E402
+                         write_assignment)
 from salespipe.workdays import reports_due  # noqa: E402
 
 
@@ -21,4 +23,5 @@ def monthly(report_date: str | None = None, config_file: str | None = None, ware
         return False
     check_data(config, day)
     publish_artifacts(config, "monthly", day, render_and_send(config, "monthly", day))
+    write_assignment(config, day)
     return True

@@ -75,6 +75,17 @@ def send_feedback(config: Config, day: dt.date) -> int:
     return len(paths)
 
 
+@task(name="write_assignment")
+def write_assignment(config: Config, day: dt.date) -> str:
+    from salespipe.assign import make_assignment
+
+    path, recs = make_assignment(config, day, out_dir(config))
+    get_run_logger().info("分配建议 %s：新客户 %d，冲突 %d，回收 %d", path, len(recs.new), len(recs.conflicts),
+                          len(recs.recycle))
+    create_link_artifact(link=path.resolve().as_uri(), link_text=path.name, key=f"assignment-{day.isoformat()}")
+    return str(path)
+
+
 @task(name="publish_artifacts")
 def publish_artifacts(config: Config, kind: str, day: dt.date, paths: list[str]) -> None:
     from reports import load_report

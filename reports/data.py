@@ -4,6 +4,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+from salespipe.assign import fairness, recommend, recycle_candidates
 from salespipe.warehouse import rows
 
 KINDS = {
@@ -67,7 +68,8 @@ def _dicts(con, sql: str, params: list) -> list[dict]:
 
 
 def gather(con, kind: str, day: dt.date, trend_periods: int = 8, top_reasons: int = 3,
-           gantt_months: int = 12) -> Report:
+           gantt_months: int = 12, assignment: dict | None = None) -> Report:
+    assignment = assignment or {}
     grain, view, column, name, word = KINDS[kind]
     start, end, previous_start = period_bounds(kind, day)
     order = "order by salesperson_id is null, salesperson_id"
@@ -77,10 +79,16 @@ def gather(con, kind: str, day: dt.date, trend_periods: int = 8, top_reasons: in
     report = Report(kind, f"销售{name}（{label}）", start, end, people, previous,
                     quality(con, start, end, top_reasons), trend(con, view, column, start, trend_periods),
                     funnel(con, start, end))
+    if kind == "daily":
+        report.extra["recycle_soon"] = [r for r in recycle_candidates(con, end, assignment) if r["warn"]]
     if kind == "weekly":
         report.extra["stage_moves"] = stage_moves(con, start, end)
     if kind == "monthly":
         report.extra.update(monthly(con, start, end, gantt_months))
+        recs = recommend(con, end, {"assignment": assignment, "scores": {}})
+        report.extra["assignment"] = {"new": sum(1 for e in recs.new if e.get("to")), "conflicts": len(recs.conflicts),
+                                      "recycle": len(recs.recycle), "leads_known": sum(1 for e in recs.new if e.get("code"))}
+        report.extra["fairness"] = fairness(con, end, {"assignment": assignment})
     return report
 
 

@@ -93,6 +93,11 @@ def write_excel(report: Report, path: Path) -> Path:
     bar.x_axis.scaling.orientation = "maxMin"
     stages.add_chart(bar, "D2")
 
+    if report.kind == "daily":
+        soon = wb.create_sheet("即将回收")
+        _table(soon, ["客户编码", "客户", "负责人", "未跟进天数", "距回收（天）"],
+               [[c["customer_code"], c["name"], c["owner_name"], c["idle_days"], c["days_left"]]
+                for c in report.extra["recycle_soon"]], [None, None, None, "count", "count"])
     if report.kind == "weekly":
         moves = wb.create_sheet("阶段变化")
         _table(moves, ["跟单号", "客户", "业务员", "业务类型", "周初阶段", "周末阶段"],
@@ -129,6 +134,10 @@ def _monthly_sheets(wb: Workbook, report: Report) -> None:
     _table(overdue, ["客户编码", "客户", "业务员", "应收未收（元）", "逾期天数", "约定回款日期"],
            [[o["customer_code"], o["name"], o["salesperson_id"], _number(o["amount_due"]), o["days_overdue"], o["due_date"]]
             for o in report.extra["overdue"]], [None, None, None, "money", "count", None])
+    fair = wb.create_sheet("分配公平性")
+    _table(fair, ["业务员", "工号", "近30天分到的新客户", "全部分配", "客户容量"],
+           [[f["name"], f["salesperson_id"], f["leads"], f["assignments"], f["capacity"]] for f in report.extra["fairness"]],
+           [None, None, "count", "count", "count"])
     months = sorted({g["month"] for g in report.extra["gantt"]})
     customers = {}
     for g in report.extra["gantt"]:

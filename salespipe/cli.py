@@ -37,6 +37,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--send", action="store_true", help="send each workbook to that salesperson only")
     _common(p)
 
+    p = sub.add_parser("assign", help="分配建议表 / the assignment recommendations workbook")
+    p.add_argument("--date", type=_date, help="the day of the recommendations (default: today in Asia/Shanghai)")
+    p.add_argument("--out", type=Path, default=Path("out/assign"))
+    _common(p)
+
     p = sub.add_parser("template", help="生成空白模板 / write blank input workbooks with drop-downs")
     p.add_argument("--out", type=Path, default=Path("out/templates"))
     _common(p)
@@ -120,6 +125,14 @@ def cmd_feedback(args, config) -> int:
     return 0
 
 
+def cmd_assign(args, config) -> int:
+    from salespipe.assign import make_assignment
+
+    path, recs = make_assignment(config, args.date or _today(config), args.out)
+    print(f"新客户分配 {len(recs.new)} 条，冲突客户转移 {len(recs.conflicts)} 条，客户回收 {len(recs.recycle)} 条 → {path}")
+    return 0
+
+
 def cmd_template(args, config) -> int:
     from salespipe.template import write_templates
 
@@ -179,5 +192,5 @@ def cmd_bench(args, config) -> int:
     return marts_bench([])
 
 
-COMMANDS = {"ingest": cmd_ingest, "report": cmd_report, "feedback": cmd_feedback, "template": cmd_template, "review": cmd_review, "demo": cmd_demo,
+COMMANDS = {"ingest": cmd_ingest, "report": cmd_report, "feedback": cmd_feedback, "assign": cmd_assign, "template": cmd_template, "review": cmd_review, "demo": cmd_demo,
             "run": cmd_run, "serve": cmd_serve, "bench": cmd_bench}

@@ -221,13 +221,16 @@ TABLES: dict[str, tuple[str, list[tuple[str, str, str]]]] = {
         ("acquired_on", "DATE", "获取日期"),
         *SOURCE_COLUMNS,
     ]),
-    "assignment_approvals": ("分配审批表中填写的审批（原样保存，由分配模块执行）", [
+    "assignment_approvals": ("分配审批表中填写的审批（原样保存；执行结果见 assignment_decisions）", [
         ("decision", "VARCHAR", "审批结果：批准 / 驳回 / 改派"),
         ("reassign_to", "VARCHAR", "改派业务员"),
         ("approver", "VARCHAR", "审批人"),
         ("approved_on", "DATE", "审批日期"),
         ("customer_code", "VARCHAR", "客户编码"),
         ("customer_name", "VARCHAR", "客户名称"),
+        ("recommended_id", "VARCHAR", "建议业务员工号"),
+        ("action", "VARCHAR", "建议类型"),
+        ("reason", "VARCHAR", "建议理由"),
         ("extra", "JSON", "审批表中的其他列（建议内容等）"),
         *SOURCE_COLUMNS,
     ]),
@@ -249,6 +252,9 @@ TABLES: dict[str, tuple[str, list[tuple[str, str, str]]]] = {
         ("approver", "VARCHAR", "审批人"),
         ("reason", "VARCHAR", "建议理由"),
         ("source_file", "VARCHAR", "来源文件名"),
+        ("action", "VARCHAR", "建议类型：新客户分配 / 冲突客户转移 / 客户回收"),
+        ("source_row", "INTEGER", "审批表行号"),
+        ("recorded_at", "TIMESTAMPTZ", "执行时间"),
     ]),
 }
 

@@ -77,7 +77,7 @@ def _load_atomically(con, batch: Batch, run_id: str, now: dt.datetime, config: C
     run(con, "begin transaction")
     try:
         result = load_batch(con, batch, run_id, now, int(config.ingest.get("default_capacity", 60)),
-                            match_settings(config.raw))
+                            match_settings(config.raw), tuple(config.raw.get("scores", {}).get("selling_roles", [])))
         _record_files(con, batch, result, run_id, now)
         build_marts(con, config)
         run(con, "commit")

@@ -150,12 +150,15 @@ LEADS = Kind("leads", "待分配客户", (
 ), hints=("待分配", "线索", "lead"), signature=("customer_name",))
 
 APPROVALS = Kind("approvals", "分配审批", (
-    Column("decision", "审批结果", (), True, "enum:DECISION"),
+    Column("decision", "审批结果", (), False, "enum:DECISION"),  # left empty: not decided yet
     Column("reassign_to", "改派业务员", ()),
     Column("approver", "审批人", ()),
     Column("approved_on", "审批日期", (), parser="date"),
     Column("customer_code", "客户编码", ()),
     Column("customer_name", "客户名称", ()),
+    Column("recommended_id", "建议业务员工号", (), parser="staff_no"),
+    Column("action", "建议类型", ()),
+    Column("reason", "理由", ()),
 ), hints=("分配建议", "审批"), signature=("decision",))
 
 MATCH_REVIEW = Kind("match_review", "客户匹配确认", (

@@ -97,7 +97,7 @@ def _in_service(person: tuple, day: dt.date, monthly: bool) -> bool:
 
 
 def load_batch(con, batch: Batch, run_id: str, now: dt.datetime, default_capacity: int = 60,
-               match_settings: Settings | None = None) -> LoadResult:
+               match_settings: Settings | None = None, selling_roles: tuple[str, ...] = ("CC", "KAE")) -> LoadResult:
     result = LoadResult()
     records = batch.records
     _load_roster(con, records.get("roster", []), default_capacity)
@@ -109,6 +109,7 @@ def load_batch(con, batch: Batch, run_id: str, now: dt.datetime, default_capacit
     assigned = _assign_customers(con, records, run_id, now, match_settings)
     result.new_customers, result.new_reviews = assigned.new_customers, assigned.new_reviews
     _apply_match_decisions(con, records.get("match_review", []), now)
+    apply_approvals(con, records.get("approvals", []), now, run_id, selling_roles)
     _link_customers(con, records)
     for kind, recs in records.items():
         if kind in TARGET_TABLE and kind != "roster":  # rosters were applied first
@@ -207,6 +208,86 @@ def _apply_match_decisions(con, recs: list[dict], now: dt.datetime) -> None:
         if rec["same"] == "否":
             run(con, "delete from customer_match_review where (left_code = ? and right_code = ?) "
                      "or (left_code = ? and right_code = ?)", [*codes, *reversed(codes)])
+
+
+def _who(con, text: str | None, day: dt.date, selling_roles: tuple[str, ...]) -> tuple[str | None, str | None]:
+    """(salesperson id, problem) for a salesperson written as 姓名（工号）, 工号 or a unique 姓名;
+    they must hold a selling role and be 在职 on the day."""
+    import re
+
+    if not text:
+        return None, "缺少业务员"
+    match = re.search(r"[（(]\s*([A-Za-z0-9_-]+)\s*[)）]", text)
+    key = (match[1] if match else text).strip()
+    found = rows(con, "select salesperson_id, name, status, hired_on, left_on, role from salespeople "
+                      "where upper(salesperson_id) = ? or name = ?", [key.upper(), person_key(key)])
+    if len(found) != 1:
+        return None, f"业务员不存在或重名：{text}"
+    sp, _, status, hired, left, role = found[0]
+    if not _in_service((sp, _, status, hired, left), day, False) or (role and role not in selling_roles):
+        return None, f"业务员不在职或不是销售岗位：{text}"
+    return sp, None
+
+
+def apply_approvals(con, recs: list[dict], now: dt.datetime, run_id: str,
+                    selling_roles: tuple[str, ...] = ("CC", "KAE")) -> None:
+    """批准 applies the recommendation, 改派 applies it with the named salesperson, 驳回 changes nothing;
+    a row with any problem is rejected whole, before anything of it is applied."""
+    for rec in sorted(recs, key=lambda r: (r["file_order"], r["source_sheet"], r["source_row"])):
+        if rec["problems"] or not rec.get("decision"):
+            continue
+        day = rec.get("approved_on") or now.date()
+        to, problem = None, None
+        if rec["decision"] == "批准":
+            to, problem = _who(con, rec.get("recommended_id"), day, selling_roles)
+        elif rec["decision"] == "改派":
+            to, problem = _who(con, rec.get("reassign_to"), day, selling_roles)
+        if problem:
+            rec["problems"].append(("改派业务员" if rec["decision"] == "改派" else "建议业务员工号",
+                                    rec.get("reassign_to") or rec.get("recommended_id") or "", problem))
+            continue
+        code = resolve(con, rec["customer_code"]) if rec.get("customer_code") else find_code(con, rec["customer_name"] or "")
+        lead = None
+        if code is None and rec.get("action") == "新客户分配":
+            lead = rows(con, "select customer_name, contact, phone, address, industry, source from leads "
+                             "where name_key = ? order by source_file, source_row limit 1", [name_key(rec["customer_name"])])
+        if code is None and not lead:
+            rec["problems"].append(("客户编码", rec.get("customer_code") or rec.get("customer_name") or "",
+                                    "客户不存在：请核对客户编码或客户名称"))
+            continue
+        already = rows(con, """select count(*) from assignment_decisions where decision = ? and decided_on = ?
+                              and to_salesperson_id is not distinct from ? and approver is not distinct from ?
+                              and (customer_code = ? or (customer_code is null and reason = ?))""",
+                       [rec["decision"], day, to if rec["decision"] != "驳回" else None, rec.get("approver"), code,
+                        rec.get("customer_name")])[0][0]
+        if already:
+            continue  # the same decision came in before (another copy of the workbook)
+        before = rows(con, "select owner_id from customers where customer_code = ?", [code])[0][0] if code else None
+        if code is None and rec["decision"] != "驳回":
+            code = _customer_from_lead(con, lead[0], to, day, run_id)
+        if rec["decision"] != "驳回":
+            run(con, "update customers set owner_id = ? where customer_code = ?", [to, code])
+        _append(con, "assignment_decisions", [{
+            "decided_on": day, "customer_code": code, "from_salesperson_id": before,
+            "to_salesperson_id": to if rec["decision"] != "驳回" else None, "decision": rec["decision"],
+            "approver": rec.get("approver"), "reason": rec.get("customer_name") if code is None else rec.get("reason"),
+            "source_file": rec["source_file"], "action": rec.get("action"), "source_row": rec["source_row"],
+            "recorded_at": now}])
+
+
+def _customer_from_lead(con, lead: tuple, owner: str, day: dt.date, run_id: str) -> str:
+    """An approved lead becomes a customer with the next code, owned by the chosen salesperson."""
+    name, contact, phone, address, industry, source = lead
+    top = scalar(con, """select max(cast(substr(c, 3) as integer)) from (
+        select customer_code c from customers union all select alias_code from customer_aliases)""") or 0
+    code = f"KH{top + 1:06d}"
+    _append(con, "customers", [{"customer_code": code, "name": name, "name_key": name_key(name), "contact": contact,
+                                "phone": phone, "address": address, "industry": industry, "source": source,
+                                "owner_id": owner, "first_seen": day, "created_from_file": "分配审批",
+                                "created_by": owner, "created_run_id": run_id}])
+    _append(con, "customer_aliases", [{"alias_name": name, "alias_key": name_key(name), "customer_code": code,
+                                       "created_at": dt.datetime.now(dt.timezone.utc)}])
+    return code
 
 
 def _insert(con, kind: str, recs: list[dict], run_id: str | None) -> None:
