@@ -262,7 +262,9 @@ def fairness(con, day: dt.date, config_raw: dict) -> list[dict]:
                count(d.customer_code) filter (where d.decision in ('批准', '改派')) as assignments
         from core_salespeople p left join assignment_decisions d
           on d.to_salesperson_id = p.salesperson_id and d.decided_on > ? and d.decided_on <= ?
-        where p.is_selling group by all order by p.salesperson_id""", [day - dt.timedelta(days=days), day])
+        where p.is_selling group by all
+        having bool_or(in_service(p.status, p.hired_on, p.left_on, ?, ?)) or count(d.customer_code) > 0
+        order by p.salesperson_id""", [day - dt.timedelta(days=days), day, day, day])
 
 
 # ---------------------------------------------------------------- the workbook

@@ -161,3 +161,19 @@ def test_bad_decisions_are_rejected_whole(team, tmp_path):
     reasons = sorted(r[0] for r in team.query("select reason from rejects where kind = 'approvals'"))
     assert reasons == ["业务员不在职或不是销售岗位：王五", "业务员不存在或重名：孙悟空",
                        "审批结果填写不规范：同意吧（可填：批准、驳回、改派）"]
+
+
+def test_daily_report_warns_of_recycling_and_monthly_shows_the_fairness_ledger(team, tmp_path):
+    from reports import make_report
+    from reporting import Tables
+
+    (daily,), _ = make_report(team.config, "daily", D, ["html"], tmp_path / "r")
+    soon = Tables(daily.read_text(encoding="utf-8")).tables["recycle-soon"]
+    assert [(r[1], r[2], r[4]) for r in soon[1:]] == [("天津丙有限公司", "张三", "2")]
+    path, _ = recommendations(team, tmp_path)
+    decide(path, {"天津新甲科技有限公司": ("批准", None, "总经理", "2026-11-30"),
+                  "天津新乙机械有限公司": ("改派", "S002", "总经理", "2026-11-30")}).save(team.inbox / path.name)
+    team.ingest(now=dt.datetime(2026, 11, 30, 19, 0))
+    (monthly,), _ = make_report(team.config, "monthly", D, ["html"], tmp_path / "r")
+    ledger = Tables(monthly.read_text(encoding="utf-8")).tables["fairness"]
+    assert [r[:2] for r in ledger[1:]] == [["张三（S001）", "1"], ["李四（S002）", "1"]]

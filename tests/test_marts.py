@@ -266,3 +266,15 @@ def test_every_view_and_view_column_has_a_chinese_comment(week):
     for view, column, comment in week.query(
             "select table_name, column_name, comment from duckdb_columns() where table_name like 'mart_%'"):
         assert comment and cjk.search(comment), f"{view}.{column}"
+
+
+def test_same_period_last_year_comparison_from_the_configuration(scored):
+    text = scored.config.root.joinpath("config", "salespipe.toml")
+    text.write_text(text.read_text(encoding="utf-8").replace('comparison = "环比"', 'comparison = "同比"'),
+                    encoding="utf-8")
+    from salespipe.config import load_config
+    scored.config = load_config(text)
+    scored.ingest()
+    # against November 2025 (no data): no growth base, no previous rank → profit and visits null, ranks 100
+    row = score(scored, "S001")
+    assert row[1] is None and row[2] is None and row[3] == 100 and row[4] == 100
