@@ -66,6 +66,8 @@ def city_of_phone(phone: str) -> str:
 _REGIONS = sorted({f"{p}省" for p in PROVINCES} | {f"{p}市" for p in PROVINCES + CITIES} | set(PROVINCES) | set(CITIES)
                   | {f"{p}自治区" for p in ("内蒙古", "广西", "西藏", "宁夏", "新疆")} | set(DISTRICTS), key=len, reverse=True)
 _DISTRICT_PREFIXES = sorted(DISTRICTS, key=len, reverse=True)
+_LEADING_REGION = re.compile("^(?:" + "|".join(map(re.escape, _REGIONS)) + ")")  # longest first
+_TRAILING_REGION = re.compile("(?:" + "|".join(map(re.escape, _REGIONS)) + ")$")
 _CITY_OF = {**{f"{c}市": c for c in PROVINCES + CITIES}, **{f"{p}省": p for p in PROVINCES},
             **{c: c for c in PROVINCES + CITIES}}
 _TIANJIN_DISTRICTS = set(DISTRICTS[:19])
@@ -108,7 +110,7 @@ def parse_name(name: str) -> NameParts:
     for inner in _BRACKETS.findall(text):
         if inner.endswith(BRANCH_WORDS):
             branch = inner
-        elif any(inner == r or inner.startswith(r) for r in _REGIONS):
+        elif _LEADING_REGION.match(inner):
             region = region or _region_of(inner)
     text = _BRACKETS.sub("", text)
     # a branch after the legal form (…有限公司北京分公司) or after a short name (天津奥华机械北京分公司)
@@ -121,18 +123,18 @@ def parse_name(name: str) -> NameParts:
     if not branch and text.endswith(BRANCH_WORDS):
         word = next(w for w in BRANCH_WORDS if text.endswith(w))
         head = text[: -len(word)]
-        place = next((r for r in _REGIONS if head.endswith(r) and len(head) > len(r) + 1), head[-2:])
+        found = _TRAILING_REGION.search(head)
+        place = found[0] if found and len(head) > len(found[0]) + 1 else head[-2:]
         text, branch = head[: -len(place)], place + word
     # a leading region, then possibly a district: 天津市滨海新区… (a second city name is a 字号: 天津德州营销)
-    for r in _REGIONS:
-        if text.startswith(r) and len(text) > len(r) + 1:
-            region = region or _region_of(r)
-            text = text[len(r):]
-            for d in _DISTRICT_PREFIXES:
-                if text.startswith(d) and len(text) > len(d) + 1:
-                    text = text[len(d):]
-                    break
-            break
+    found = _LEADING_REGION.match(text)
+    if found and len(text) > len(found[0]) + 1:
+        region = region or _region_of(found[0])
+        text = text[len(found[0]):]
+        for d in _DISTRICT_PREFIXES:
+            if text.startswith(d) and len(text) > len(d) + 1:
+                text = text[len(d):]
+                break
     legal = ""
     for form in LEGAL_FORMS:
         if text.endswith(form) and len(text) > len(form):
@@ -158,11 +160,8 @@ GENERIC_WORDS = ("服务", "发展", "实业", "工业", "商务", "国际", "�
 @lru_cache(maxsize=200_000)
 def region_of_address(address: str) -> str:
     """The city an address starts with (天津市南开区… → 天津; 南开区… → 天津), or ''."""
-    text = _norm(address)
-    for r in _REGIONS:
-        if text.startswith(r):
-            return _region_of(r)
-    return ""
+    found = _LEADING_REGION.match(_norm(address))
+    return _region_of(found[0]) if found else ""
 
 
 def industry_conflict(a: NameParts, b: NameParts) -> bool:
