@@ -20,7 +20,6 @@ from salespipe.customers.master import match_settings
 from salespipe.errors import SalespipeError
 from salespipe.ingest.batch import Batch, collect_files, read_batch
 from salespipe.ingest.load import LoadResult, load_batch
-from salespipe.schema import TABLES
 from salespipe.transforms import build_marts
 from salespipe.warehouse import connect, publishing, run, scalar
 
@@ -146,4 +145,4 @@ def _move_files(batch: Batch) -> None:
                 f"{f.reason}\n文件 file: {f.path.name}\nsha256: {f.sha256}\n", encoding="utf-8")
 
 
-__all__ = ["ingest", "IngestSummary", "TABLES"]
+__all__ = ["ingest", "IngestSummary"]
