@@ -375,4 +375,8 @@ def run_demo(config: Config, seed: int, month: str, salespeople: int, warehouse:
         paths, notes = make_report(demo_config, kind, last_day, ["html", "xlsx"], out, send=True)
         for line in [*map(str, paths), *notes]:
             print(f"  {line}")
+    from salespipe.assign import make_assignment
+
+    path, recs = make_assignment(demo_config, last_day, out)
+    print(f"  {path}（新客户分配 {len(recs.new)}，冲突客户转移 {len(recs.conflicts)}，客户回收 {len(recs.recycle)}）")
     return 0
