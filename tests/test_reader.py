@@ -221,3 +221,13 @@ def test_template_rows_with_only_a_number_or_a_date_are_empty_rows(tmp_path):
     rows = [header, [1, *log_row()], [2, D, "张三", None, None, None, None, None, None, None, None], [3], [4], [5]]
     recs = only(stage(workbook(tmp_path / "a.xlsx", rows)))
     assert [r["source_row"] for r in recs] == [2]
+
+
+def test_two_row_header_with_a_contact_group(tmp_path):
+    upper = ["日期", "业务员", "客户名称", "客户联系人", None, "联系方式", "跟进状态", "结果"]
+    lower = [None, None, None, "姓名", "电话", None, None, None]
+    row = [D, "张三", "天津市格致企业管理咨询有限公司", "王经理", "022-23456789", "电话", "1", "继续跟进"]
+    path = workbook(tmp_path / "a.xlsx", [upper, lower, row], merged=["D1:E1", "A1:A2", "B1:B2", "C1:C2", "F1:F2",
+                                                                     "G1:G2", "H1:H2"])
+    (rec,) = only(stage(path))
+    assert (rec["salesperson_name"], rec["contact"], rec["phone"]) == ("张三", "王经理", "02223456789")

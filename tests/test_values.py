@@ -121,3 +121,13 @@ def test_business_types_with_optional_category(raw, expected):
 ])
 def test_cell_text_writes_numbers_as_typed(raw, expected):
     assert V.cell_text(raw) == expected
+
+
+@pytest.mark.parametrize("raw", ["2026-11-26（周四）", "2026年11月26日 星期四", "2026/11/26(四)"])
+def test_dates_with_a_weekday_written_after_them(raw):
+    assert V.parse_date(raw) == D
+
+
+@pytest.mark.parametrize("raw, expected", [("第3阶段", 3), ("第三步", 3), ("第 7 阶段", 7)])
+def test_stages_written_as_ordinals(raw, expected):
+    assert V.parse_stage(raw) == expected

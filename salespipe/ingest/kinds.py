@@ -52,9 +52,11 @@ def header_key_loose(text: str) -> str:
 
 SALESPERSON = Column("salesperson_name", "业务员", ("销售员", "销售人员", "业务代表", "姓名"), True, "text", True)
 STAFF_NO = Column("staff_no", "工号", ("员工编号", "员工号", "编号(业务员)", "业务员工号"), False, "staff_no", True)
-CUSTOMER_NAME = Column("customer_name", "客户名称", ("公司名称", "客户全称", "单位名称", "客户"), True)
-CONTACT = Column("contact", "联系人", ("联系人姓名", "客户联系人"), True)
-PHONE = Column("phone", "联系电话", ("电话", "手机", "联系方式(电话)", "固话", "电话号码", "手机号"), True, "phone")
+CUSTOMER_NAME = Column("customer_name", "客户名称", ("公司名称", "客户全称", "单位名称", "客户", "名称", "客户单位",
+                                                     "客户信息名称", "企业名称"), True)
+CONTACT = Column("contact", "联系人", ("联系人姓名", "客户联系人", "客户联系人姓名", "联系人名称", "对接人"), True)
+PHONE = Column("phone", "联系电话", ("电话", "手机", "联系方式(电话)", "固话", "电话号码", "手机号", "联系人电话",
+                                    "客户联系人电话", "联系人手机", "客户电话", "联系人联系电话"), True, "phone")
 ADDRESS = Column("address", "地址", ("公司地址", "详细地址", "客户地址"))
 INDUSTRY = Column("industry", "行业", ("客户行业", "所属行业"), parser="enum:INDUSTRY")
 CLASS = Column("customer_class", "客户类别", ("客户类型", "客户等级", "类别"), parser="enum:CUSTOMER_CLASS")

@@ -44,6 +44,7 @@ def is_blank(value) -> bool:
 
 # ---------------------------------------------------------------- dates
 
+_WEEKDAY = re.compile(r"\s*[(（]?\s*(星期|周|礼拜)[一二三四五六日天]\s*[)）]?\s*$|\s*[(（][一二三四五六日天][)）]\s*$")
 _DATE_YMD = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?(?:\s+\d{1,2}:\d{2}(?::\d{2})?)?$")
 _DATE_COMPACT = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
 _DATE_MD = re.compile(r"^(\d{1,2})\s*月\s*(\d{1,2})\s*日?$")
@@ -70,6 +71,7 @@ def parse_date(value, year_hint: int | None = None) -> dt.date:
     text = nfkc(str(value))
     if not text:
         raise BadValue("日期为空")
+    text = _WEEKDAY.sub("", text).strip()  # 2026-11-26（周四） / 2026年11月26日 星期四
     if m := _DATE_YMD.match(text):
         return _make_date(int(m[1]), int(m[2]), int(m[3]), value)
     if m := _DATE_COMPACT.match(text):
@@ -238,7 +240,7 @@ METHOD = Enum("联系方式", {
     "面访": ["拜访", "面谈", "上门", "上门拜访", "面见"],
 })
 RESULT = Enum("结果", {
-    "签单": ["1", "成交", "已签", "已签单", "签约"],
+    "签单": ["1", "成交", "已签", "已签单", "签约", "签单成功", "成功签单", "已成交", "已签约"],
     "继续跟进": ["2", "跟进中", "跟进", "继续"],
     "丢单": ["3", "失败", "放弃", "丢失"],
     "未跟进": ["4", "未跟", "没跟进"],
@@ -308,6 +310,7 @@ def parse_stage(value) -> int:
             return int(value)
         raise BadValue(f"跟进状态应为 1-7：{cell_text(value)}")
     text = enum_key(str(value))
+    text = re.sub(r"^第\s*(?=[1-7一二三四五六七])", "", text)  # 第3阶段 / 第三步
     if m := re.match(r"^([1-7])(?:$|[.、．)\s:：-]|[^\d])", text):
         return int(m[1])
     if text[:1] in _CN_DIGITS and (len(text) == 1 or not text[1:2].isdigit()):
