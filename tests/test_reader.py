@@ -231,3 +231,10 @@ def test_two_row_header_with_a_contact_group(tmp_path):
                                                                      "G1:G2", "H1:H2"])
     (rec,) = only(stage(path))
     assert (rec["salesperson_name"], rec["contact"], rec["phone"]) == ("张三", "王经理", "02223456789")
+
+
+def test_lianxifangshi_holding_phone_numbers_when_the_method_has_its_own_column(tmp_path):
+    header = ["日期", "业务员", "客户名称", "联系人", "联系方式", "沟通方式", "跟进状态", "结果"]
+    row = [D, "张三", "天津市格致企业管理咨询有限公司", "王经理", "022-23456789", "面访", "1", "继续跟进"]
+    (rec,) = only(stage(workbook(tmp_path / "a.xlsx", [header, row])))
+    assert (rec["phone"], rec["method"], rec["problems"]) == ("02223456789", "面访", [])

@@ -57,7 +57,23 @@ def match_labels(kind: Kind, labels: list[list[str]]) -> tuple[dict[str, int], d
             columns[found] = index
         elif candidates:
             extras[index] = candidates[-1] if len(candidates) == 1 else "/".join(dict.fromkeys(candidates[1:]))
+    _contact_details_column(kind, labels, columns, extras)
     return columns, extras
+
+
+def _contact_details_column(kind: Kind, labels: list[list[str]], columns: dict, extras: dict) -> None:
+    """联系方式 is the method column (电话/传真/E-mail/面访) — unless the sheet also has 沟通方式 or 跟进方式 and no
+    phone column: then 联系方式 holds the phone numbers, as it often does in Chinese sheets."""
+    if kind.key != "log" or "phone" in columns or "method" not in columns:
+        return
+    method_index = columns["method"]
+    if header_key(labels[method_index][-1] if labels[method_index] else "") != header_key("联系方式"):
+        return
+    exact, _ = ALIASES[kind.key]
+    other = next((i for i, text in extras.items() if exact.get(header_key(text)) == "method"), None)
+    if other is not None:
+        columns["phone"], columns["method"] = method_index, other
+        del extras[other]
 
 
 def _row_labels(grid: list[list], top: int, two_rows: bool) -> list[list[str]]:
