@@ -238,3 +238,10 @@ def test_lianxifangshi_holding_phone_numbers_when_the_method_has_its_own_column(
     row = [D, "张三", "天津市格致企业管理咨询有限公司", "王经理", "022-23456789", "面访", "1", "继续跟进"]
     (rec,) = only(stage(workbook(tmp_path / "a.xlsx", [header, row])))
     assert (rec["phone"], rec["method"], rec["problems"]) == ("02223456789", "面访", [])
+
+
+def test_money_header_in_ten_thousands_scales_the_numbers(tmp_path):
+    header = ["签单日期", "业务员", "客户名称", "业务类型", "合同金额（万元）", "成本(元)"]
+    rows = [header, [D, "张三", "天津甲有限公司", "咨询", 1.28, 3000], [D, "张三", "天津乙有限公司", "咨询", "2万", "1,000"]]
+    recs = only(stage(workbook(tmp_path / "a.xlsx", rows)), "orders")
+    assert [(r["amount"], r["cost"]) for r in recs] == [(1_280_000, 300_000), (2_000_000, 100_000)]

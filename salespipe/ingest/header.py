@@ -34,6 +34,7 @@ class Layout:
     bottom: int  # last header row
     columns: dict[str, int]  # field -> column index
     extras: dict[int, str] = field(default_factory=dict)  # unknown columns: index -> header text
+    scales: dict[str, int] = field(default_factory=dict)  # money fields whose header says 万元: field -> 10000
 
     @property
     def score(self) -> int:
@@ -126,7 +127,17 @@ def find_layout(grid: list[list], hint_text: str, scan_rows: int = 30) -> Layout
                 rank = (exclusive, len(columns), hinted, -two_rows, -order)
                 if best is None or rank > best[0]:
                     best = (rank, Layout(kind, top, top + two_rows, columns, extras))
-    return best[1] if best else None
+    if best is None:
+        return None
+    layout = best[1]
+    for column in layout.kind.columns:
+        index = layout.columns.get(column.field)
+        if column.parser == "money" and index is not None:
+            header = "".join(cell_text(grid[r][index]) for r in range(layout.top, layout.bottom + 1)
+                             if index < len(grid[r]))
+            if "万" in nfkc(header):
+                layout.scales[column.field] = 10000
+    return layout
 
 
 # ---------------------------------------------------------------- title cells and file names

@@ -185,6 +185,8 @@ def stage_row(kind: Kind, plan: list, layout: Layout, row: list, excel_row: int,
         else:
             try:
                 value = _parse_cached(column, raw, ctx, source.default_area_code)
+                if column.field in layout.scales and not (isinstance(raw, str) and "万" in raw):
+                    value *= layout.scales[column.field]  # the header says 合同金额（万元）
             except BadValue as exc:
                 rec["problems"].append((column.name, V.cell_text(raw), str(exc)))
                 value = None
