@@ -16,13 +16,15 @@ from pathlib import Path
 
 import duckdb
 
-from salespipe.errors import WarehouseBusy
+from salespipe.errors import SalespipeError, WarehouseBusy
 from salespipe.schema import create_tables
 
 
 def connect(path: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
     """A connection with every table present. A second writer fails at once with WarehouseBusy."""
     path = Path(path)
+    if read_only and not path.exists():
+        raise SalespipeError(f"数据仓库还不存在：{path}（请先运行 salespipe ingest）", f"no warehouse at {path}: run ingest first")
     if not read_only:
         path.parent.mkdir(parents=True, exist_ok=True)
     try:
