@@ -108,7 +108,8 @@ final as (
         coalesce(r.rejected_rows, 0) as rejected_rows,
         c.closed_customers / nullif(c.followed_customers, 0) as win_rate,
         c.lost_customers / nullif(c.followed_customers, 0) as loss_rate,
-        spine.sp_key = '*' as is_team
+        (coalesce(m.calls, 0) + coalesce(m.faxes, 0) + coalesce(m.emails, 0) + coalesce(m.visits, 0))
+            / nullif(c.active_customers, 0) as followup_frequency
     from spine
     left join customer_counts as c using (period, sp_key)
     left join method_counts as m using (period, sp_key)

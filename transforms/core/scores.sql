@@ -188,3 +188,10 @@ select
                            order by composite_score desc) end
         as composite_rank
 from final;
+
+-- the columns of the score marts (mart_scores_monthly … _yearly), in the contract's order
+create or replace macro score_marts(grain) as table
+select
+    period, salesperson_id, name, revenue_score, profit_score, visits_score, active_rank_score,
+    service_rank_score, per_customer_score, ability_score, quality_score, composite_score, composite_rank, missing
+from scores(grain);

@@ -1,26 +1,2 @@
--- 每个业务员每周（ISO的活动量、成单率和丢单率；salesperson_id 为空的一行是全组合计（客户跨业务员去重）
-with counts as (select * from activity_counts('week')),
-
-final as (
-    select
-        period as week_start,
-        salesperson_id,
-        name,
-        calls,
-        faxes,
-        emails,
-        visits,
-        bc_customers,
-        closed_customers,
-        lost_customers,
-        followed_customers,
-        active_customers,
-        new_customers,
-        rejected_rows,
-        win_rate,
-        loss_rate,
-        (calls + faxes + emails + visits) / nullif(active_customers, 0) as followup_frequency
-    from counts
-)
-
-select * from final
+-- 每个业务员每周（ISO 周，周一至周日）的活动量、成单率和丢单率；salesperson_id 为空的一行是全组合计（客户跨业务员去重）
+select period as week_start, * exclude (period) from activity_counts('week')
