@@ -85,8 +85,8 @@ def gather(con, kind: str, day: dt.date, trend_periods: int = 8, top_reasons: in
         report.extra["stage_moves"] = stage_moves(con, start, end)
     if kind == "monthly":
         report.extra.update(monthly(con, start, end, gantt_months))
-        recs = recommend(con, end, {"assignment": assignment, "scores": {}})
-        report.extra["assignment"] = {"new": sum(1 for e in recs.new if e.get("to")), "conflicts": len(recs.conflicts),
+        recs = recommend(con, end, {"assignment": assignment, "scores": {}}, assign=False)
+        report.extra["assignment"] = {"new": sum(1 for e in recs.new if not e.get("code")), "conflicts": len(recs.conflicts),
                                       "recycle": len(recs.recycle), "leads_known": sum(1 for e in recs.new if e.get("code"))}
         report.extra["fairness"] = fairness(con, end, {"assignment": assignment})
     return report

@@ -24,19 +24,20 @@ def display_width(value) -> int:
 
 
 def _table(ws, header: list[str], rows: list[list], formats: list[str | None]) -> None:
-    append_row(ws, header)
-    for cell in ws[ws.max_row]:
+    widths = [display_width(h) for h in header]
+    for cell in append_row(ws, header):
         cell.font = Font(bold=True)
         cell.fill = HEADER_FILL
     for row in rows:
-        append_row(ws, row)
-        for cell, fmt in zip(ws[ws.max_row], formats):
+        for index, (cell, fmt) in enumerate(zip(append_row(ws, row), formats)):
             if fmt:
                 cell.number_format = FORMATS[fmt]
+            value = cell.value
+            if index < len(widths):
+                widths[index] = max(widths[index], display_width(f"{value:,.2f}" if isinstance(value, float) else value))
     ws.freeze_panes = ws.cell(2, 2)
-    for index, column in enumerate(ws.columns, start=1):
-        width = max(display_width(c.value if not isinstance(c.value, float) else f"{c.value:,.2f}") for c in column)
-        ws.column_dimensions[column[0].column_letter].width = min(60, max(8, width + 2))
+    for index, width in enumerate(widths, start=1):
+        ws.column_dimensions[ws.cell(1, index).column_letter].width = min(60, max(8, width + 2))
 
 
 def _number(value):

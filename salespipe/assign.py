@@ -106,24 +106,26 @@ def score(item: Item, c: Candidate, s: dict) -> tuple[float, dict]:
 
 
 def assign_batch(items: list[Item], people: list[Candidate], s: dict) -> list[tuple[Candidate, float, dict] | None]:
-    """Jointly optimal owners for a batch; None where no eligible salesperson has room."""
-    slots = [(c, k) for c in people for k in range(max(0, min(c.capacity - c.load, len(items))))]
-    if not items or not slots:
+    """Jointly optimal owners for a batch; None where no eligible salesperson has room.
+
+    One column per free capacity slot (never more slots than items); slot k of a person costs
+    weight_balance × k / capacity more, so that load spreads unless a person is clearly better."""
+    if not items or not people:
         return [None] * len(items)
-    cost = np.full((len(items), len(slots)), INFEASIBLE)
-    scored = {}
-    for i, item in enumerate(items):
-        for j, (c, k) in enumerate(slots):
-            if c.salesperson_id in item.exclude:
-                continue
-            if (i, c.salesperson_id) not in scored:
-                scored[(i, c.salesperson_id)] = score(item, c, s)
-            cost[i, j] = -scored[(i, c.salesperson_id)][0] + float(s.get("weight_balance", 1.0)) * k / max(c.capacity, 1)
+    scored = [[None if c.salesperson_id in item.exclude else score(item, c, s) for c in people] for item in items]
+    points = np.array([[-INFEASIBLE if x is None else x[0] for x in row] for row in scored])
+    free = [max(0, min(c.capacity - c.load, len(items))) for c in people]
+    owner = np.repeat(np.arange(len(people)), free)
+    if owner.size == 0:
+        return [None] * len(items)
+    slot = np.concatenate([np.arange(n) for n in free if n])
+    capacity = np.array([max(c.capacity, 1) for c in people])[owner]
+    cost = -points[:, owner] + float(s.get("weight_balance", 1.0)) * slot / capacity
     chosen: list[tuple[Candidate, float, dict] | None] = [None] * len(items)
     for i, j in zip(*linear_sum_assignment(cost)):
-        if cost[i, j] < INFEASIBLE:
-            c = slots[j][0]
-            chosen[i] = (c, *scored[(i, c.salesperson_id)])
+        if cost[i, j] < INFEASIBLE / 2:
+            p = owner[j]
+            chosen[i] = (people[p], *scored[i][p])
     return chosen
 
 
@@ -140,7 +142,8 @@ def reason(item: Item, c: Candidate, points: float, parts: dict, s: dict) -> str
     return "；".join(bits) + f"；得分 {points:.2f}"
 
 
-def recommend(con, day: dt.date, config_raw: dict) -> Recommendations:
+def recommend(con, day: dt.date, config_raw: dict, assign: bool = True) -> Recommendations:
+    """The three lists; with assign=False only what is due, without choosing owners (for summaries)."""
     from salespipe.customers.master import find_code
 
     s = settings_of(config_raw)
@@ -166,7 +169,7 @@ def recommend(con, day: dt.date, config_raw: dict) -> Recommendations:
             items.append(("recycle", item))
         elif row["warn"]:
             recs.recycle_soon.append(row)
-    chosen = assign_batch([item for _, item in items], recs.candidates, s)
+    chosen = assign_batch([item for _, item in items], recs.candidates, s) if assign else [None] * len(items)
     for (kind, item), pick in zip(items, chosen):
         entry = {**item.details, "item": item, "to": pick[0] if pick else None}
         if pick:

@@ -4,9 +4,15 @@ from __future__ import annotations
 FORMULA_STARTS = ("=", "+", "-", "@")
 
 
-def append_row(ws, values: list) -> None:
-    """ws.append, but a string starting with = + - @ (from an input sheet) is stored as text, never a formula."""
+def append_row(ws, values: list) -> tuple:
+    """ws.append, but a string starting with = + - @ (from an input sheet) is stored as text, never a formula.
+    Returns the row's cells (found without scanning the sheet, so long sheets stay linear)."""
     ws.append(values)
-    for cell in ws[ws.max_row]:
+    if not values:
+        return ()
+    row = ws._current_row  # the row append just wrote (ws.max_row would scan every cell: quadratic)
+    cells = tuple(ws.cell(row, column) for column in range(1, len(values) + 1))
+    for cell in cells:
         if isinstance(cell.value, str) and cell.value.startswith(FORMULA_STARTS):
             cell.data_type = "s"
+    return cells
