@@ -186,10 +186,12 @@ def cmd_bench(args, config) -> int:
     from bench.marts_bench import main as marts_bench
 
     from bench.customers_bench import main as customers_bench
+    from bench.nightly_bench import main as nightly_bench
 
     ingest_bench(["--files", str(args.files), "--rows", str(args.rows), "--repeat", str(args.repeat)])
     customers_bench([])
-    return marts_bench([])
+    marts_bench([])
+    return nightly_bench(["--files", str(args.files), "--rows", str(args.rows)])
 
 
 COMMANDS = {"ingest": cmd_ingest, "report": cmd_report, "feedback": cmd_feedback, "assign": cmd_assign, "template": cmd_template, "review": cmd_review, "demo": cmd_demo,
