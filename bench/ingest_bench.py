@@ -104,7 +104,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         paths = make_batch(tmp / "batch", args.files, args.rows)
-        t_raw, n_raw = timed(raw_read, paths, repeat=args.repeat)
+        t_raw, _ = timed(raw_read, paths, repeat=args.repeat)
         t_naive, _ = timed(naive, paths, repeat=args.repeat)
         t_ingest, n_rows = timed(salespipe_ingest, paths, tmp / "work", repeat=args.repeat)
     rate = lambda t: n_rows / t

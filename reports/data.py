@@ -5,7 +5,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from salespipe.assign import fairness, recommend, recycle_candidates
-from salespipe.warehouse import rows
+from salespipe.warehouse import dicts, rows
 
 KINDS = {
     # kind: (grain, view, period column, Chinese name, period word)
@@ -61,20 +61,15 @@ class Report:
         return (now - before) * (100 if column.endswith("_rate") else 1)
 
 
-def _dicts(con, sql: str, params: list) -> list[dict]:
-    cursor = con.execute(sql, params)
-    names = [d[0] for d in cursor.description]
-    return [dict(zip(names, row)) for row in cursor.fetchall()]
-
 
 def gather(con, kind: str, day: dt.date, trend_periods: int = 8, top_reasons: int = 3,
            gantt_months: int = 12, assignment: dict | None = None) -> Report:
     assignment = assignment or {}
-    grain, view, column, name, word = KINDS[kind]
+    _, view, column, name, _ = KINDS[kind]
     start, end, previous_start = period_bounds(kind, day)
     order = "order by salesperson_id is null, salesperson_id"
-    people = _dicts(con, f"select * from {view} where {column} = ? {order}", [start])
-    previous = {r["salesperson_id"]: r for r in _dicts(con, f"select * from {view} where {column} = ?", [previous_start])}
+    people = dicts(con, f"select * from {view} where {column} = ? {order}", [start])
+    previous = {r["salesperson_id"]: r for r in dicts(con, f"select * from {view} where {column} = ?", [previous_start])}
     label = start.isoformat() if kind == "daily" else f"{start.isoformat()} ~ {end.isoformat()}"
     report = Report(kind, f"销售{name}（{label}）", start, end, people, previous,
                     quality(con, start, end, top_reasons), trend(con, view, column, start, trend_periods),
@@ -93,7 +88,7 @@ def gather(con, kind: str, day: dt.date, trend_periods: int = 8, top_reasons: in
 
 
 def quality(con, start: dt.date, end: dt.date, top_reasons: int) -> dict:
-    per_person = _dicts(con, """
+    per_person = dicts(con, """
         select r.salesperson_id, coalesce(p.name, '（无法识别业务员）') as name,
                count(distinct (r.file, r.sheet, r.row_number)) as rows
         from rejects r left join salespeople p using (salesperson_id)
@@ -115,7 +110,7 @@ def quality(con, start: dt.date, end: dt.date, top_reasons: int) -> dict:
 
 
 def trend(con, view: str, column: str, start: dt.date, periods: int) -> list[dict]:
-    found = _dicts(con, f"""select {column} as period, calls, faxes, emails, visits, closed_customers, active_customers
+    found = dicts(con, f"""select {column} as period, calls, faxes, emails, visits, closed_customers, active_customers
                             from {view} where salesperson_id is null and {column} <= ?
                             order by {column} desc limit ?""", [start, periods])
     return list(reversed(found))
@@ -135,7 +130,7 @@ def funnel(con, start: dt.date, end: dt.date) -> list[tuple[int, int]]:
 
 def stage_moves(con, start: dt.date, end: dt.date) -> list[dict]:
     """Open follow-ups worked in the week: stage before the week and at its end."""
-    return _dicts(con, """
+    return dicts(con, """
         with rows_ as (
             select a.followup_no, a.activity_date, a.stage, a.result, a.source_row from activities a
             where a.followup_no is not null and a.stage is not null and a.activity_date <= ?
@@ -158,9 +153,9 @@ def stage_moves(con, start: dt.date, end: dt.date) -> list[dict]:
 
 
 def monthly(con, start: dt.date, end: dt.date, gantt_months: int) -> dict:
-    scores = _dicts(con, "select * from mart_scores_monthly where month = ? "
+    scores = dicts(con, "select * from mart_scores_monthly where month = ? "
                          "order by salesperson_id is null, composite_rank nulls last, salesperson_id", [start])
-    sales = _dicts(con, """
+    sales = dicts(con, """
         select s.salesperson_id, s.name, coalesce(sum(o.amount), 0) as revenue,
                coalesce(sum(o.gross_profit), 0) as gross_profit, any_value(t.revenue_target) as revenue_target
         from (select salesperson_id, name from mart_activity_monthly where month = ? and salesperson_id is not null) s
@@ -170,11 +165,11 @@ def monthly(con, start: dt.date, end: dt.date, gantt_months: int) -> dict:
     for row in sales:
         row["completion"] = (float(row["revenue"]) / float(row["revenue_target"])) if row["revenue_target"] else None
     first = (start - dt.timedelta(days=31 * (gantt_months - 1))).replace(day=1)
-    gantt = _dicts(con, """
+    gantt = dicts(con, """
         select coalesce(m.customer_code, o.customer_code) as customer_code, c.name as customer,
                date_trunc('month', o.order_date)::date as month, sum(o.amount) as amount
         from orders o left join customer_aliases m on m.alias_code = o.customer_code
         left join customers c on c.customer_code = coalesce(m.customer_code, o.customer_code)
         where o.order_date between ? and ? group by all order by customer_code, month""", [first, end])
-    overdue = _dicts(con, "select * from receivables_overdue(?) order by days_overdue desc, customer_code", [end])
+    overdue = dicts(con, "select * from receivables_overdue(?) order by days_overdue desc, customer_code", [end])
     return {"scores": scores, "sales": sales, "gantt": gantt, "gantt_first": first, "overdue": overdue}

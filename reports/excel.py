@@ -82,7 +82,7 @@ def write_excel(report: Report, path: Path) -> Path:
         line.add_data(Reference(trend, min_col=2, max_col=6, min_row=1, max_row=1 + len(report.trend)), titles_from_data=True)
         line.set_categories(Reference(trend, min_col=1, min_row=2, max_row=1 + len(report.trend)))
         line.width, line.height = 22, 10
-        trend.add_chart(line, f"H2")
+        trend.add_chart(line, "H2")
 
     stages = wb.create_sheet("跟进阶段")
     _table(stages, ["阶段", "客户数"], [[f"{s}. {STAGE_NAMES[s]}", n] for s, n in report.funnel], [None, "count"])

@@ -9,17 +9,18 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+from markupsafe import escape
 from openpyxl import Workbook
 
-from reports.data import COUNTS, RATES, _dicts
+from reports.data import COUNTS, RATES
 from reports.excel import _table
 from salespipe.config import Config
 from salespipe.mail import MailSettings, build_message, deliver
-from salespipe.warehouse import connect
+from salespipe.warehouse import connect, dicts
 
 
 def feedback_rows(con, day: dt.date) -> dict[str, dict]:
-    people = _dicts(con, """
+    people = dicts(con, """
         select distinct p.salesperson_id, p.name, p.email from salespeople p
         where p.salesperson_id in (select salesperson_id from activities where activity_date = ?
                                    union select salesperson_id from rejects where row_date = ? and superseded_by is null)
@@ -27,16 +28,16 @@ def feedback_rows(con, day: dt.date) -> dict[str, dict]:
     out = {}
     for person in people:
         sp = person["salesperson_id"]
-        accepted = _dicts(con, """
+        accepted = dicts(con, """
             select activity_date, customer_name, customer_code, followup_no, contact, phone, method, stage, result,
                    array_to_string(flags, '、') as flags, source_file, source_row
             from activities where salesperson_id = ? and activity_date = ? order by source_file, source_row""", [sp, day])
-        rejected = _dicts(con, """
+        rejected = dicts(con, """
             select file, sheet, row_number, column_name, value, reason from rejects
             where salesperson_id = ? and row_date = ? and superseded_by is null
             order by file, sheet, row_number, column_name""", [sp, day])
-        mine = _dicts(con, "select * from mart_activity_daily where activity_date = ? and salesperson_id = ?", [day, sp])
-        team = _dicts(con, "select * from mart_activity_daily where activity_date = ? and salesperson_id is null", [day])
+        mine = dicts(con, "select * from mart_activity_daily where activity_date = ? and salesperson_id = ?", [day, sp])
+        team = dicts(con, "select * from mart_activity_daily where activity_date = ? and salesperson_id is null", [day])
         out[sp] = {**person, "accepted": accepted, "rejected": rejected, "mine": mine[0] if mine else {},
                    "team": team[0] if team else {}}
     return out
@@ -87,8 +88,3 @@ def make_feedback(config: Config, day: dt.date, out_dir: Path, send: bool = Fals
         notes += deliver(messages, settings, out_dir)
     return paths, notes
 
-
-def escape(text: str) -> str:
-    from markupsafe import escape as markup_escape
-
-    return str(markup_escape(text))

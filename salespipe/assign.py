@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
-from salespipe.warehouse import rows
+from salespipe.warehouse import dicts, rows
 
 INFEASIBLE = 1e9
 
@@ -65,15 +65,10 @@ def settings_of(config_raw: dict) -> dict:
     return config_raw.get("assignment", {})
 
 
-def _dicts(con, sql: str, params: list) -> list[dict]:
-    cursor = con.execute(sql, params)
-    names = [d[0] for d in cursor.description]
-    return [dict(zip(names, r)) for r in cursor.fetchall()]
-
 
 def candidates(con, day: dt.date, s: dict) -> list[Candidate]:
     """在职 salespeople of a selling role, with their smoothed rates, ratings and current load."""
-    found = _dicts(con, """
+    found = dicts(con, """
         with rates as (select * from smoothed_rates(?)),
         team as (select sum(closed_customers) / nullif(sum(followed_customers), 0) as win,
                         sum(lost_customers) / nullif(sum(followed_customers), 0) as loss from rates),
@@ -153,7 +148,7 @@ def recommend(con, day: dt.date, config_raw: dict, assign: bool = True) -> Recom
     names = dict(rows(con, "select salesperson_id, name from salespeople"))
     items: list[tuple[str, Item]] = []
     # 1. leads not yet owned (matched against the master first)
-    for lead in _dicts(con, "select * from leads order by acquired_on nulls last, source_file, source_row", []):
+    for lead in dicts(con, "select * from leads order by acquired_on nulls last, source_file, source_row", []):
         code = find_code(con, lead["customer_name"])
         if code:
             owner = owners.get(code)
@@ -186,7 +181,7 @@ def recycle_candidates(con, day: dt.date, s: dict) -> list[dict]:
     default = int(s.get("recycle_days", 30))
     by_class = {k: int(v) for k, v in (s.get("recycle_days_by_class") or {}).items()}
     warn_days = int(s.get("recycle_warning_days", 3))
-    found = _dicts(con, """
+    found = dicts(con, """
         with owned as (
             select c.customer_code, c.name, c.owner_id, c.customer_class, c.first_seen, p.name as owner_name,
                    in_service(p.status, p.hired_on, p.left_on, ?, ?) as owner_in_service
@@ -221,7 +216,7 @@ def conflicts(con, day: dt.date, s: dict, people: dict[str, Candidate], eligible
     """Customers worked by two or more salespeople recently: furthest stage first, then earliest 开发日期,
     then smoothed win rate."""
     window = int(s.get("conflict_days", 30))
-    found = _dicts(con, """
+    found = dicts(con, """
         with resolved as (
             select coalesce(m.customer_code, a.customer_code) as code, a.salesperson_id, a.activity_date, a.stage
             from activities a left join customer_aliases m on m.alias_code = a.customer_code
@@ -259,7 +254,7 @@ def conflicts(con, day: dt.date, s: dict, people: dict[str, Candidate], eligible
 def fairness(con, day: dt.date, config_raw: dict) -> list[dict]:
     """Leads received per salesperson over the trailing days, next to their capacity."""
     days = int(settings_of(config_raw).get("fairness_days", 30))
-    return _dicts(con, """
+    return dicts(con, """
         select p.salesperson_id, p.name, p.capacity,
                count(d.customer_code) filter (where d.decision in ('批准', '改派') and d.action = '新客户分配') as leads,
                count(d.customer_code) filter (where d.decision in ('批准', '改派')) as assignments

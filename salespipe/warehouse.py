@@ -15,9 +15,10 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
+import pandas as pd
 
 from salespipe.errors import SalespipeError, WarehouseBusy
-from salespipe.schema import create_tables
+from salespipe.schema import TABLES, create_tables
 
 
 def connect(path: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
@@ -89,3 +90,25 @@ def scalar(con, sql: str, params: list | None = None):
     """The first column of the first row (None when there is no row)."""
     result = rows(con, sql, params)
     return result[0][0] if result else None
+
+
+def dicts(con, sql: str, params: list | None = None) -> list[dict]:
+    """Rows as dicts keyed by column name."""
+    cursor = con.execute(sql, params or [])
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, row)) for row in cursor.fetchall()]
+
+
+def append_rows(con, table: str, rows: list[dict]) -> None:
+    """Insert dicts into a table of schema.py (missing keys are NULL), cast to the declared types."""
+    if not rows:
+        return
+    columns = TABLES[table][1]
+    frame = pd.DataFrame({name: [row.get(name) for row in rows] for name, _, _ in columns})
+    for name, sql_type, _ in columns:
+        if sql_type == "JSON" or sql_type.endswith("[]") or sql_type == "VARCHAR":
+            frame[name] = frame[name].astype(object)
+    con.register("append_frame", frame)
+    select = ", ".join(f"cast({name} as {sql_type}) as {name}" for name, sql_type, _ in columns)
+    run(con, f"insert into {table} select {select} from append_frame")
+    con.unregister("append_frame")

@@ -7,7 +7,7 @@ import pytest
 
 from salespipe.errors import SalespipeError
 from salespipe.ingest import load as load_module
-from conftest import LOG_HEADER, ROSTER, ROSTER_HEADER, log_row, workbook
+from conftest import LOG_HEADER, ROSTER, log_row, workbook
 
 D = dt.date(2026, 11, 26)
 

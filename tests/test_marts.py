@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from conftest import LOG_HEADER, ROSTER_HEADER, log_row
+from conftest import LOG_HEADER, log_row
 
 MON, TUE, WED = dt.date(2026, 11, 23), dt.date(2026, 11, 24), dt.date(2026, 11, 25)
 ORDER_HEADER = ["签单日期", "业务员", "客户名称", "业务类型", "合同金额", "成本", "已回款", "约定回款日期"]

@@ -6,14 +6,13 @@ ledger fields are recomputed from the accepted log rows, and log rows without a 
 """
 from __future__ import annotations
 
-from salespipe.warehouse import rows, run, scalar
+from salespipe.warehouse import append_rows, rows, run, scalar
 
 FOLLOWUP_CLASSES = ("A", "A1", "B", "B1")
 
 
 def create_followups(con, recs: list[dict]) -> int:
     """New follow-ups for this run's accepted log rows (already in order of first appearance)."""
-    from salespipe.ingest.load import _append
 
     existing = {(c, t) for c, t in rows(con, "select customer_code, business_type from followups where merged_into is null")}
     top = scalar(con, "select max(cast(substr(followup_no, 3) as integer)) from followups") or 0
@@ -32,7 +31,7 @@ def create_followups(con, recs: list[dict]) -> int:
                     "salesperson_id": rec.get("salesperson_id"), "customer_class": rec.get("customer_class"),
                     "developed_on": rec.get("activity_date"),
                     "first_source": f"{rec['source_file']}#{rec['source_sheet']}!{rec['source_row']}"})
-    _append(con, "followups", new)
+    append_rows(con, "followups", new)
     return len(new)
 
 

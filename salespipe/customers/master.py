@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from salespipe.customers.match import Record, Settings, match
 from salespipe.customers.names import parse_name, region_of_address
 from salespipe.customers.normalize import name_key
-from salespipe.warehouse import rows, run, scalar
+from salespipe.warehouse import append_rows, rows, run, scalar
 
 CODE_PREFIX = "KH"
 
@@ -99,8 +99,7 @@ def assign_customers(con, recs: list[dict], run_id: str, now: dt.datetime, setti
     existing = _existing_records(con, len(new_records))
     result = match(new_records + existing, settings, _never(con))
     code_of_cluster = {result.cluster_of[r.rid]: r.code for r in existing}
-    top = scalar(con, """select max(cast(substr(c, 3) as integer)) from (
-        select customer_code c from customers union all select alias_code from customer_aliases)""") or 0
+    top = last_code_number(con)
     clusters: dict[int, list] = defaultdict(list)
     for record in new_records:
         clusters[result.cluster_of[record.rid]].append(record)
@@ -120,14 +119,28 @@ def assign_customers(con, recs: list[dict], run_id: str, now: dt.datetime, setti
     return Assigned(len(created), reviews)
 
 
+def last_code_number(con) -> int:
+    """The highest KH number ever given (merged-away codes included: codes are never reused)."""
+    return scalar(con, """select max(cast(substr(c, 3) as integer)) from (
+        select customer_code c from customers union all select alias_code from customer_aliases)""") or 0
+
+
+def create_from_lead(con, lead: dict, owner: str, day: dt.date, run_id: str) -> str:
+    """An approved lead becomes a customer with the next code, owned by the chosen salesperson."""
+    code = format_code(last_code_number(con) + 1)
+    record = {**lead, "customer_code": code, "salesperson_id": owner, "row_date": day, "source_file": "分配审批"}
+    _create(con, [record], run_id)
+    _add_aliases(con, [record], dt.datetime.now(dt.timezone.utc))
+    return code
+
+
 def _order(rec: dict) -> tuple:
     return (rec["row_date"], rec["file_order"], rec["sheet_index"], rec["source_row"])
 
 
 def _create(con, firsts: list[dict], run_id: str) -> None:
-    from salespipe.ingest.load import _append
 
-    _append(con, "customers", [{
+    append_rows(con, "customers", [{
         "customer_code": r["customer_code"], "name": r["customer_name"], "name_key": name_key(r["customer_name"]),
         "contact": r.get("contact"), "phone": r.get("phone"), "address": r.get("address"), "industry": r.get("industry"),
         "customer_class": r.get("customer_class"), "source": r.get("source"), "owner_id": r.get("salesperson_id"),
@@ -136,7 +149,6 @@ def _create(con, firsts: list[dict], run_id: str) -> None:
 
 
 def _add_aliases(con, recs: list[dict], now: dt.datetime) -> None:
-    from salespipe.ingest.load import _append
 
     known = {r[0] for r in rows(con, "select alias_key from customer_aliases where alias_key is not null")}
     new = {}
@@ -145,7 +157,7 @@ def _add_aliases(con, recs: list[dict], now: dt.datetime) -> None:
         if key not in known and key not in new:
             new[key] = {"alias_code": None, "alias_name": rec["customer_name"], "alias_key": key,
                         "customer_code": rec["customer_code"], "created_at": now}
-    _append(con, "customer_aliases", list(new.values()))
+    append_rows(con, "customer_aliases", list(new.values()))
 
 
 def _never(con) -> set[frozenset]:
@@ -154,7 +166,6 @@ def _never(con) -> set[frozenset]:
 
 def _record_reviews(con, pairs, records: list[Record], cluster_of: dict, code_of_cluster: dict, run_id: str,
                     now: dt.datetime) -> int:
-    from salespipe.ingest.load import _append
 
     never = _never(con)
     pending = {frozenset(r) for r in rows(con, "select left_code, right_code from customer_match_review")}
@@ -170,7 +181,7 @@ def _record_reviews(con, pairs, records: list[Record], cluster_of: dict, code_of
         new.append({"left_code": left, "right_code": right, "left_name": names.get(left), "right_name": names.get(right),
                     "score": pair.score, "reasons": "；".join(pair.reasons), "created_run_id": run_id,
                     "created_at": now})
-    _append(con, "customer_match_review", new)
+    append_rows(con, "customer_match_review", new)
     return len(new)
 
 
@@ -182,11 +193,12 @@ def find_code(con, name: str) -> str | None:
     if found:
         return found[0][0]
     parts = parse_name(name)
-    candidates = {code for code, alias in rows(con, "select customer_code, alias_name from customer_aliases "
-                                                      "where alias_name is not null and alias_name like ?",
-                                                 [f"%{parts.core[:2]}%"])
-                  if parse_name(alias).key == parts.key and (not parts.region or not parse_name(alias).region
-                                                              or parse_name(alias).region == parts.region)}
+    candidates = set()
+    for code, alias in rows(con, "select customer_code, alias_name from customer_aliases "
+                                 "where alias_name is not null and alias_name like ?", [f"%{parts.core[:2]}%"]):
+        other = parse_name(alias)
+        if other.key == parts.key and (not parts.region or not other.region or other.region == parts.region):
+            candidates.add(code)
     return candidates.pop() if len(candidates) == 1 else None
 
 

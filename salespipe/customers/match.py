@@ -59,7 +59,6 @@ class Pair:
 class MatchResult:
     cluster_of: dict[int, int]  # rid -> cluster root rid
     reviews: list[Pair]  # uncertain or refused pairs between different clusters
-    auto_pairs: int = 0
 
 
 def name_evidence(a: Record, b: Record) -> tuple[float, str | None, bool]:
@@ -91,6 +90,17 @@ def _same_trade(pa: NameParts, pb: NameParts) -> bool:
         (pa.core.startswith(pb.trade) and len(pb.trade) <= len(pa.trade) + 2)
 
 
+def _agreement(x: set, y: set, points: float, label: str, reasons: list[str]) -> float:
+    """+points when the two share a value, −0.5 when both have values and share none, else 0."""
+    if x & y:
+        reasons.append(f"{label}相同：" + "、".join(sorted(x & y)))
+        return points
+    if x and y:
+        reasons.append(f"{label}不同")
+        return -0.5
+    return 0.0
+
+
 def score_pair(a: Record, b: Record) -> Pair:
     reasons: list[str] = []
     conflict = None
@@ -102,18 +112,8 @@ def score_pair(a: Record, b: Record) -> Pair:
     score = points
     if why:
         reasons.append(why)
-    if a.phones & b.phones:
-        score += 3.0
-        reasons.append("电话相同：" + "、".join(sorted(a.phones & b.phones)))
-    elif a.phones and b.phones:
-        score -= 0.5
-        reasons.append("电话不同")
-    if a.contacts & b.contacts:
-        score += 1.5
-        reasons.append("联系人相同：" + "、".join(sorted(a.contacts & b.contacts)))
-    elif a.contacts and b.contacts:
-        score -= 0.5
-        reasons.append("联系人不同")
+    score += _agreement(a.phones, b.phones, 3.0, "电话", reasons)
+    score += _agreement(a.contacts, b.contacts, 1.5, "联系人", reasons)
     if a.industries and b.industries:
         if a.industries & b.industries:
             score += 0.3
@@ -201,7 +201,6 @@ def match(records: list[Record], settings: Settings | None = None,
     scored.sort(key=lambda p: (-p.score, p.a, p.b))
     clusters = _Clusters(records)
     refused: list[Pair] = []
-    auto = 0
     for pair in scored:
         if pair.conflict or pair.score < settings.auto_merge or pair.name_points <= 0:
             continue
@@ -209,7 +208,6 @@ def match(records: list[Record], settings: Settings | None = None,
             continue
         if _compatible(records, clusters, pair.a, pair.b, settings):
             clusters.union(pair.a, pair.b)
-            auto += 1
         else:
             refused.append(pair)
     reviews: dict[tuple[int, int], Pair] = {}
@@ -223,4 +221,4 @@ def match(records: list[Record], settings: Settings | None = None,
         if key not in reviews or pair.score > reviews[key].score:
             reviews[key] = pair
     cluster_of = {i: clusters.find(i) for i in range(len(records))}
-    return MatchResult(cluster_of, list(reviews.values()), auto)
+    return MatchResult(cluster_of, list(reviews.values()))

@@ -21,7 +21,7 @@ from salespipe.errors import SalespipeError
 from salespipe.ingest.batch import Batch, collect_files, read_batch
 from salespipe.ingest.load import LoadResult, load_batch
 from salespipe.transforms import build_marts
-from salespipe.warehouse import connect, publishing, run, scalar
+from salespipe.warehouse import append_rows, connect, publishing, run, scalar
 
 
 @dataclass
@@ -89,7 +89,6 @@ def _load_atomically(con, batch: Batch, run_id: str, now: dt.datetime, config: C
 
 
 def _record_files(con, batch: Batch, result: LoadResult, run_id: str, now: dt.datetime) -> None:
-    from salespipe.ingest.load import _append
 
     rows = []
     for f in batch.files:
@@ -97,7 +96,7 @@ def _record_files(con, batch: Batch, result: LoadResult, run_id: str, now: dt.da
         rows.append({"sha256": f.sha256, "path": str(f.path), "file_name": f.path.name, "status": f.status,
                      "kinds": f.kinds, "rows_accepted": accepted, "rows_rejected": rejected,
                      "reason": f.reason, "archived_to": str(f.target), "run_id": run_id, "ingested_at": now})
-    _append(con, "ingested_files", rows)
+    append_rows(con, "ingested_files", rows)
     # a file none of whose 日志表 rows are still live has been superseded as a whole
     run(con, """
         update ingested_files f set status = 'superseded'

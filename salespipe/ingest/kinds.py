@@ -171,7 +171,6 @@ MATCH_REVIEW = Kind("match_review", "客户匹配确认", (
 ), hints=("客户匹配", "确认"), signature=("left_code", "right_code", "same"))
 
 KINDS: tuple[Kind, ...] = (LOG, BC, ORDERS, ROSTER, TARGETS, QUALITY, INSPECTIONS, LEADS, APPROVALS, MATCH_REVIEW)
-KIND_BY_KEY = {k.key: k for k in KINDS}
 
 # Kinds whose rows name a salesperson, checked against the roster after all rosters are loaded.
 SALESPERSON_KINDS = ("log", "bc", "orders", "targets", "quality", "inspections")

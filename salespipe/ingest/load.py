@@ -14,13 +14,13 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from salespipe.customers.followups import create_followups, refresh_followups
-from salespipe.customers.master import Assigned, assign_customers, find_code, merge, resolve
+from salespipe.customers.master import Assigned, assign_customers, create_from_lead, find_code, merge, resolve
 from salespipe.customers.match import Settings
 from salespipe.customers.normalize import name_key
 from salespipe.ingest.batch import Batch
 from salespipe.ingest.kinds import SALESPERSON_KINDS
 from salespipe.schema import TABLES
-from salespipe.warehouse import rows, run, scalar
+from salespipe.warehouse import append_rows, dicts, rows, run
 
 CUSTOMER_KINDS = ("log", "bc")  # rows of these kinds create customers
 MONEY = ("amount", "cost", "gross_profit", "paid", "revenue_target", "per_customer_target", "profit_target")
@@ -179,13 +179,16 @@ def _assign_customers(con, records: dict, run_id: str, now: dt.datetime, setting
 
 def _link_customers(con, records: dict) -> None:
     """Orders must name a customer in the master; leads are linked when they already are one."""
+    found: dict[str, str | None] = {}
     for kind in ("orders", "leads"):
         for rec in records.get(kind, []):
             name = rec.get("customer_name")
             if not name:
                 continue
             rec["name_key"] = name_key(name)
-            rec["customer_code"] = find_code(con, name)
+            if name not in found:
+                found[name] = find_code(con, name)
+            rec["customer_code"] = found[name]
             if kind == "orders" and rec["customer_code"] is None and not rec["problems"]:
                 rec["problems"].append(("客户名称", name, "客户不在客户库中：请先在销售日志或BC类客户登记表中登记该客户，或核对名称"))
 
@@ -201,7 +204,7 @@ def _apply_match_decisions(con, recs: list[dict], now: dt.datetime) -> None:
             rec["problems"].append(("客户编码", "、".join(c or "" for c in unknown), "客户编码不存在，请核对确认表"))
             continue
         survivor = merge(con, *codes) if rec["same"] == "是" else None
-        _append(con, "customer_match_decisions", [{
+        append_rows(con, "customer_match_decisions", [{
             "left_code": codes[0], "right_code": codes[1], "same": rec["same"] == "是", "survivor_code": survivor,
             "reviewer": rec.get("reviewer"), "decided_at": now, "source_file": rec["source_file"],
             "source_row": rec["source_row"]}])
@@ -249,8 +252,8 @@ def apply_approvals(con, recs: list[dict], now: dt.datetime, run_id: str,
         code = resolve(con, rec["customer_code"]) if rec.get("customer_code") else find_code(con, rec["customer_name"] or "")
         lead = None
         if code is None and rec.get("action") == "新客户分配":
-            lead = rows(con, "select customer_name, contact, phone, address, industry, source from leads "
-                             "where name_key = ? order by source_file, source_row limit 1", [name_key(rec["customer_name"])])
+            lead = dicts(con, "select customer_name, contact, phone, address, industry, source from leads "
+                              "where name_key = ? order by source_file, source_row limit 1", [name_key(rec["customer_name"])])
         if code is None and not lead:
             rec["problems"].append(("客户编码", rec.get("customer_code") or rec.get("customer_name") or "",
                                     "客户不存在：请核对客户编码或客户名称"))
@@ -264,30 +267,15 @@ def apply_approvals(con, recs: list[dict], now: dt.datetime, run_id: str,
             continue  # the same decision came in before (another copy of the workbook)
         before = rows(con, "select owner_id from customers where customer_code = ?", [code])[0][0] if code else None
         if code is None and rec["decision"] != "驳回":
-            code = _customer_from_lead(con, lead[0], to, day, run_id)
+            code = create_from_lead(con, lead[0], to, day, run_id)
         if rec["decision"] != "驳回":
             run(con, "update customers set owner_id = ? where customer_code = ?", [to, code])
-        _append(con, "assignment_decisions", [{
+        append_rows(con, "assignment_decisions", [{
             "decided_on": day, "customer_code": code, "from_salesperson_id": before,
             "to_salesperson_id": to if rec["decision"] != "驳回" else None, "decision": rec["decision"],
             "approver": rec.get("approver"), "reason": rec.get("customer_name") if code is None else rec.get("reason"),
             "source_file": rec["source_file"], "action": rec.get("action"), "source_row": rec["source_row"],
             "recorded_at": now}])
-
-
-def _customer_from_lead(con, lead: tuple, owner: str, day: dt.date, run_id: str) -> str:
-    """An approved lead becomes a customer with the next code, owned by the chosen salesperson."""
-    name, contact, phone, address, industry, source = lead
-    top = scalar(con, """select max(cast(substr(c, 3) as integer)) from (
-        select customer_code c from customers union all select alias_code from customer_aliases)""") or 0
-    code = f"KH{top + 1:06d}"
-    _append(con, "customers", [{"customer_code": code, "name": name, "name_key": name_key(name), "contact": contact,
-                                "phone": phone, "address": address, "industry": industry, "source": source,
-                                "owner_id": owner, "first_seen": day, "created_from_file": "分配审批",
-                                "created_by": owner, "created_run_id": run_id}])
-    _append(con, "customer_aliases", [{"alias_name": name, "alias_key": name_key(name), "customer_code": code,
-                                       "created_at": dt.datetime.now(dt.timezone.utc)}])
-    return code
 
 
 def _insert(con, kind: str, recs: list[dict], run_id: str | None) -> None:
@@ -312,21 +300,7 @@ def _insert(con, kind: str, recs: list[dict], run_id: str | None) -> None:
         con.register("upsert_keys", frame)
         run(con, f"delete from {table} t using upsert_keys k where " + " and ".join(f"t.{k} = k.{k}" for k in keys))
         con.unregister("upsert_keys")
-    _append(con, table, rows)
-
-
-def _append(con, table: str, rows: list[dict]) -> None:
-    if not rows:
-        return
-    columns = TABLES[table][1]
-    frame = pd.DataFrame({name: [row.get(name) for row in rows] for name, _, _ in columns})
-    for name, sql_type, _ in columns:
-        if sql_type == "JSON" or sql_type.endswith("[]") or sql_type == "VARCHAR":
-            frame[name] = frame[name].astype(object)
-    con.register("append_frame", frame)
-    select = ", ".join(f"cast({name} as {sql_type}) as {name}" for name, sql_type, _ in columns)
-    run(con, f"insert into {table} select {select} from append_frame")
-    con.unregister("append_frame")
+    append_rows(con, table, rows)
 
 
 def cents_text(cents: int) -> str:
@@ -357,7 +331,7 @@ def _insert_rejects(con, batch: Batch, run_id: str, received_on: dt.date, result
     for row in rows:
         row["run_id"] = run_id
         row["received_on"] = received_on
-    _append(con, "rejects", rows)
+    append_rows(con, "rejects", rows)
 
 
 def _reason_group(reason: str) -> str:

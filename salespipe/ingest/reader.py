@@ -13,7 +13,6 @@ import python_calamine as pc
 
 from salespipe.errors import UnreadableFile
 
-EXCEL_SUFFIXES = (".xlsx", ".xlsm", ".xls")
 ZIP_MAGIC = b"PK\x03\x04"
 CFB_MAGIC = bytes.fromhex("D0CF11E0A1B11AE1")
 ENCRYPTION_STREAM = "EncryptionInfo".encode("utf-16-le")
