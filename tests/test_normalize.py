@@ -55,3 +55,28 @@ def test_address_completeness_depends_on_class(address, cls, complete):
 def test_name_key_ignores_spaces_brackets_and_width():
     assert name_key("格致企业管理咨询（天津） 有限公司") == name_key("格致企业管理咨询(天津)有限公司")
     assert name_key("ＡＢＣ科技有限公司") == name_key("abc科技有限公司")
+
+
+def test_phone_validity_agrees_with_phonenumbers():
+    """_valid_cn reads libphonenumber's patterns itself; it must say what phonenumbers says."""
+    import random
+
+    import phonenumbers
+
+    from salespipe.customers.normalize import _valid_cn
+
+    rng = random.Random(7)
+    areas = ["10", "20", "21", "22", "23", "24", "311", "351", "431", "512", "571", "755", "769", "898", "991"]
+    for i in range(3000):
+        if i % 2:
+            digits = "0" + rng.choice(areas) + "".join(rng.choice("0123456789") for _ in range(rng.choice([7, 8, 8])))
+        else:
+            digits = "0" + "".join(rng.choice("0123456789") for _ in range(rng.choice([9, 10, 11])))
+        try:
+            expected = phonenumbers.is_valid_number(phonenumbers.parse(digits, "CN"))
+        except phonenumbers.NumberParseException:
+            expected = False
+        assert _valid_cn(digits) == expected, digits
+    # Tianjin (022) and Beijing (010) take 8-digit local numbers; there is no area code 011
+    assert _valid_cn("02223456789") and _valid_cn("01012345678")
+    assert not _valid_cn("0221234567") and not _valid_cn("01112345678")

@@ -17,6 +17,7 @@ def name_key(name: str) -> str:
     return _PUNCT.sub("", unicodedata.normalize("NFKC", name)).casefold()
 
 
+@lru_cache(maxsize=200_000)
 def clean_name(name: str) -> str:
     """The name as stored: NFKC brackets and spaces tidied, otherwise as written."""
     text = unicodedata.normalize("NFKC", name).strip()
@@ -30,6 +31,7 @@ ORG_SUFFIXES = (
 )
 
 
+@lru_cache(maxsize=200_000)
 def is_full_name(name: str) -> bool:
     """全称: ends with an organisation suffix (a trailing bracketed part such as （北京分公司） allowed)."""
     text = re.sub(r"[（(][^（()）]*[)）]$", "", clean_name(name)) or clean_name(name)
@@ -42,6 +44,7 @@ _DISTRICT = re.compile(r"(区|县|旗|市)")
 UPPER_CLASSES = ("A", "A1", "B", "B1")
 
 
+@lru_cache(maxsize=200_000)
 def address_complete(address: str, customer_class: str | None) -> bool:
     """Class B/B1 and above: road/street and number; others: at least 区/县."""
     text = unicodedata.normalize("NFKC", address or "")
@@ -84,14 +87,34 @@ def _candidates(digits: str, default_area_code: str) -> list[str]:
     return [digits] if digits.startswith("0") else [digits, "0" + digits]
 
 
+def _patterns() -> tuple:
+    """China's number patterns from libphonenumber's metadata: (general pattern, [(type pattern, lengths)])."""
+    md = phonenumbers.PhoneMetadata.metadata_for_region("CN")
+    types = []
+    for desc in (md.fixed_line, md.mobile, md.toll_free, md.premium_rate, md.shared_cost, md.personal_number,
+                 md.voip, md.pager, md.uan, md.voicemail):
+        if desc is not None and desc.national_number_pattern:
+            lengths = set(desc.possible_length or md.general_desc.possible_length)
+            types.append((re.compile(desc.national_number_pattern), lengths))
+    return re.compile(md.general_desc.national_number_pattern), types
+
+
+_CN_GENERAL, _CN_TYPES = _patterns()
+
+
 @lru_cache(maxsize=200_000)
 def _valid_cn(digits: str) -> bool:
+    """What phonenumbers.is_valid_number says of the number dialled in China, without parsing:
+    the trunk 0 dropped, the national number must fit the general pattern and one number type's."""
     if re.fullmatch(r"1[3-9]\d{9}", digits):
         return True
     if not re.fullmatch(r"0\d{9,11}", digits):
         return False
-    try:
-        number = phonenumbers.parse(digits, "CN")
-    except phonenumbers.NumberParseException:
-        return False
-    return phonenumbers.is_valid_number(number)
+    if digits.startswith("00"):  # an international call prefix: let phonenumbers read the country
+        try:
+            return phonenumbers.is_valid_number(phonenumbers.parse(digits, "CN"))
+        except phonenumbers.NumberParseException:
+            return False
+    national = digits[1:]
+    return bool(_CN_GENERAL.fullmatch(national)) and any(
+        len(national) in lengths and pattern.fullmatch(national) for pattern, lengths in _CN_TYPES)

@@ -85,10 +85,8 @@ def _read_file(batch: Batch, entry: FileEntry, area_code: str, scan_rows: int) -
                                                   "无法识别表头：找不到任何一种表格的列名（请使用 salespipe template 生成的模板）"))
             continue
         source = SheetSource(entry.file_id, entry.order, entry.path.name, sheet.name, area_code)
-        records = stage_sheet(sheet, layout, source, file_ctx)
-        for rec in records:
-            rec["sheet_index"] = sheet.index
-            rec["file_sha256"] = entry.sha256
+        records = stage_sheet(sheet, layout, source, file_ctx,
+                              {"sheet_index": sheet.index, "file_sha256": entry.sha256})
         batch.add(layout.kind.key, records)
         if layout.kind.key not in entry.kinds:
             entry.kinds.append(layout.kind.key)

@@ -94,21 +94,60 @@ def is_summary(filled: list[str]) -> bool:
     return any(_SUMMARY.match(t.replace(" ", "").replace("\u3000", "")) and len(t) <= 6 for t in filled[:3])
 
 
-def stage_sheet(sheet: Sheet, layout: Layout, source: SheetSource, file_ctx: Context) -> list[dict]:
-    """Every data row of the sheet as a staged record, in sheet order."""
-    grid, kind = sheet.grid, layout.kind
-    ctx = context_from_rows(grid[: layout.top], file_ctx)
+def stage_sheet(sheet: Sheet, layout: Layout, source: SheetSource, file_ctx: Context,
+                meta: dict | None = None) -> list[dict]:
+    """Every data row of the sheet as a staged record, in sheet order. `meta` is copied into each record.
+
+    Column-wise: the data rows are picked first, then each column is parsed as one list through a
+    cache of the values already seen (the same cell text recurs thousands of times a night)."""
+    kind = layout.kind
+    ctx = context_from_rows(sheet.grid[: layout.top], file_ctx)
+    numbers, picked, contexts = _data_rows(sheet, layout, ctx)
+    if not picked:
+        return []
+    one_context = all(c is contexts[0] for c in contexts)
+    problems: list[tuple[int, tuple]] = []
+    values = []
+    for column in kind.columns:
+        index = layout.columns.get(column.field)
+        raws = [row[index] for row in picked] if index is not None else [""] * len(picked)
+        values.append(_parse_column(column, raws, contexts, one_context, layout, source.default_area_code, problems))
+    base = {"file_id": source.file_id, "file_order": source.file_order, "source_file": source.file_name,
+            "source_sheet": source.sheet, **(meta or {})}
+    fields = [column.field for column in kind.columns]
+    records = []
+    for number, row_values in zip(numbers, zip(*values)):
+        rec = dict(zip(fields, row_values))
+        rec.update(base)
+        rec["source_row"], rec["problems"], rec["flags"] = number, [], []
+        records.append(rec)
+    for i, problem in problems:
+        records[i]["problems"].append(problem)
+    check = CHECKS[kind.key]
+    for rec, row in zip(records, picked):
+        rec["extra"] = json.dumps({h: V.cell_text(row[c]) for c, h in layout.extras.items() if V.cell_text(row[c])},
+                                  ensure_ascii=False) if layout.extras else None
+        check(rec)
+    return records
+
+
+def _data_rows(sheet: Sheet, layout: Layout, ctx: Context) -> tuple[list[int], list[list], list[Context]]:
+    """(Excel row numbers, rows padded to the table's width, the title context of each row)."""
+    grid = sheet.grid
     wide_rows = sheet.wide_merge_rows()
     header_labels = {V.cell_text(grid[layout.bottom][c]) for c in layout.columns.values()}
     repeat_threshold = max(2, len(header_labels) // 2)
-    plan = [(column, layout.columns.get(column.field)) for column in kind.columns]
+    width = max([*layout.columns.values(), *layout.extras, 0]) + 1
     # a row is data only if a column other than date / salesperson (given once for many rows) is filled:
     # templates often come with 序号 or dates pre-filled down empty rows
-    substantive = [index for column, index in plan if index is not None and not column.from_title]
-    records, after_total = [], False
+    substantive = [layout.columns[c.field] for c in layout.kind.columns
+                   if c.field in layout.columns and not c.from_title]
+    numbers, picked, contexts, after_total = [], [], [], False
     for r in range(layout.bottom + 1, len(grid)):
         row = grid[r]
-        filled = [t for t in map(V.cell_text, row) if t]
+        filled = [v.strip() if v.__class__ is str else V.cell_text(v) for v in row if v != "" and v is not None]
+        if "" in filled:
+            filled = [t for t in filled if t]
         if is_skippable(filled, r, wide_rows, after_total):
             after_total = after_total or is_summary(filled)
             continue
@@ -118,10 +157,14 @@ def stage_sheet(sheet: Sheet, layout: Layout, source: SheetSource, file_ctx: Con
         if len(texts) <= 2 and ctx.says_something(" ".join(texts)) and not _looks_like_data(row, layout):
             ctx = ctx.updated("  ".join(texts))  # a block title: 业务员：李四  日期：2026-11-27
             continue
-        if substantive and not any(i < len(row) and V.cell_text(row[i]) for i in substantive):
+        if len(row) < width:
+            row = row + [""] * (width - len(row))
+        if substantive and all(V.is_blank(row[i]) for i in substantive):
             continue  # an empty template row (only 序号, date or salesperson filled)
-        records.append(stage_row(kind, plan, layout, row, r + 1, source, ctx))
-    return records
+        numbers.append(r + 1)
+        picked.append(row)
+        contexts.append(ctx)
+    return numbers, picked, contexts
 
 
 def _looks_like_data(row: list, layout: Layout) -> bool:
@@ -129,29 +172,67 @@ def _looks_like_data(row: list, layout: Layout) -> bool:
     return sum(1 for c in cols if c is not None and c < len(row) and V.cell_text(row[c])) >= 2
 
 
-_CACHE: dict[tuple, object] = {}  # (parser, raw, year, area code) -> value or BadValue
+_MISSING = object()
+_BLANK = object()
+_CACHES: dict[tuple, dict] = {}  # (parser, column, year, area code) -> {cell value: parsed value or BadValue}
 
 
-def _parse_cached(column: Column, raw, ctx: Context, area_code: str):
-    """parse_value with the answer remembered: the same cell text recurs thousands of times a night."""
-    if column.parser == "text":
-        return raw.strip() if isinstance(raw, str) else V.cell_text(raw)
-    key = (column.parser, column.name, type(raw), raw, ctx.year, area_code)
+def _cache_for(column: Column, year: int | None, area_code: str) -> dict:
+    key = (column.parser, column.name, year if column.parser == "date" else None, area_code)
+    cache = _CACHES.get(key)
+    if cache is None or len(cache) > 200_000:
+        cache = _CACHES[key] = {"": _BLANK}
+    return cache
+
+
+def _cache_key(value):
+    # 1, 1.0 and True are equal as dict keys; only text goes in under itself
+    return value if value.__class__ is str else (value.__class__, value)
+
+
+def _parse_one(column: Column, raw, ctx: Context, area_code: str):
+    """The parsed value, _BLANK, or the BadValue raised."""
+    if V.is_blank(raw):
+        return _BLANK
     try:
-        hit = _CACHE[key]
-    except KeyError:
-        try:
-            hit = parse_value(column, raw, ctx, area_code)
-        except BadValue as exc:
-            hit = exc
-        except TypeError:  # an unhashable value cannot be cached
-            return parse_value(column, raw, ctx, area_code)
-        if len(_CACHE) > 500_000:
-            _CACHE.clear()
-        _CACHE[key] = hit
-    if isinstance(hit, BadValue):
-        raise hit
-    return list(hit) if isinstance(hit, list) else hit
+        return parse_value(column, raw, ctx, area_code)
+    except BadValue as exc:
+        return exc
+
+
+def _parse_column(column: Column, raws: list, contexts: list[Context], one_context: bool, layout: Layout,
+                  area_code: str, problems: list) -> list:
+    """One column's parsed values (None when blank or bad); problems appended as (row index, problem)."""
+    if column.parser == "text":
+        out = [v.strip() if v.__class__ is str else V.cell_text(v) for v in raws]
+        parsed = [v if v != "" else _BLANK for v in out]
+    elif one_context:
+        cache = _cache_for(column, contexts[0].year, area_code)
+        get = cache.get
+        parsed = [get(_cache_key(v), _MISSING) for v in raws]
+        for i in [i for i, v in enumerate(parsed) if v is _MISSING]:
+            parsed[i] = cache[_cache_key(raws[i])] = _parse_one(column, raws[i], contexts[0], area_code)
+    else:
+        parsed = [_parse_one(column, raw, ctx, area_code) for raw, ctx in zip(raws, contexts)]
+    scale = layout.scales.get(column.field)
+    for i, value in enumerate(parsed):
+        raw = raws[i]
+        if value is _BLANK:
+            value = None
+            if column.from_title:
+                raw = _from_context(column, contexts[i])
+                value = None if raw in ("", None) else _parse_one(column, raw, contexts[i], area_code)
+            if value is None and column.required:
+                problems.append((i, (column.name, "", f"{column.name}没有填写（必填）")))
+        if isinstance(value, BadValue):
+            problems.append((i, (column.name, V.cell_text(raw), str(value))))
+            value = None
+        elif value.__class__ is list:
+            value = list(value)
+        elif scale and value is not None and not (isinstance(raw, str) and "万" in raw):
+            value *= scale  # the header says 合同金额（万元）
+        parsed[i] = value
+    return parsed
 
 
 def reset_caches() -> None:
@@ -159,42 +240,13 @@ def reset_caches() -> None:
     from salespipe.customers import normalize
     from salespipe.ingest import kinds
 
-    _CACHE.clear()
-    for fn in (normalize.normalize_phone, normalize._valid_cn, V.parse_business, V.parse_stage, kinds.header_key,
+    _CACHES.clear()
+    for fn in (normalize.normalize_phone, normalize._valid_cn, normalize.clean_name, normalize.is_full_name,
+               normalize.address_complete, V.parse_business, V.parse_stage, kinds.header_key,
                kinds.header_key_loose):
         fn.cache_clear()
     for enum in ENUMS.values():
         enum.parse.cache_clear()
-
-
-def stage_row(kind: Kind, plan: list, layout: Layout, row: list, excel_row: int, source: SheetSource,
-              ctx: Context) -> dict:
-    rec: dict = {"file_id": source.file_id, "file_order": source.file_order, "source_file": source.file_name,
-                 "source_sheet": source.sheet, "source_row": excel_row, "problems": [], "flags": []}
-    width = len(row)
-    for column, index in plan:
-        raw = row[index] if index is not None and index < width else ""
-        blank = raw == "" or raw is None or (isinstance(raw, str) and not raw.strip())
-        if blank and column.from_title:
-            raw = _from_context(column, ctx)
-            blank = raw == "" or raw is None
-        if blank:
-            value = None
-            if column.required:
-                rec["problems"].append((column.name, "", f"{column.name}没有填写（必填）"))
-        else:
-            try:
-                value = _parse_cached(column, raw, ctx, source.default_area_code)
-                if column.field in layout.scales and not (isinstance(raw, str) and "万" in raw):
-                    value *= layout.scales[column.field]  # the header says 合同金额（万元）
-            except BadValue as exc:
-                rec["problems"].append((column.name, V.cell_text(raw), str(exc)))
-                value = None
-        rec[column.field] = value
-    rec["extra"] = json.dumps({h: V.cell_text(row[c]) for c, h in layout.extras.items()
-                               if c < width and V.cell_text(row[c])}, ensure_ascii=False) if layout.extras else None
-    CHECKS[kind.key](rec)
-    return rec
 
 
 def _from_context(column: Column, ctx: Context):
