@@ -1,5 +1,6 @@
 """Ingest against a real DuckDB file: idempotency, supersede, unreadable files, failed runs."""
 import datetime as dt
+import os
 from decimal import Decimal
 
 from msoffcrypto.format.ooxml import OOXMLFile
@@ -284,3 +285,45 @@ def test_roster_file_with_bad_rows_rejects_only_those_rows(project):
     assert project.scalar("select count(*) from salespeople") == 3
     assert summary.rows_rejected == 1
     assert sorted(r[0] for r in project.query("select column_name from rejects")) == ["岗位", "邮箱"]
+
+
+def test_a_run_loaded_one_file_at_a_time_counts_as_if_read_in_one_piece(project):
+    """[ingest] chunk_files = 1: every file is read and loaded on its own, inside one transaction."""
+    project.config.raw["ingest"]["chunk_files"] = 1
+    project.add("a_older.xlsx", [LOG_HEADER, log_row(customer="天津旧有限公司"),
+                                 log_row(day=D - dt.timedelta(days=1), customer="天津乙有限公司")], mtime=1_900_000_000)
+    newer = project.add("b_newer.xlsx", [LOG_HEADER, log_row(customer="天津新有限公司")], mtime=2_000_000_000)
+    copy = project.inbox / "c_copy.xlsx"
+    copy.write_bytes(newer.read_bytes())
+    os.utime(copy, (2_100_000_000, 2_100_000_000))
+    project.add_roster()  # the newest file of all, but a roster by its name: read first
+    summary = project.ingest()
+    # 3 roster rows + 乙 (11-25) + 新 (11-26, replacing 旧 of the older file); the copy is skipped
+    assert summary.rows_accepted == 3 + 2 and summary.rows_rejected == 0
+    assert summary.superseded_rows == 1 and summary.files == {"ingested": 3, "skipped": 1}
+    assert project.query("select customer_name from activities order by activity_date") == [
+        ("天津乙有限公司",), ("天津新有限公司",)]
+    assert project.query("select file_name, rows_accepted from ingested_files order by file_name") == [
+        ("a_older.xlsx", 1), ("b_newer.xlsx", 1), ("c_copy.xlsx", 0), ("业务员名册.xlsx", 3)]
+    # as on two evenings: the older file's customers got codes (乙 of 11-25 first) before 新 replaced 旧
+    assert project.query("select name, customer_code from customers order by customer_code") == [
+        ("天津乙有限公司", "KH000001"), ("天津旧有限公司", "KH000002"), ("天津新有限公司", "KH000003")]
+
+
+def test_a_chunked_run_that_fails_late_leaves_the_warehouse_as_it_was(project, monkeypatch):
+    project.add_roster()
+    project.add("a.xlsx", [LOG_HEADER, log_row()])
+    project.ingest()
+    before = project.config.warehouse.read_bytes()
+    project.config.raw["ingest"]["chunk_files"] = 1
+    project.add("b.xlsx", [LOG_HEADER, log_row(customer="天津乙有限公司")])
+    project.add("c.xlsx", [LOG_HEADER, log_row(customer="天津丙有限公司")])
+
+    def fail(con):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(load_module, "refresh_followups", fail)
+    with pytest.raises(SalespipeError):
+        project.ingest()
+    assert project.config.warehouse.read_bytes() == before
+    assert sorted(p.name for p in project.inbox.iterdir()) == ["b.xlsx", "c.xlsx"]

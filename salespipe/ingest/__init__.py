@@ -11,6 +11,7 @@ import datetime as dt
 import shutil
 import uuid
 from collections import Counter
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -18,8 +19,8 @@ from zoneinfo import ZoneInfo
 from salespipe.config import Config
 from salespipe.customers.master import match_settings
 from salespipe.errors import SalespipeError
-from salespipe.ingest.batch import Batch, collect_files, read_batch
-from salespipe.ingest.load import LoadResult, load_batch
+from salespipe.ingest.batch import Batch, FileEntry, collect_files, read_batch
+from salespipe.ingest.load import LoadResult, finish_load, load_batch
 from salespipe.transforms import build_marts
 from salespipe.warehouse import append_rows, connect, publishing, run, scalar
 
@@ -47,37 +48,57 @@ def ingest(paths: list[Path] | None, config: Config, now: dt.datetime | None = N
     with publishing(config.warehouse, float(config.raw.get("runs", {}).get("lock_wait_seconds", 600))) as target:
         con = connect(target)
         try:
-            known = {r[0] for r in con.execute(
-                "select sha256 from ingested_files where status in ('ingested', 'superseded')").fetchall()}
-            batch = _read_with_progress(files, known, config, progress)
-            _plan_moves(batch, config, now)
-            result = _load_atomically(con, batch, run_id, now, config)
-            summary = _summarise(con, batch, result, run_id)
+            with _progress(len(files), config, progress) as on_file:
+                entries, result = _load_atomically(con, files, run_id, now, config, on_file)
+            summary = _summarise(con, entries, result, run_id)
             run(con, "checkpoint")
         finally:
             con.close()
-    _move_files(batch)
+    _move_files(entries)
     return summary
 
 
-def _read_with_progress(files, known, config: Config, progress: bool) -> Batch:
-    area = str(config.ingest.get("default_area_code", "022"))
-    scan = int(config.ingest.get("header_scan_rows", 30))
-    if not (progress and len(files) >= int(config.ingest.get("progress_min_files", 20))):
-        return read_batch(files, known, area, scan)
+@contextmanager
+def _progress(total: int, config: Config, progress: bool):
+    """A callback to call after each file: a rich progress bar for big runs, else nothing."""
+    if not (progress and total >= int(config.ingest.get("progress_min_files", 20))):
+        yield lambda path: None
+        return
     from rich.progress import Progress
 
     with Progress(transient=True) as bar:
-        task = bar.add_task("读取工作簿 reading workbooks", total=len(files))
-        return read_batch(files, known, area, scan, on_file=lambda path: bar.advance(task))
+        task = bar.add_task("读取工作簿 reading workbooks", total=total)
+        yield lambda path: bar.advance(task)
 
 
-def _load_atomically(con, batch: Batch, run_id: str, now: dt.datetime, config: Config) -> LoadResult:
+def _load_atomically(con, files: list[Path], run_id: str, now: dt.datetime, config: Config,
+                     on_file) -> tuple[list[FileEntry], LoadResult]:
+    """Read and load the files chunk by chunk (`[ingest] chunk_files`, in file order) inside one
+    transaction: memory stays bounded however many files a run has, and the run is all or nothing."""
+    area = str(config.ingest.get("default_area_code", "022"))
+    scan = int(config.ingest.get("header_scan_rows", 30))
+    size = max(1, int(config.ingest.get("chunk_files", 1000)))
+    settings = match_settings(config.raw)
+    roles = tuple(config.raw.get("scores", {}).get("selling_roles", []))
+    capacity = int(config.ingest.get("default_capacity", 60))
+    known = {r[0] for r in con.execute(
+        "select sha256 from ingested_files where status in ('ingested', 'superseded')").fetchall()}
+    entries: list[FileEntry] = []
+    total = LoadResult()
+    taken: set[Path] = set()
     run(con, "begin transaction")
     try:
-        result = load_batch(con, batch, run_id, now, int(config.ingest.get("default_capacity", 60)),
-                            match_settings(config.raw), tuple(config.raw.get("scores", {}).get("selling_roles", [])))
-        _record_files(con, batch, result, run_id, now)
+        for start in range(0, len(files), size):
+            batch = read_batch(files[start:start + size], known, area, scan, on_file, first=start)
+            _plan_moves(batch, config, now, taken)
+            result = load_batch(con, batch, run_id, now, capacity, settings, roles)
+            _record_files(con, batch, result, run_id, now)
+            total.absorb(result)
+            entries.extend(batch.files)
+            _withdraw(con, total, result.withdrawn, entries, run_id)
+            del batch  # the chunk's staged rows are in the warehouse now
+        finish_load(con)
+        _mark_superseded_files(con)
         build_marts(con, config)
         run(con, "commit")
     except Exception as exc:
@@ -85,11 +106,10 @@ def _load_atomically(con, batch: Batch, run_id: str, now: dt.datetime, config: C
         if isinstance(exc, SalespipeError):
             raise
         raise SalespipeError("本次读取失败，数据仓库保持不变", f"ingest failed, warehouse unchanged: {exc!r}") from exc
-    return result
+    return entries, total
 
 
 def _record_files(con, batch: Batch, result: LoadResult, run_id: str, now: dt.datetime) -> None:
-
     rows = []
     for f in batch.files:
         accepted, rejected = result.per_file.get(f.file_id, [0, 0])
@@ -97,7 +117,23 @@ def _record_files(con, batch: Batch, result: LoadResult, run_id: str, now: dt.da
                      "kinds": f.kinds, "rows_accepted": accepted, "rows_rejected": rejected,
                      "reason": f.reason, "archived_to": str(f.target), "run_id": run_id, "ingested_at": now})
     append_rows(con, "ingested_files", rows)
-    # a file none of whose 日志表 rows are still live has been superseded as a whole
+
+
+def _withdraw(con, total: LoadResult, withdrawn, entries: list[FileEntry], run_id: str) -> None:
+    """Rows an earlier chunk accepted that a newer file of this run replaced are no longer accepted:
+    the same counts as if the run had been read in one piece."""
+    if not withdrawn:
+        return
+    file_ids = {f.sha256: f.file_id for f in entries if f.status == "ingested"}
+    for sha, n in withdrawn.items():
+        total.per_file[file_ids[sha]][0] -= n
+        total.rows_accepted -= n
+        run(con, "update ingested_files set rows_accepted = rows_accepted - ? where sha256 = ? and run_id = ?",
+            [n, sha, run_id])
+
+
+def _mark_superseded_files(con) -> None:
+    """A file none of whose 日志表 rows are still live has been superseded as a whole."""
     run(con, """
         update ingested_files f set status = 'superseded'
         where f.status = 'ingested' and f.kinds = ['log']
@@ -106,12 +142,12 @@ def _record_files(con, batch: Batch, result: LoadResult, run_id: str, now: dt.da
           and not exists (select 1 from rejects r where r.file_sha256 = f.sha256 and r.superseded_by is null)""")
 
 
-def _summarise(con, batch: Batch, result: LoadResult, run_id: str) -> IngestSummary:
+def _summarise(con, entries: list[FileEntry], result: LoadResult, run_id: str) -> IngestSummary:
     summary = IngestSummary(run_id=run_id, rows_accepted=result.rows_accepted, rows_rejected=result.rows_rejected,
                             reasons=result.reasons, new_customers=result.new_customers,
                             new_reviews=result.new_reviews, new_followups=result.new_followups,
                             superseded_rows=result.superseded_rows)
-    for f in batch.files:
+    for f in entries:
         summary.files[f.status] += 1
         if f.status == "rejected":
             summary.unreadable.append((f.path.name, f.reason or ""))
@@ -119,11 +155,10 @@ def _summarise(con, batch: Batch, result: LoadResult, run_id: str) -> IngestSumm
     return summary
 
 
-def _plan_moves(batch: Batch, config: Config, now: dt.datetime) -> None:
+def _plan_moves(batch: Batch, config: Config, now: dt.datetime, taken: set[Path]) -> None:
     """Where each file goes after the commit: archive/<date>/ or rejected/ (never overwriting)."""
     archive = config.path("archive") / now.date().isoformat()
     rejected = config.path("rejected")
-    taken: set[Path] = set()
     for f in batch.files:
         target_dir = rejected if f.status == "rejected" else archive
         target = target_dir / f.path.name
@@ -133,8 +168,8 @@ def _plan_moves(batch: Batch, config: Config, now: dt.datetime) -> None:
         f.target = target
 
 
-def _move_files(batch: Batch) -> None:
-    for f in batch.files:
+def _move_files(entries: list[FileEntry]) -> None:
+    for f in entries:
         if not f.path.exists() or f.path == f.target:
             continue
         f.target.parent.mkdir(parents=True, exist_ok=True)

@@ -37,30 +37,36 @@ class Batch:
         self.records.setdefault(kind, []).extend(records)
 
 
+ROSTER_WORDS = ("名册", "roster")
+
+
 def collect_files(paths: list[Path]) -> list[Path]:
     """Every regular file under the given files/folders (not hidden, not Excel's ~$ lock files),
-    in the run's file order: oldest modification first, then name."""
+    in the run's file order: files named as a roster (名册) first, then oldest modification first,
+    then name. (A run loads its rosters before anything else; naming them first lets a run that is
+    loaded in chunks know its salespeople from the first chunk on.)"""
     found: set[Path] = set()
     for path in paths:
         candidates = [path] if path.is_file() else [p for p in path.rglob("*") if p.is_file()]
         for p in candidates:
             if not p.name.startswith(IGNORED_FILE_PREFIXES) and not p.name.endswith(".reason.txt"):
                 found.add(p.resolve())
-    return sorted(found, key=lambda p: (os.stat(p).st_mtime_ns, p.name, str(p)))
+    return sorted(found, key=lambda p: (not any(w in p.name.casefold() for w in ROSTER_WORDS),
+                                        os.stat(p).st_mtime_ns, p.name, str(p)))
 
 
 def read_batch(files: list[Path], known_hashes: set[str], area_code: str, scan_rows: int,
-               on_file=lambda path: None) -> Batch:
-    """Hash, read, recognise and stage every file; duplicates of known content are skipped."""
+               on_file=lambda path: None, first: int = 0) -> Batch:
+    """Hash, read, recognise and stage every file; duplicates of known content are skipped, and the
+    hashes read are added to `known_hashes`. `first` numbers the files of a run's later chunks."""
     batch = Batch()
-    seen: set[str] = set()
-    for order, path in enumerate(files):
-        entry = FileEntry(len(batch.files), path, file_sha256(path), order)
+    for order, path in enumerate(files, start=first):
+        entry = FileEntry(order, path, file_sha256(path), order)
         batch.files.append(entry)
-        if entry.sha256 in known_hashes or entry.sha256 in seen:
+        if entry.sha256 in known_hashes:
             entry.status, entry.reason = "skipped", "内容与已读取的文件相同，已跳过"
         else:
-            seen.add(entry.sha256)
+            known_hashes.add(entry.sha256)
             _read_file(batch, entry, area_code, scan_rows)
         on_file(path)
     return batch

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from salespipe.ingest.kinds import KINDS, Kind, header_key, header_key_loose
 from salespipe.ingest.values import cell_text, date_in_text, nfkc, parse_date, year_in_text
@@ -104,6 +105,21 @@ def _could_be_header(labels: list[list[str]]) -> bool:
     return False
 
 
+@lru_cache(maxsize=4096)
+def kinds_fitting(labels: tuple[tuple[str, ...], ...]) -> tuple:
+    """(order, kind, columns, extras) of every kind these header labels could be; the same template's
+    header recurs in every file of a night, so the answer is remembered (callers copy the dicts)."""
+    candidates = [list(c) for c in labels]
+    if not _could_be_header(candidates):
+        return ()
+    found = []
+    for order, kind in enumerate(KINDS):
+        columns, extras = match_labels(kind, candidates)
+        if len(columns) >= 2 and all(f in columns for f in kind.signature):
+            found.append((order, kind, columns, extras))
+    return tuple(found)
+
+
 def find_layout(grid: list[list], hint_text: str, scan_rows: int = 30) -> Layout | None:
     """The best (kind, header rows) in the first `scan_rows` rows, or None when nothing fits.
     Scanning stops two rows below a clear match (four or more columns)."""
@@ -116,17 +132,12 @@ def find_layout(grid: list[list], hint_text: str, scan_rows: int = 30) -> Layout
             continue
         for two_rows in (False, True):
             labels = _row_labels(grid, top, two_rows)
-            if not _could_be_header(labels):
-                continue
-            for order, kind in enumerate(KINDS):
-                columns, extras = match_labels(kind, labels)
-                if len(columns) < 2 or not all(f in columns for f in kind.signature):
-                    continue
+            for order, kind, columns, extras in kinds_fitting(tuple(map(tuple, labels))):
                 exclusive = kind.key in ("approvals", "match_review")
                 hinted = any(h in hint for h in kind.hints)
                 rank = (exclusive, len(columns), hinted, -two_rows, -order)
                 if best is None or rank > best[0]:
-                    best = (rank, Layout(kind, top, top + two_rows, columns, extras))
+                    best = (rank, Layout(kind, top, top + two_rows, dict(columns), dict(extras)))
     if best is None:
         return None
     layout = best[1]

@@ -41,6 +41,16 @@ class LoadResult:
     new_reviews: int = 0
     new_followups: int = 0
     per_file: dict[int, list[int]] = field(default_factory=dict)  # file_id -> [accepted, rejected]
+    # rows an earlier chunk of the same run accepted and this chunk's newer files superseded: sha256 -> rows
+    withdrawn: Counter = field(default_factory=Counter)
+
+    def absorb(self, other: "LoadResult") -> None:
+        """Add a later chunk's result to this one."""
+        for name in ("rows_accepted", "rows_rejected", "new_customers", "superseded_rows", "new_reviews",
+                     "new_followups"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.reasons.update(other.reasons)
+        self.per_file.update(other.per_file)
 
 
 def person_key(name: str | None) -> str:
@@ -105,7 +115,7 @@ def load_batch(con, batch: Batch, run_id: str, now: dt.datetime, default_capacit
     for kind in SALESPERSON_KINDS:
         for rec in records.get(kind, []):
             roster.resolve(rec, monthly=kind in ("targets", "quality"))
-    result.superseded_rows = _supersede_log(con, records.get("log", []), now)
+    result.superseded_rows = _supersede_log(con, records.get("log", []), now, run_id, result.withdrawn)
     assigned = _assign_customers(con, records, run_id, now, match_settings)
     result.new_customers, result.new_reviews = assigned.new_customers, assigned.new_reviews
     _apply_match_decisions(con, records.get("match_review", []), now)
@@ -115,12 +125,16 @@ def load_batch(con, batch: Batch, run_id: str, now: dt.datetime, default_capacit
         if kind in TARGET_TABLE and kind != "roster":  # rosters were applied first
             _insert(con, kind, [r for r in recs if not r["problems"] and not r.get("superseded_by")], run_id)
     _insert_rejects(con, batch, run_id, now.date(), result)
-    _refresh_customers(con)
     log_rows = sorted((r for r in records.get("log", []) if not r["problems"] and not r.get("superseded_by")),
                       key=lambda r: (r["row_date"], r["file_order"], r["sheet_index"], r["source_row"]))
     result.new_followups = create_followups(con, log_rows)
-    refresh_followups(con)
     return result
+
+
+def finish_load(con) -> None:
+    """After the run's last chunk: customers' latest details and the follow-up ledger, from all rows."""
+    _refresh_customers(con)
+    refresh_followups(con)
 
 
 def _load_roster(con, recs: list[dict], default_capacity: int) -> None:
@@ -138,8 +152,9 @@ def _load_roster(con, recs: list[dict], default_capacity: int) -> None:
         _insert(con, "roster", list(latest.values()), None)
 
 
-def _supersede_log(con, recs: list[dict], now: dt.datetime) -> int:
-    """A newer file's 日志表 rows for a (salesperson, date) replace every older row for that pair."""
+def _supersede_log(con, recs: list[dict], now: dt.datetime, run_id: str, withdrawn: Counter) -> int:
+    """A newer file's 日志表 rows for a (salesperson, date) replace every older row for that pair.
+    Rows this run loaded in an earlier chunk are counted in `withdrawn` (by file) as well."""
     winner: dict[tuple, tuple[int, str]] = {}
     for r in recs:
         if r.get("salesperson_id") and r.get("activity_date"):
@@ -157,6 +172,9 @@ def _supersede_log(con, recs: list[dict], now: dt.datetime) -> int:
     keys = pd.DataFrame([(k[0], k[1], w[1]) for k, w in winner.items()], columns=["sp", "d", "winner"])
     con.register("supersede_keys", keys)
     match = "from supersede_keys k where a.salesperson_id = k.sp and a.activity_date = k.d"
+    withdrawn.update(dict(rows(con, """
+        select a.file_sha256, count(*) from activities a join supersede_keys k
+          on a.salesperson_id = k.sp and a.activity_date = k.d where a.run_id = ? group by all""", [run_id])))
     columns = ", ".join(c for c, _, _ in TABLES["activities"][1])
     superseded += rows(con, f"""
         insert into activities_superseded ({columns}, superseded_by, superseded_at)

@@ -238,11 +238,11 @@ def _parse_column(column: Column, raws: list, contexts: list[Context], one_conte
 def reset_caches() -> None:
     """Forget every remembered parse (benchmarks measure a cold run)."""
     from salespipe.customers import normalize
-    from salespipe.ingest import kinds
+    from salespipe.ingest import header, kinds
 
     _CACHES.clear()
     for fn in (normalize.normalize_phone, normalize._valid_cn, normalize.clean_name, normalize.is_full_name,
-               normalize.address_complete, V.parse_business, V.parse_stage, kinds.header_key,
+               normalize.address_complete, V.parse_business, V.parse_stage, header.kinds_fitting, kinds.header_key,
                kinds.header_key_loose):
         fn.cache_clear()
     for enum in ENUMS.values():
