@@ -74,8 +74,69 @@ def _existing_records(con, start: int) -> list[Record]:
     return records
 
 
-def assign_customers(con, recs: list[dict], run_id: str, now: dt.datetime, settings: Settings) -> Assigned:
+class Profiles:
+    """The existing customers as match records, read from the warehouse once per run and kept current
+    while the run's chunks add rows. A merge or a customer made from a lead makes them read again."""
+
+    def __init__(self):
+        self.by_code: dict[str, Record] | None = None
+        self.keys: dict[str, set[str]] = {}
+
+    def records(self, con, start: int) -> list[Record]:
+        """Every existing customer's record, numbered from `start` (after the run's new records)."""
+        if self.by_code is None:
+            self.by_code = {r.code: r for r in _existing_records(con, 0)}
+            self.keys = {code: {name_key(n) for n in r.names} for code, r in self.by_code.items()}
+        records = list(self.by_code.values())
+        for i, record in enumerate(records, start=start):
+            record.rid = i
+        return records
+
+    def add(self, recs: list[dict]) -> None:
+        """What the run's rows (with their codes) tell about each customer: spellings, phones, contacts."""
+        if self.by_code is None:
+            return
+        seen: dict[str, tuple[set, set, set, set, set]] = {}
+        for rec in recs:
+            code = rec.get("customer_code")
+            if not code:
+                continue
+            names, phones, contacts, cities, industries = seen.setdefault(code, (set(), set(), set(), set(), set()))
+            key = name_key(rec["customer_name"])
+            if key not in self.keys.setdefault(code, set()):
+                self.keys[code].add(key)
+                names.add(rec["customer_name"])
+            if rec.get("phone"):
+                phones.add(rec["phone"])
+            if rec.get("contact"):
+                contacts.add(contact_key(rec["contact"]))
+            if city := region_of_address(rec.get("address") or ""):
+                cities.add(city)
+            if rec.get("industry"):
+                industries.add(rec["industry"])
+        for code, (names, phones, contacts, cities, industries) in seen.items():
+            old = self.by_code.get(code)
+            if old is None:
+                self.by_code[code] = Record(0, names, phones, contacts, cities, industries, code=code)
+            elif not (names <= old.names and phones <= old.phones and contacts <= old.contacts
+                      and industries <= old.industries and cities <= old.cities):
+                self.by_code[code] = Record(0, old.names | names, old.phones | phones, old.contacts | contacts,
+                                            old.cities | cities, old.industries | industries, code=code)
+
+    def forget(self) -> None:
+        self.by_code = None
+
+
+def assign_customers(con, recs: list[dict], run_id: str, now: dt.datetime, settings: Settings,
+                     profiles: Profiles | None = None) -> Assigned:
     """Give every record (accepted log / BC rows, in order of first appearance) its `customer_code`."""
+    profiles = profiles or Profiles()
+    assigned = _assign(con, recs, run_id, now, settings, profiles)
+    profiles.add(recs)
+    return assigned
+
+
+def _assign(con, recs: list[dict], run_id: str, now: dt.datetime, settings: Settings, profiles: Profiles) -> Assigned:
     aliases = dict(rows(con, "select alias_key, customer_code from customer_aliases where alias_key is not null"))
     signatures: dict[tuple, list[dict]] = defaultdict(list)
     for rec in recs:
@@ -96,7 +157,7 @@ def assign_customers(con, recs: list[dict], run_id: str, now: dt.datetime, setti
                                   {c for c in [region_of_address(first.get("address") or "")] if c},
                                   {first["industry"]} if first.get("industry") else set(),
                                   order=_order(first)))
-    existing = _existing_records(con, len(new_records))
+    existing = profiles.records(con, len(new_records))
     result = match(new_records + existing, settings, _never(con))
     code_of_cluster = {result.cluster_of[r.rid]: r.code for r in existing}
     top = last_code_number(con)

@@ -12,6 +12,7 @@ from salespipe.errors import BadValue
 _PUNCT = re.compile(r"[\s\W_]+", re.UNICODE)
 
 
+@lru_cache(maxsize=200_000)
 def name_key(name: str) -> str:
     """The exact-match key of a company name: NFKC, case-folded, no spaces, punctuation or brackets."""
     return _PUNCT.sub("", unicodedata.normalize("NFKC", name)).casefold()

@@ -16,8 +16,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import duckdb
+
 from salespipe.config import Config
-from salespipe.customers.master import match_settings
+from salespipe.customers.master import Profiles, match_settings
 from salespipe.errors import SalespipeError
 from salespipe.ingest.batch import Batch, FileEntry, collect_files, read_batch
 from salespipe.ingest.load import LoadResult, finish_load, load_batch
@@ -73,8 +75,10 @@ def _progress(total: int, config: Config, progress: bool):
 
 def _load_atomically(con, files: list[Path], run_id: str, now: dt.datetime, config: Config,
                      on_file) -> tuple[list[FileEntry], LoadResult]:
-    """Read and load the files chunk by chunk (`[ingest] chunk_files`, in file order) inside one
-    transaction: memory stays bounded however many files a run has, and the run is all or nothing."""
+    """Read and load the files chunk by chunk (`[ingest] chunk_files`, in file order), so that memory
+    stays bounded however many files a run has. Each chunk is committed to the run's private copy of
+    the warehouse (see `publishing`): a failure anywhere discards the copy, so the published warehouse
+    changes all at once or not at all."""
     area = str(config.ingest.get("default_area_code", "022"))
     scan = int(config.ingest.get("header_scan_rows", 30))
     size = max(1, int(config.ingest.get("chunk_files", 1000)))
@@ -86,23 +90,29 @@ def _load_atomically(con, files: list[Path], run_id: str, now: dt.datetime, conf
     entries: list[FileEntry] = []
     total = LoadResult()
     taken: set[Path] = set()
-    run(con, "begin transaction")
+    profiles = Profiles()
     try:
         for start in range(0, len(files), size):
             batch = read_batch(files[start:start + size], known, area, scan, on_file, first=start)
             _plan_moves(batch, config, now, taken)
-            result = load_batch(con, batch, run_id, now, capacity, settings, roles)
+            run(con, "begin transaction")
+            result = load_batch(con, batch, run_id, now, capacity, settings, roles, profiles)
             _record_files(con, batch, result, run_id, now)
             total.absorb(result)
             entries.extend(batch.files)
             _withdraw(con, total, result.withdrawn, entries, run_id)
+            run(con, "commit")
             del batch  # the chunk's staged rows are in the warehouse now
+        run(con, "begin transaction")
         finish_load(con)
         _mark_superseded_files(con)
         build_marts(con, config)
         run(con, "commit")
     except Exception as exc:
-        run(con, "rollback")
+        try:
+            run(con, "rollback")
+        except duckdb.TransactionException:
+            pass  # it failed between two chunks: nothing to roll back (the private copy is discarded)
         if isinstance(exc, SalespipeError):
             raise
         raise SalespipeError("本次读取失败，数据仓库保持不变", f"ingest failed, warehouse unchanged: {exc!r}") from exc

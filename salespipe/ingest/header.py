@@ -96,13 +96,13 @@ def _row_labels(grid: list[list], top: int, two_rows: bool) -> list[list[str]]:
 
 def _could_be_header(labels: list[list[str]]) -> bool:
     """At least two cells that are some kind's header name (a cheap filter before matching)."""
-    hits = 0
-    for candidates in labels:
-        if any(header_key(t) in ANY_HEADER or header_key_loose(t) in ANY_HEADER for t in candidates):
-            hits += 1
-            if hits >= 2:
-                return True
-    return False
+    return header_hits(labels) >= 2
+
+
+def header_hits(labels: list[list[str]]) -> int:
+    """How many cells are some kind's header name: no kind can match more columns than this."""
+    return sum(1 for candidates in labels
+               if any(header_key(t) in ANY_HEADER or header_key_loose(t) in ANY_HEADER for t in candidates))
 
 
 @lru_cache(maxsize=4096)
@@ -128,10 +128,12 @@ def find_layout(grid: list[list], hint_text: str, scan_rows: int = 30) -> Layout
     for top in range(min(scan_rows, len(grid))):
         if best and best[1].score >= 4 and top > best[1].bottom + 2:
             break
-        if sum(1 for v in grid[top] if cell_text(v)) < 2:
-            continue
+        if len({v for v in grid[top] if v != "" and v is not None}) < 2:
+            continue  # a header has two different labels at least (a merged title repeats one text)
         for two_rows in (False, True):
             labels = _row_labels(grid, top, two_rows)
+            if best and top > best[1].bottom and header_hits(labels) <= best[1].score:
+                continue  # a row under the header (data, mostly) cannot make a better one
             for order, kind, columns, extras in kinds_fitting(tuple(map(tuple, labels))):
                 exclusive = kind.key in ("approvals", "match_review")
                 hinted = any(h in hint for h in kind.hints)

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from salespipe.customers.followups import create_followups, refresh_followups
-from salespipe.customers.master import Assigned, assign_customers, create_from_lead, find_code, merge, resolve
+from salespipe.customers.master import Assigned, Profiles, assign_customers, create_from_lead, find_code, merge, resolve
 from salespipe.customers.match import Settings
 from salespipe.customers.normalize import name_key
 from salespipe.ingest.batch import Batch
@@ -107,8 +107,11 @@ def _in_service(person: tuple, day: dt.date, monthly: bool) -> bool:
 
 
 def load_batch(con, batch: Batch, run_id: str, now: dt.datetime, default_capacity: int = 60,
-               match_settings: Settings | None = None, selling_roles: tuple[str, ...] = ("CC", "KAE")) -> LoadResult:
+               match_settings: Settings | None = None, selling_roles: tuple[str, ...] = ("CC", "KAE"),
+               profiles: Profiles | None = None) -> LoadResult:
+    """Load one batch (a run, or one chunk of a run); `profiles` carries the customers between chunks."""
     result = LoadResult()
+    profiles = profiles or Profiles()
     records = batch.records
     _load_roster(con, records.get("roster", []), default_capacity)
     roster = Roster(con.execute("select salesperson_id, name, status, hired_on, left_on from salespeople").fetchall())
@@ -116,10 +119,12 @@ def load_batch(con, batch: Batch, run_id: str, now: dt.datetime, default_capacit
         for rec in records.get(kind, []):
             roster.resolve(rec, monthly=kind in ("targets", "quality"))
     result.superseded_rows = _supersede_log(con, records.get("log", []), now, run_id, result.withdrawn)
-    assigned = _assign_customers(con, records, run_id, now, match_settings)
+    assigned = _assign_customers(con, records, run_id, now, match_settings, profiles)
     result.new_customers, result.new_reviews = assigned.new_customers, assigned.new_reviews
     _apply_match_decisions(con, records.get("match_review", []), now)
     apply_approvals(con, records.get("approvals", []), now, run_id, selling_roles)
+    if records.get("match_review") or records.get("approvals"):
+        profiles.forget()  # codes were merged or made from leads: read the customers again next time
     _link_customers(con, records)
     for kind, recs in records.items():
         if kind in TARGET_TABLE and kind != "roster":  # rosters were applied first
@@ -188,11 +193,11 @@ def _supersede_log(con, recs: list[dict], now: dt.datetime, run_id: str, withdra
     return superseded
 
 
-def _assign_customers(con, records: dict, run_id: str, now: dt.datetime, settings) -> Assigned:
+def _assign_customers(con, records: dict, run_id: str, now: dt.datetime, settings, profiles: Profiles) -> Assigned:
     candidates = [r for kind in CUSTOMER_KINDS for r in records.get(kind, [])
                   if not r["problems"] and not r.get("superseded_by")]
     candidates.sort(key=lambda r: (r["row_date"], r["file_order"], r["sheet_index"], r["source_row"]))
-    return assign_customers(con, candidates, run_id, now, settings)
+    return assign_customers(con, candidates, run_id, now, settings, profiles)
 
 
 def _link_customers(con, records: dict) -> None:
@@ -300,14 +305,13 @@ def _insert(con, kind: str, recs: list[dict], run_id: str | None) -> None:
     if not recs:
         return
     table = TARGET_TABLE[kind]
-    rows = []
-    for r in recs:
-        row = dict(r)
+    money = [m for m in MONEY if any(r.get(m) is not None for r in recs)]
+    rows = recs  # the staged records are finished with: written in place
+    for row in rows:
         row["run_id"] = run_id
-        for m in MONEY:
+        for m in money:
             if row.get(m) is not None:
                 row[m] = cents_text(row[m])
-        rows.append(row)
     if kind in UPSERT_KEYS and kind != "roster":
         keys = UPSERT_KEYS[kind]
         latest = {}

@@ -90,8 +90,12 @@ def is_skippable(filled: list[str], index: int, wide_rows: set[int], after_total
     return False
 
 
+_SUMMARY_START = frozenset("合小总本共")
+
+
 def is_summary(filled: list[str]) -> bool:
-    return any(_SUMMARY.match(t.replace(" ", "").replace("\u3000", "")) and len(t) <= 6 for t in filled[:3])
+    return any(t[:1] in _SUMMARY_START and len(t) <= 6 and _SUMMARY.match(t.replace(" ", "").replace("\u3000", ""))
+               for t in filled[:3])
 
 
 def stage_sheet(sheet: Sheet, layout: Layout, source: SheetSource, file_ctx: Context,
@@ -172,8 +176,13 @@ def _looks_like_data(row: list, layout: Layout) -> bool:
     return sum(1 for c in cols if c is not None and c < len(row) and V.cell_text(row[c])) >= 2
 
 
+class _Marker:
+    pass
+
+
 _MISSING = object()
-_BLANK = object()
+_BLANK = _Marker()
+_SPECIAL = frozenset({_Marker, BadValue, list})
 _CACHES: dict[tuple, dict] = {}  # (parser, column, year, area code) -> {cell value: parsed value or BadValue}
 
 
@@ -204,19 +213,26 @@ def _parse_column(column: Column, raws: list, contexts: list[Context], one_conte
                   area_code: str, problems: list) -> list:
     """One column's parsed values (None when blank or bad); problems appended as (row index, problem)."""
     if column.parser == "text":
-        out = [v.strip() if v.__class__ is str else V.cell_text(v) for v in raws]
-        parsed = [v if v != "" else _BLANK for v in out]
-    elif one_context:
-        cache = _cache_for(column, contexts[0].year, area_code)
-        get = cache.get
-        parsed = [get(_cache_key(v), _MISSING) for v in raws]
-        for i in [i for i, v in enumerate(parsed) if v is _MISSING]:
-            parsed[i] = cache[_cache_key(raws[i])] = _parse_one(column, raws[i], contexts[0], area_code)
+        parsed = [v.strip() if v.__class__ is str else V.cell_text(v) for v in raws]
+        special = [i for i, v in enumerate(parsed) if not v]
+        for i in special:
+            parsed[i] = _BLANK
     else:
-        parsed = [_parse_one(column, raw, ctx, area_code) for raw, ctx in zip(raws, contexts)]
+        if one_context:
+            cache = _cache_for(column, contexts[0].year, area_code)
+            get = cache.get
+            parsed = [get(_cache_key(v), _MISSING) for v in raws]
+            for i in [i for i, v in enumerate(parsed) if v is _MISSING]:
+                parsed[i] = cache[_cache_key(raws[i])] = _parse_one(column, raws[i], contexts[0], area_code)
+        else:
+            parsed = [_parse_one(column, raw, ctx, area_code) for raw, ctx in zip(raws, contexts)]
+        if column.field in layout.scales:
+            special = range(len(parsed))
+        else:  # only blanks, bad values and lists need a second look
+            special = [i for i, v in enumerate(parsed) if v.__class__ in _SPECIAL]
     scale = layout.scales.get(column.field)
-    for i, value in enumerate(parsed):
-        raw = raws[i]
+    for i in special:
+        value, raw = parsed[i], raws[i]
         if value is _BLANK:
             value = None
             if column.from_title:
@@ -241,7 +257,7 @@ def reset_caches() -> None:
     from salespipe.ingest import header, kinds
 
     _CACHES.clear()
-    for fn in (normalize.normalize_phone, normalize._valid_cn, normalize.clean_name, normalize.is_full_name,
+    for fn in (normalize.normalize_phone, normalize._valid_cn, normalize.clean_name, normalize.name_key, normalize.is_full_name,
                normalize.address_complete, V.parse_business, V.parse_stage, header.kinds_fitting, kinds.header_key,
                kinds.header_key_loose):
         fn.cache_clear()
