@@ -2,8 +2,9 @@
 
     .venv/bin/python -m bench.rebuild_bench [--salespeople 60] [--days 250] [--rows 80]
 
-Runs the real command, `salespipe ingest <folder> --warehouse <new file>`, in a child process and
-reads its peak RSS from the kernel (wait4). The workbooks come from bench/year.py (generated once).
+Runs the real command, `salespipe ingest <folder>` with a new warehouse, in a child process. Peak
+memory is the largest sum of the RSS of the command and its reader process, sampled every 0.1 s from
+/proc (the kernel's own peak, from wait4, is per process). The workbooks come from bench/year.py.
 """
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -38,7 +40,13 @@ def rebuild(paths: list[Path], work: Path) -> dict:
     start = time.perf_counter()
     child = subprocess.Popen([sys.executable, "-m", "salespipe", "ingest", str(inbox), "--config", str(config)],
                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    peak = [0]
+    done = threading.Event()
+    sampler = threading.Thread(target=_sample_rss, args=(child.pid, peak, done), daemon=True)
+    sampler.start()
     output = child.stdout.read()
+    done.set()
+    sampler.join()
     _, status, usage = os.wait4(child.pid, 0)
     seconds = time.perf_counter() - start
     if os.waitstatus_to_exitcode(status) != 0:
@@ -49,9 +57,30 @@ def rebuild(paths: list[Path], work: Path) -> dict:
                                 from rejects), (select count(*) from customers), (select count(*) from ingested_files)""").fetchall()[0]
     finally:
         con.close()
-    return {"seconds": seconds, "peak_rss_mb": usage.ru_maxrss / 1024, "activities": counts[0], "rejected": counts[1],
+    return {"seconds": seconds, "peak_rss_mb": peak[0] / 2**20, "max_process_rss_mb": usage.ru_maxrss / 1024, "activities": counts[0], "rejected": counts[1],
             "customers": counts[2], "files": counts[3], "size_mb": (work / "year.duckdb").stat().st_size / 1e6,
             "output": output.decode(errors="replace")}
+
+
+def _tree_rss(pid: int) -> int:
+    """Bytes resident in the process and all its descendants now."""
+    total, todo = 0, [pid]
+    while todo:
+        p = todo.pop()
+        try:
+            with open(f"/proc/{p}/status") as f:
+                total += next(int(line.split()[1]) * 1024 for line in f if line.startswith("VmRSS:"))
+            for task in os.listdir(f"/proc/{p}/task"):
+                with open(f"/proc/{p}/task/{task}/children") as f:
+                    todo.extend(int(c) for c in f.read().split())
+        except (OSError, StopIteration):
+            continue
+    return total
+
+
+def _sample_rss(pid: int, peak: list[int], done: threading.Event) -> None:
+    while not done.wait(0.1):
+        peak[0] = max(peak[0], _tree_rss(pid))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -71,7 +100,8 @@ def main(argv: list[str] | None = None) -> int:
              "| measure | value |", "| --- | ---: |",
              f"| seconds (`salespipe ingest` of the whole folder into a new warehouse) | {got['seconds']:.1f} |",
              f"| rows/s | {rows / got['seconds']:,.0f} |",
-             f"| peak RSS | {got['peak_rss_mb']:,.0f} MB |",
+             f"| peak RSS, all processes together (largest single process) | {got['peak_rss_mb']:,.0f} MB "
+             f"({got['max_process_rss_mb']:,.0f} MB) |",
              f"| accepted log rows / rejected rows | {got['activities']:,} / {got['rejected']:,} |",
              f"| customers | {got['customers']:,} |",
              f"| warehouse file | {got['size_mb']:.0f} MB |", "",

@@ -8,9 +8,11 @@ after the commit: read files to archive/<date>/, unreadable ones to rejected/ wi
 from __future__ import annotations
 
 import datetime as dt
+import multiprocessing
 import shutil
 import uuid
 from collections import Counter
+from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -92,8 +94,7 @@ def _load_atomically(con, files: list[Path], run_id: str, now: dt.datetime, conf
     taken: set[Path] = set()
     profiles = Profiles()
     try:
-        for start in range(0, len(files), size):
-            batch = read_batch(files[start:start + size], known, area, scan, on_file, first=start)
+        for batch in _batches(files, known, area, scan, size, on_file):
             _plan_moves(batch, config, now, taken)
             run(con, "begin transaction")
             result = load_batch(con, batch, run_id, now, capacity, settings, roles, profiles)
@@ -117,6 +118,29 @@ def _load_atomically(con, files: list[Path], run_id: str, now: dt.datetime, conf
             raise
         raise SalespipeError("本次读取失败，数据仓库保持不变", f"ingest failed, warehouse unchanged: {exc!r}") from exc
     return entries, total
+
+
+def _batches(files: list[Path], known: set[str], area: str, scan: int, size: int, on_file):
+    """Each chunk's Batch, in file order. When a run has several chunks, one second process (started
+    once) reads the next chunk while this one loads the current: reading and loading overlap on two
+    cores. `known` gains the hashes of every file read."""
+    starts = list(range(0, len(files), size))
+    if len(starts) <= 1:
+        for start in starts:
+            yield read_batch(files[start:start + size], known, area, scan, on_file, first=start)
+        return
+    with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as reader:
+        pending = reader.submit(read_batch, files[:size], set(known), area, scan, first=0)
+        for k, start in enumerate(starts):
+            batch = pending.result()
+            known.update(f.sha256 for f in batch.files if f.status != "skipped")
+            if k + 1 < len(starts):
+                following = starts[k + 1]
+                pending = reader.submit(read_batch, files[following:following + size], set(known), area, scan,
+                                        first=following)
+            for f in batch.files:
+                on_file(f.path)
+            yield batch
 
 
 def _record_files(con, batch: Batch, result: LoadResult, run_id: str, now: dt.datetime) -> None:
