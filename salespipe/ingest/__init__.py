@@ -8,11 +8,9 @@ after the commit: read files to archive/<date>/, unreadable ones to rejected/ wi
 from __future__ import annotations
 
 import datetime as dt
-import multiprocessing
 import shutil
 import uuid
 from collections import Counter
-from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +22,7 @@ from salespipe.config import Config
 from salespipe.customers.master import Profiles, match_settings
 from salespipe.errors import SalespipeError
 from salespipe.ingest.batch import Batch, FileEntry, collect_files, read_batch
+from salespipe.ingest.worker import ChunkReader
 from salespipe.ingest.load import LoadResult, finish_load, load_batch
 from salespipe.transforms import build_marts
 from salespipe.warehouse import append_rows, connect, publishing, run, scalar
@@ -129,15 +128,14 @@ def _batches(files: list[Path], known: set[str], area: str, scan: int, size: int
         for start in starts:
             yield read_batch(files[start:start + size], known, area, scan, on_file, first=start)
         return
-    with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as reader:
-        pending = reader.submit(read_batch, files[:size], set(known), area, scan, first=0)
+    with ChunkReader() as reader:
+        reader.submit(files[:size], set(known), area, scan, first=0)
         for k, start in enumerate(starts):
-            batch = pending.result()
+            batch = reader.result()
             known.update(f.sha256 for f in batch.files if f.status != "skipped")
             if k + 1 < len(starts):
                 following = starts[k + 1]
-                pending = reader.submit(read_batch, files[following:following + size], set(known), area, scan,
-                                        first=following)
+                reader.submit(files[following:following + size], set(known), area, scan, first=following)
             for f in batch.files:
                 on_file(f.path)
             yield batch

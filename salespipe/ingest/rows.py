@@ -7,6 +7,7 @@ loader, once every roster of the run is known.
 """
 from __future__ import annotations
 
+import itertools
 import json
 import re
 from dataclasses import dataclass
@@ -116,23 +117,30 @@ def stage_sheet(sheet: Sheet, layout: Layout, source: SheetSource, file_ctx: Con
         index = layout.columns.get(column.field)
         raws = [row[index] for row in picked] if index is not None else [""] * len(picked)
         values.append(_parse_column(column, raws, contexts, one_context, layout, source.default_area_code, problems))
+    n = len(picked)
     base = {"file_id": source.file_id, "file_order": source.file_order, "source_file": source.file_name,
             "source_sheet": source.sheet, **(meta or {})}
-    fields = [column.field for column in kind.columns]
-    records = []
-    for number, row_values in zip(numbers, zip(*values)):
-        rec = dict(zip(fields, row_values))
-        rec.update(base)
-        rec["source_row"], rec["problems"], rec["flags"] = number, [], []
-        records.append(rec)
+    fields = [column.field for column in kind.columns] + list(base) + ["source_row", "problems", "flags", "extra"]
+    values += [itertools.repeat(v, n) for v in base.values()]
+    values += [numbers, [[] for _ in range(n)], [[] for _ in range(n)], _extras(picked, layout)]
+    records = [dict(zip(fields, row_values)) for row_values in zip(*values)]
     for i, problem in problems:
         records[i]["problems"].append(problem)
     check = CHECKS[kind.key]
-    for rec, row in zip(records, picked):
-        rec["extra"] = json.dumps({h: V.cell_text(row[c]) for c, h in layout.extras.items() if V.cell_text(row[c])},
-                                  ensure_ascii=False) if layout.extras else None
+    for rec in records:
         check(rec)
     return records
+
+
+def _extras(picked: list[list], layout: Layout) -> list:
+    """The columns no kind knows, as JSON per row ({header: text}), or None."""
+    if not layout.extras:
+        return [None] * len(picked)
+    out = []
+    for row in picked:
+        found = {h: t for c, h in layout.extras.items() if (t := V.cell_text(row[c]))}
+        out.append(json.dumps(found, ensure_ascii=False) if found else "{}")
+    return out
 
 
 def _data_rows(sheet: Sheet, layout: Layout, ctx: Context) -> tuple[list[int], list[list], list[Context]]:
