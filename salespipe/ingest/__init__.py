@@ -22,7 +22,8 @@ from salespipe.config import Config
 from salespipe.customers.master import Profiles, match_settings
 from salespipe.errors import SalespipeError
 from salespipe.ingest.batch import Batch, FileEntry, collect_files, read_batch
-from salespipe.ingest.worker import ChunkReader
+from salespipe.ingest.reader import file_sha256
+from salespipe.ingest.worker import ChunkReader, chunk_known
 from salespipe.ingest.load import LoadResult, finish_load, load_batch
 from salespipe.transforms import build_marts
 from salespipe.warehouse import append_rows, connect, publishing, run, scalar
@@ -83,6 +84,7 @@ def _load_atomically(con, files: list[Path], run_id: str, now: dt.datetime, conf
     area = str(config.ingest.get("default_area_code", "022"))
     scan = int(config.ingest.get("header_scan_rows", 30))
     size = max(1, int(config.ingest.get("chunk_files", 1000)))
+    every = int(config.ingest.get("loader_reads_every", 5))
     settings = match_settings(config.raw)
     roles = tuple(config.raw.get("scores", {}).get("selling_roles", []))
     capacity = int(config.ingest.get("default_capacity", 60))
@@ -93,7 +95,7 @@ def _load_atomically(con, files: list[Path], run_id: str, now: dt.datetime, conf
     taken: set[Path] = set()
     profiles = Profiles()
     try:
-        for batch in _batches(files, known, area, scan, size, on_file):
+        for batch in _batches(files, known, area, scan, size, every, on_file):
             _plan_moves(batch, config, now, taken)
             run(con, "begin transaction")
             result = load_batch(con, batch, run_id, now, capacity, settings, roles, profiles)
@@ -119,23 +121,25 @@ def _load_atomically(con, files: list[Path], run_id: str, now: dt.datetime, conf
     return entries, total
 
 
-def _batches(files: list[Path], known: set[str], area: str, scan: int, size: int, on_file):
-    """Each chunk's Batch, in file order. When a run has several chunks, one second process (started
-    once) reads the next chunk while this one loads the current: reading and loading overlap on two
-    cores. `known` gains the hashes of every file read."""
+def _batches(files: list[Path], known: set[str], area: str, scan: int, size: int, every: int, on_file):
+    """Each chunk's Batch, in file order. When a run has several chunks, a second process reads most of
+    them (up to two ahead) while this one loads; this one reads every `every`-th chunk itself, which
+    keeps both cores busy (loading a chunk takes less time than reading one)."""
     starts = list(range(0, len(files), size))
     if len(starts) <= 1:
         for start in starts:
             yield read_batch(files[start:start + size], known, area, scan, on_file, first=start)
         return
-    with ChunkReader() as reader:
-        reader.submit(files[:size], set(known), area, scan, first=0)
-        for k, start in enumerate(starts):
-            batch = reader.result()
-            known.update(f.sha256 for f in batch.files if f.status != "skipped")
-            if k + 1 < len(starts):
-                following = starts[k + 1]
-                reader.submit(files[following:following + size], set(known), area, scan, first=following)
+    hashes = [file_sha256(p) for p in files]
+    mine = {start for k, start in enumerate(starts) if every and k % every == every - 1}
+    with ChunkReader(files, hashes, known, area, scan, size, [s for s in starts if s not in mine]) as reader:
+        theirs = iter(reader)
+        for start in starts:
+            if start in mine:
+                batch = read_batch(files[start:start + size], chunk_known(known, hashes, start), area, scan,
+                                   first=start, hashes=hashes[start:start + size])
+            else:
+                batch = next(theirs)
             for f in batch.files:
                 on_file(f.path)
             yield batch

@@ -56,12 +56,13 @@ def collect_files(paths: list[Path]) -> list[Path]:
 
 
 def read_batch(files: list[Path], known_hashes: set[str], area_code: str, scan_rows: int,
-               on_file=lambda path: None, first: int = 0) -> Batch:
+               on_file=lambda path: None, first: int = 0, hashes: list[str] | None = None) -> Batch:
     """Hash, read, recognise and stage every file; duplicates of known content are skipped, and the
-    hashes read are added to `known_hashes`. `first` numbers the files of a run's later chunks."""
+    hashes read are added to `known_hashes`. `first` numbers the files of a run's later chunks;
+    `hashes` are the files' SHA-256 when the caller has them already."""
     batch = Batch()
     for order, path in enumerate(files, start=first):
-        entry = FileEntry(order, path, file_sha256(path), order)
+        entry = FileEntry(order, path, hashes[order - first] if hashes else file_sha256(path), order)
         batch.files.append(entry)
         if entry.sha256 in known_hashes:
             entry.status, entry.reason = "skipped", "内容与已读取的文件相同，已跳过"

@@ -11,6 +11,7 @@ import itertools
 import json
 import re
 from dataclasses import dataclass
+from operator import itemgetter
 
 from salespipe.customers.normalize import address_complete, clean_name, is_full_name, normalize_phone
 from salespipe.errors import BadValue
@@ -115,7 +116,7 @@ def stage_sheet(sheet: Sheet, layout: Layout, source: SheetSource, file_ctx: Con
     values = []
     for column in kind.columns:
         index = layout.columns.get(column.field)
-        raws = [row[index] for row in picked] if index is not None else [""] * len(picked)
+        raws = list(map(itemgetter(index), picked)) if index is not None else [""] * len(picked)
         values.append(_parse_column(column, raws, contexts, one_context, layout, source.default_area_code, problems))
     n = len(picked)
     base = {"file_id": source.file_id, "file_order": source.file_order, "source_file": source.file_name,
@@ -154,21 +155,30 @@ def _data_rows(sheet: Sheet, layout: Layout, ctx: Context) -> tuple[list[int], l
     # templates often come with 序号 or dates pre-filled down empty rows
     substantive = [layout.columns[c.field] for c in layout.kind.columns
                    if c.field in layout.columns and not c.from_title]
+    header_cells = {grid[layout.bottom][c] for c in layout.columns.values()} | header_labels
     numbers, picked, contexts, after_total = [], [], [], False
     for r in range(layout.bottom + 1, len(grid)):
         row = grid[r]
-        filled = [v.strip() if v.__class__ is str else V.cell_text(v) for v in row if v != "" and v is not None]
-        if "" in filled:
-            filled = [t for t in filled if t]
-        if is_skippable(filled, r, wide_rows, after_total):
-            after_total = after_total or is_summary(filled)
-            continue
-        texts = set(filled)
-        if len(texts & header_labels) >= repeat_threshold:
-            continue  # the header repeated for another block
-        if len(texts) <= 2 and ctx.says_something(" ".join(texts)) and not _looks_like_data(row, layout):
-            ctx = ctx.updated("  ".join(texts))  # a block title: 业务员：李四  日期：2026-11-27
-            continue
+        cells, lead = set(row), row[:3]
+        # the common case is decided without reading every cell: several different values, none a header
+        # label, the first three cells filled and none starting like 合计 (or with a space) — so not blank,
+        # a note, a title, a total or a repeated header
+        plain = (len(cells) >= 6 and not after_total and r not in wide_rows and len(lead) == 3
+                 and "" not in lead and None not in lead and not cells & header_cells
+                 and not any(v.__class__ is str and (v[:1] in _SUMMARY_START or v[:1].isspace()) for v in lead))
+        if not plain:
+            filled = [v.strip() if v.__class__ is str else V.cell_text(v) for v in row if v != "" and v is not None]
+            if "" in filled:
+                filled = [t for t in filled if t]
+            if is_skippable(filled, r, wide_rows, after_total):
+                after_total = after_total or is_summary(filled)
+                continue
+            texts = set(filled)
+            if len(texts & header_labels) >= repeat_threshold:
+                continue  # the header repeated for another block
+            if len(texts) <= 2 and ctx.says_something(" ".join(texts)) and not _looks_like_data(row, layout):
+                ctx = ctx.updated("  ".join(texts))  # a block title: 业务员：李四  日期：2026-11-27
+                continue
         if len(row) < width:
             row = row + [""] * (width - len(row))
         if substantive and all(V.is_blank(row[i]) for i in substantive):
@@ -229,7 +239,8 @@ def _parse_column(column: Column, raws: list, contexts: list[Context], one_conte
         if one_context:
             cache = _cache_for(column, contexts[0].year, area_code)
             get = cache.get
-            parsed = [get(_cache_key(v), _MISSING) for v in raws]
+            # 1, 1.0 and True are equal as dict keys: only text goes in under itself (as in _cache_key)
+            parsed = [get(v, _MISSING) if v.__class__ is str else get((v.__class__, v), _MISSING) for v in raws]
             for i in [i for i, v in enumerate(parsed) if v is _MISSING]:
                 parsed[i] = cache[_cache_key(raws[i])] = _parse_one(column, raws[i], contexts[0], area_code)
         else:

@@ -1,48 +1,71 @@
-"""A second process that reads chunks of a big run while the first one loads (`ChunkReader`).
+"""A second process that reads some of a big run's chunks while the first one loads (`ChunkReader`).
 
-It is a plain child process (running `serve()`) speaking pickle over its standard
-input and output: requests are read_batch's arguments, answers the Batch (or the exception raised).
-Unlike multiprocessing's spawn, it never re-imports the caller's main script.
+It is a plain child process (running `serve()`; unlike multiprocessing's spawn it never re-imports the
+caller's main script). It gets the run's files, their hashes and the chunks it is to read, reads them
+in order, writes each chunk's Batch as a pickle into a private folder and prints the file's path. It
+runs at most `ahead` chunks ahead of the loader, which acknowledges each chunk it has taken with a
+line on the reader's standard input. A chunk whose reading raised carries the exception, which the
+loader raises.
 """
 from __future__ import annotations
 
 import os
 import pickle
+import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 
-class ChunkReader:
-    """One long-lived reader process; one request at a time."""
+def chunk_known(known: set[str], hashes: list[str], start: int) -> set[str]:
+    """The hashes a chunk starting at file `start` must skip: the warehouse's and the run's earlier files'."""
+    return known | set(hashes[:start])
 
-    def __init__(self):
+
+class ChunkReader:
+    """Iterate over the Batches of the given chunks (file index where each starts), in order."""
+
+    def __init__(self, files: list[Path], hashes: list[str], known: set[str], area_code: str, scan_rows: int,
+                 size: int, starts: list[int], ahead: int = 2):
+        self.count = len(starts)
+        self.folder = Path(tempfile.mkdtemp(prefix="salespipe-chunks-"))
         package_root = str(Path(__file__).resolve().parents[2])
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [package_root, os.environ.get("PYTHONPATH")]))}
-        self.process = subprocess.Popen([sys.executable, "-c", "from salespipe.ingest.worker import serve; serve()"], stdin=subprocess.PIPE,
-                                        stdout=subprocess.PIPE, env=env)
-
-    def submit(self, *args, **kwargs) -> None:
-        pickle.dump((args, kwargs), self.process.stdin, protocol=pickle.HIGHEST_PROTOCOL)
+        self.process = subprocess.Popen([sys.executable, "-c", "from salespipe.ingest.worker import serve; serve()"],
+                                        stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env)
+        pickle.dump((files, hashes, known, area_code, scan_rows, size, starts, str(self.folder), ahead),
+                    self.process.stdin, protocol=pickle.HIGHEST_PROTOCOL)
         self.process.stdin.flush()
 
-    def result(self):
-        try:
-            answer = pickle.load(self.process.stdout)
-        except EOFError:
-            raise RuntimeError(f"the reader process ended unexpectedly (exit code {self.process.wait()})") from None
-        if isinstance(answer, BaseException):
-            raise answer
-        return answer
+    def __iter__(self):
+        for _ in range(self.count):
+            line = self.process.stdout.readline()
+            if not line:
+                raise RuntimeError(f"the reader process ended unexpectedly (exit code {self.process.wait()})")
+            path = Path(line.decode().strip())
+            with open(path, "rb") as f:
+                item = pickle.load(f)
+            path.unlink()
+            if isinstance(item, BaseException):
+                raise item
+            try:
+                self.process.stdin.write(b"\n")  # taken: the reader may go on
+                self.process.stdin.flush()
+            except BrokenPipeError:
+                pass  # it has read all its chunks and ended
+            yield item
 
     def close(self) -> None:
-        if self.process.stdin and not self.process.stdin.closed:
-            self.process.stdin.close()
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
+        if self.process.poll() is None:
             self.process.kill()
-            self.process.wait()
+        self.process.wait()
+        for stream in (self.process.stdin, self.process.stdout):
+            try:
+                stream.close()
+            except OSError:
+                pass
+        shutil.rmtree(self.folder, ignore_errors=True)
 
     def __enter__(self) -> "ChunkReader":
         return self
@@ -55,15 +78,23 @@ def serve() -> None:
     from salespipe.ingest.batch import read_batch
 
     stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
-    sys.stdout = sys.stderr  # anything printed must not end up in the answers
-    while True:
+    sys.stdout = sys.stderr  # anything printed must not end up among the answers
+    files, hashes, known, area_code, scan_rows, size, starts, folder, ahead = pickle.load(stdin)
+    taken = 0
+    for k, start in enumerate(starts):
+        while k - taken > ahead:
+            if not stdin.readline():
+                return  # the loader has gone
+            taken += 1
         try:
-            args, kwargs = pickle.load(stdin)
-        except EOFError:
-            return
-        try:
-            answer = read_batch(*args, **kwargs)
-        except Exception as exc:  # handed to the caller, which raises it
-            answer = exc
-        pickle.dump(answer, stdout, protocol=pickle.HIGHEST_PROTOCOL)
+            item = read_batch(files[start:start + size], chunk_known(known, hashes, start), area_code, scan_rows,
+                              first=start, hashes=hashes[start:start + size])
+        except Exception as exc:  # handed to the loader, which raises it
+            item = exc
+        path = Path(folder) / f"{k}.pickle"
+        with open(path, "wb") as f:
+            pickle.dump(item, f, protocol=pickle.HIGHEST_PROTOCOL)
+        stdout.write(f"{path}\n".encode())
         stdout.flush()
+        if isinstance(item, Exception):
+            return
