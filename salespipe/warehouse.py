@@ -12,6 +12,7 @@ import os
 import shutil
 import time
 from contextlib import contextmanager
+from operator import itemgetter
 from pathlib import Path
 
 import duckdb
@@ -104,7 +105,7 @@ def append_rows(con, table: str, rows: list[dict]) -> None:
     if not rows:
         return
     columns = TABLES[table][1]
-    frame = pd.DataFrame({name: [row.get(name) for row in rows] for name, _, _ in columns})
+    frame = pd.DataFrame(_columns(rows, [name for name, _, _ in columns]))
     for name, sql_type, _ in columns:
         if sql_type == "JSON" or sql_type.endswith("[]") or sql_type == "VARCHAR":
             frame[name] = frame[name].astype(object)
@@ -112,3 +113,17 @@ def append_rows(con, table: str, rows: list[dict]) -> None:
     select = ", ".join(f"cast({name} as {sql_type}) as {name}" for name, sql_type, _ in columns)
     run(con, f"insert into {table} select {select} from append_frame")
     con.unregister("append_frame")
+
+
+def _columns(rows: list[dict], names: list[str]) -> dict[str, list]:
+    """The rows as one list per column (None where a row lacks the key)."""
+    present = [name for name in names if name in rows[0]]
+    if len(present) > 1:
+        try:
+            picked = list(zip(*map(itemgetter(*present), rows)))
+        except KeyError:  # the rows do not all have the same keys
+            pass
+        else:
+            found = dict(zip(present, map(list, picked)))
+            return {name: found[name] if name in found else [row.get(name) for row in rows] for name in names}
+    return {name: [row.get(name) for row in rows] for name in names}

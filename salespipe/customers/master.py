@@ -97,7 +97,9 @@ class Profiles:
         if self.by_code is None:
             return
         seen: dict[str, tuple[set, set, set, set, set]] = {}
-        for rec in recs:
+        distinct = {(r.get("customer_code"), r["customer_name"], r.get("phone"), r.get("contact"), r.get("address"),
+                     r.get("industry")): r for r in recs}
+        for rec in distinct.values():
             code = rec.get("customer_code")
             if not code:
                 continue

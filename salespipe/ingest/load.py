@@ -10,6 +10,7 @@ import datetime as dt
 import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import pandas as pd
 
@@ -53,6 +54,7 @@ class LoadResult:
         self.per_file.update(other.per_file)
 
 
+@lru_cache(maxsize=10_000)
 def person_key(name: str | None) -> str:
     return "".join(unicodedata.normalize("NFKC", name or "").split())
 
@@ -305,7 +307,7 @@ def _insert(con, kind: str, recs: list[dict], run_id: str | None) -> None:
     if not recs:
         return
     table = TARGET_TABLE[kind]
-    money = [m for m in MONEY if any(r.get(m) is not None for r in recs)]
+    money = [m for m in MONEY if m in recs[0]]  # a kind's records all have the same fields
     rows = recs  # the staged records are finished with: written in place
     for row in rows:
         row["run_id"] = run_id
