@@ -23,7 +23,7 @@ from salespipe.customers.master import Profiles, match_settings
 from salespipe.errors import SalespipeError
 from salespipe.ingest.batch import Batch, FileEntry, collect_files, read_batch
 from salespipe.ingest.reader import file_sha256
-from salespipe.ingest.worker import ChunkReader, chunk_known
+from salespipe.ingest.worker import ChunkReader, chunk_known, release_memory
 from salespipe.ingest.load import LoadResult, finish_load, load_batch
 from salespipe.transforms import build_marts
 from salespipe.warehouse import append_rows, connect, publishing, run, scalar
@@ -84,7 +84,7 @@ def _load_atomically(con, files: list[Path], run_id: str, now: dt.datetime, conf
     area = str(config.ingest.get("default_area_code", "022"))
     scan = int(config.ingest.get("header_scan_rows", 30))
     size = max(1, int(config.ingest.get("chunk_files", 1000)))
-    every = int(config.ingest.get("loader_reads_every", 5))
+    every = int(config.ingest.get("loader_reads_every", 8))
     settings = match_settings(config.raw)
     roles = tuple(config.raw.get("scores", {}).get("selling_roles", []))
     capacity = int(config.ingest.get("default_capacity", 60))
@@ -105,6 +105,7 @@ def _load_atomically(con, files: list[Path], run_id: str, now: dt.datetime, conf
             _withdraw(con, total, result.withdrawn, entries, run_id)
             run(con, "commit")
             del batch  # the chunk's staged rows are in the warehouse now
+            release_memory()
         run(con, "begin transaction")
         finish_load(con)
         _mark_superseded_files(con)
@@ -123,15 +124,15 @@ def _load_atomically(con, files: list[Path], run_id: str, now: dt.datetime, conf
 
 def _batches(files: list[Path], known: set[str], area: str, scan: int, size: int, every: int, on_file):
     """Each chunk's Batch, in file order. When a run has several chunks, a second process reads most of
-    them (up to two ahead) while this one loads; this one reads every `every`-th chunk itself, which
-    keeps both cores busy (loading a chunk takes less time than reading one)."""
+    them (a few ahead) while this one loads; this one reads the first chunk and every `every`-th after
+    it itself, which keeps both cores busy (loading a chunk takes less time than reading one)."""
     starts = list(range(0, len(files), size))
     if len(starts) <= 1:
         for start in starts:
             yield read_batch(files[start:start + size], known, area, scan, on_file, first=start)
         return
     hashes = [file_sha256(p) for p in files]
-    mine = {start for k, start in enumerate(starts) if every and k % every == every - 1}
+    mine = {start for k, start in enumerate(starts) if every and k % every == 0}  # the first: no waiting
     with ChunkReader(files, hashes, known, area, scan, size, [s for s in starts if s not in mine]) as reader:
         theirs = iter(reader)
         for start in starts:

@@ -9,6 +9,7 @@ loader raises.
 """
 from __future__ import annotations
 
+import ctypes
 import os
 import pickle
 import shutil
@@ -16,6 +17,14 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+
+
+def release_memory() -> None:
+    """Give memory freed by a finished chunk back to the system (glibc keeps it otherwise)."""
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc
+        pass
 
 
 def chunk_known(known: set[str], hashes: list[str], start: int) -> set[str]:
@@ -27,7 +36,7 @@ class ChunkReader:
     """Iterate over the Batches of the given chunks (file index where each starts), in order."""
 
     def __init__(self, files: list[Path], hashes: list[str], known: set[str], area_code: str, scan_rows: int,
-                 size: int, starts: list[int], ahead: int = 2):
+                 size: int, starts: list[int], ahead: int = 4):
         self.count = len(starts)
         self.folder = Path(tempfile.mkdtemp(prefix="salespipe-chunks-"))
         package_root = str(Path(__file__).resolve().parents[2])
@@ -94,7 +103,10 @@ def serve() -> None:
         path = Path(folder) / f"{k}.pickle"
         with open(path, "wb") as f:
             pickle.dump(item, f, protocol=pickle.HIGHEST_PROTOCOL)
+        failed = isinstance(item, Exception)
+        del item
+        release_memory()
         stdout.write(f"{path}\n".encode())
         stdout.flush()
-        if isinstance(item, Exception):
+        if failed:
             return
