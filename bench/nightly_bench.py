@@ -77,8 +77,8 @@ def main(argv: list[str] | None = None) -> int:
              f"| **total, without Prefect** | **{total:.2f}** |",
              f"| Prefect's temporary server start (separately) | {prefect:.2f} |", ""]
     append_result("\n".join(lines))
-    return 0
+    return {"total_s": total, "prefect_s": prefect, "timings": timings}
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    main()

@@ -68,6 +68,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--files", type=int, default=200, help="day-workbooks in the nightly batch")
     p.add_argument("--rows", type=int, default=80, help="rows per workbook (about)")
     p.add_argument("--repeat", type=int, default=3, help="runs per measurement; the median is reported")
+    p.add_argument("--salespeople", type=int, default=60, help="the rebuilt year: salespeople")
+    p.add_argument("--days", type=int, default=250, help="the rebuilt year: working days")
+    p.add_argument("--skip-rebuild", action="store_true", help="leave out the full rebuild (minutes the first time)")
     _common(p)
     return parser
 
@@ -182,16 +185,10 @@ def cmd_serve(args, config) -> int:
 
 
 def cmd_bench(args, config) -> int:
-    from bench.ingest_bench import main as ingest_bench
-    from bench.marts_bench import main as marts_bench
+    from bench.summary import run_benches
 
-    from bench.customers_bench import main as customers_bench
-    from bench.nightly_bench import main as nightly_bench
-
-    ingest_bench(["--files", str(args.files), "--rows", str(args.rows), "--repeat", str(args.repeat)])
-    customers_bench([])
-    marts_bench([])
-    return nightly_bench(["--files", str(args.files), "--rows", str(args.rows)])
+    run_benches(args.files, args.rows, args.repeat, args.salespeople, args.days, not args.skip_rebuild)
+    return 0
 
 
 COMMANDS = {"ingest": cmd_ingest, "report": cmd_report, "feedback": cmd_feedback, "assign": cmd_assign, "template": cmd_template, "review": cmd_review, "demo": cmd_demo,

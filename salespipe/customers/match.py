@@ -32,6 +32,7 @@ class Record:
     order: tuple = ()  # first appearance (date, file order, sheet, row) for new records
 
     def __post_init__(self):
+        self.blocking: set[tuple] | None = None
         self.parts: list[NameParts] = [parse_name(n) for n in sorted(self.names)]
         self.branches = {p.branch for p in self.parts}
         self.cities = set(self.cities) | {p.region for p in self.parts if p.region} | \
@@ -126,6 +127,13 @@ def score_pair(a: Record, b: Record) -> Pair:
 
 
 def blocking_keys(record: Record) -> set[tuple]:
+    """The record's blocking keys (remembered: an existing customer's record is reused by every chunk)."""
+    if record.blocking is None:
+        record.blocking = _blocking_keys(record)
+    return record.blocking
+
+
+def _blocking_keys(record: Record) -> set[tuple]:
     keys = {("phone", p) for p in record.phones}
     for parts in record.parts:
         if len(parts.trade) >= 2:
