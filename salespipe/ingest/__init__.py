@@ -23,7 +23,7 @@ from salespipe.customers.master import Profiles, match_settings
 from salespipe.errors import SalespipeError
 from salespipe.ingest.batch import Batch, FileEntry, collect_files, read_batch
 from salespipe.ingest.reader import file_sha256
-from salespipe.ingest.worker import ChunkReader, chunk_known, release_memory
+from salespipe.ingest.worker import ChunkReader, chunk_known, paused_gc, release_memory
 from salespipe.ingest.load import LoadResult, finish_load, load_batch
 from salespipe.transforms import build_marts
 from salespipe.warehouse import append_rows, connect, publishing, run, scalar
@@ -98,7 +98,8 @@ def _load_atomically(con, files: list[Path], run_id: str, now: dt.datetime, conf
         for batch in _batches(files, known, area, scan, size, every, on_file):
             _plan_moves(batch, config, now, taken)
             run(con, "begin transaction")
-            result = load_batch(con, batch, run_id, now, capacity, settings, roles, profiles)
+            with paused_gc():
+                result = load_batch(con, batch, run_id, now, capacity, settings, roles, profiles)
             _record_files(con, batch, result, run_id, now)
             total.absorb(result)
             entries.extend(batch.files)
@@ -129,7 +130,9 @@ def _batches(files: list[Path], known: set[str], area: str, scan: int, size: int
     starts = list(range(0, len(files), size))
     if len(starts) <= 1:
         for start in starts:
-            yield read_batch(files[start:start + size], known, area, scan, on_file, first=start)
+            with paused_gc():
+                batch = read_batch(files[start:start + size], known, area, scan, on_file, first=start)
+            yield batch
         return
     hashes = [file_sha256(p) for p in files]
     mine = {start for k, start in enumerate(starts) if every and k % every == 0}  # the first: no waiting
@@ -137,8 +140,9 @@ def _batches(files: list[Path], known: set[str], area: str, scan: int, size: int
         theirs = iter(reader)
         for start in starts:
             if start in mine:
-                batch = read_batch(files[start:start + size], chunk_known(known, hashes, start), area, scan,
-                                   first=start, hashes=hashes[start:start + size])
+                with paused_gc():
+                    batch = read_batch(files[start:start + size], chunk_known(known, hashes, start), area, scan,
+                                       first=start, hashes=hashes[start:start + size])
             else:
                 batch = next(theirs)
             for f in batch.files:

@@ -10,6 +10,7 @@ loader raises.
 from __future__ import annotations
 
 import ctypes
+import gc
 import os
 import pickle
 import shutil
@@ -25,6 +26,21 @@ def release_memory() -> None:
         ctypes.CDLL("libc.so.6").malloc_trim(0)
     except (OSError, AttributeError):  # not glibc
         pass
+
+
+class paused_gc:
+    """The cyclic garbage collector off while a chunk is read or loaded: it has nothing to find in
+    the chunk's hundreds of thousands of new records (freed by reference counting), yet scanning
+    them costs a tenth of the time. The young generations are collected when it ends."""
+
+    def __enter__(self):
+        self.was_enabled = gc.isenabled()
+        gc.disable()
+
+    def __exit__(self, *exc):
+        if self.was_enabled:
+            gc.enable()
+        gc.collect(1)
 
 
 def chunk_known(known: set[str], hashes: list[str], start: int) -> set[str]:
@@ -53,7 +69,7 @@ class ChunkReader:
             if not line:
                 raise RuntimeError(f"the reader process ended unexpectedly (exit code {self.process.wait()})")
             path = Path(line.decode().strip())
-            with open(path, "rb") as f:
+            with open(path, "rb") as f, paused_gc():
                 item = pickle.load(f)
             path.unlink()
             if isinstance(item, BaseException):
@@ -96,8 +112,9 @@ def serve() -> None:
                 return  # the loader has gone
             taken += 1
         try:
-            item = read_batch(files[start:start + size], chunk_known(known, hashes, start), area_code, scan_rows,
-                              first=start, hashes=hashes[start:start + size])
+            with paused_gc():
+                item = read_batch(files[start:start + size], chunk_known(known, hashes, start), area_code, scan_rows,
+                                  first=start, hashes=hashes[start:start + size])
         except Exception as exc:  # handed to the loader, which raises it
             item = exc
         path = Path(folder) / f"{k}.pickle"
