@@ -5,39 +5,74 @@ from __future__ import annotations
 import unicodedata
 from pathlib import Path
 
+from functools import lru_cache
+
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 from openpyxl.chart import BarChart, LineChart, Reference
 from openpyxl.styles import Font, PatternFill
+from openpyxl.utils import get_column_letter
 
 from reports.data import COUNTS, RATES, SCORE_COLUMNS, Report
-from salespipe.excel import append_row
+from salespipe.excel import FORMULA_STARTS
 from salespipe.ingest.values import STAGE_NAMES
 
 HEADER_FILL = PatternFill("solid", fgColor="E8EEF7")
 TEAM_FILL = PatternFill("solid", fgColor="F4F6FA")
 FORMATS = {"count": "0", "rate": "0.0%", "score": "0.0", "money": "#,##0.00"}
+BOLD = Font(bold=True)
 
 
 def display_width(value) -> int:
-    text = str(value if value is not None else "")
+    return _text_width(str(value if value is not None else ""))
+
+
+@lru_cache(maxsize=65536)
+def _text_width(text: str) -> int:
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
 
 
-def _table(ws, header: list[str], rows: list[list], formats: list[str | None]) -> None:
+def _cell(ws, value, number_format: str | None = None, bold: bool = False, fill=None):
+    """The value as written: plain, or a cell carrying a format or style; text that Excel would run as a
+    formula (= + - @, from an input sheet) is stored as text."""
+    formula_like = isinstance(value, str) and value.startswith(FORMULA_STARTS)
+    if not (formula_like or bold or fill or (number_format and value is not None)):
+        return value
+    cell = WriteOnlyCell(ws, value)
+    if formula_like:
+        cell.data_type = "s"
+    if number_format:
+        cell.number_format = number_format
+    if bold:
+        cell.font = BOLD
+    if fill:
+        cell.fill = fill
+    return cell
+
+
+def _table(ws, header: list[str], rows: list[list], formats: list[str | None], team_rows: bool = False,
+           row_formats: dict[int, list[str | None]] | None = None) -> None:
+    """A header row and the rows (write-only sheet: widths and frozen panes are set first).
+    With `team_rows`, a row whose second cell (工号) is empty is the team's total, shaded and bold;
+    `row_formats` gives some rows (by index) their own formats."""
     widths = [display_width(h) for h in header]
-    for cell in append_row(ws, header):
-        cell.font = Font(bold=True)
-        cell.fill = HEADER_FILL
     for row in rows:
-        for index, (cell, fmt) in enumerate(zip(append_row(ws, row), formats)):
-            if fmt:
-                cell.number_format = FORMATS[fmt]
-            value = cell.value
-            if index < len(widths):
-                widths[index] = max(widths[index], display_width(f"{value:,.2f}" if isinstance(value, float) else value))
-    ws.freeze_panes = ws.cell(2, 2)
+        for index, value in enumerate(row[: len(widths)]):
+            widths[index] = max(widths[index], display_width(f"{value:,.2f}" if isinstance(value, float) else value))
     for index, width in enumerate(widths, start=1):
-        ws.column_dimensions[ws.cell(1, index).column_letter].width = min(60, max(8, width + 2))
+        ws.column_dimensions[get_column_letter(index)].width = min(60, max(8, width + 2))
+    ws.freeze_panes = "B2"
+    ws.append([_cell(ws, h, bold=True, fill=HEADER_FILL) for h in header])
+    for number, row in enumerate(rows):
+        team = team_rows and len(row) > 1 and row[1] == ""
+        these = (row_formats or {}).get(number, formats)
+        ws.append([_cell(ws, value, FORMATS.get(fmt) if fmt else None, team, TEAM_FILL if team else None)
+                   for value, fmt in zip(row, [*these, *[None] * (len(row) - len(these))])])
+
+
+def _lines(ws, rows: list[list]) -> None:
+    for row in rows:
+        ws.append([_cell(ws, value) for value in row])
 
 
 def _number(value):
@@ -45,18 +80,12 @@ def _number(value):
 
 
 def write_excel(report: Report, path: Path) -> Path:
-    wb = Workbook()
-    ws = wb.active
-    ws.title = "活动量"
+    wb = Workbook(write_only=True)  # rows streamed to the file: a year's tables stay fast
+    ws = wb.create_sheet("活动量")
     people = report.people
     _table(ws, ["业务员", "工号", *(label for _, label in COUNTS + RATES)],
            [[p["name"], p["salesperson_id"] or "", *(p[c] for c, _ in COUNTS), *(p[c] for c, _ in RATES)] for p in people],
-           [None, None, *(["count"] * len(COUNTS)), "rate", "rate"])
-    for row in ws.iter_rows(min_row=2):
-        if row[1].value == "":
-            for cell in row:
-                cell.fill = TEAM_FILL
-                cell.font = Font(bold=True)
+           [None, None, *(["count"] * len(COUNTS)), "rate", "rate"], team_rows=True)
     sellers = sum(1 for p in people if p["salesperson_id"] is not None)
     if sellers:
         chart = BarChart()
@@ -110,11 +139,8 @@ def write_excel(report: Report, path: Path) -> Path:
     quality = wb.create_sheet("数据质量")
     _table(quality, ["业务员", "不合格行数", "常见原因"],
            [[q["name"], q["rows"], "；".join(q["reasons"])] for q in report.quality["per_person"]], [None, "count", None])
-    append_row(quality, [])
-    append_row(quality, ["无法读取的文件", "原因"])
-    for name, reason in report.quality["unreadable"]:
-        append_row(quality, [name, reason])
-    append_row(quality, ["待确认的客户匹配（对）", report.quality["pending_reviews"]])
+    _lines(quality, [[], ["无法读取的文件", "原因"], *([name, reason] for name, reason in report.quality["unreadable"]),
+                     ["待确认的客户匹配（对）", report.quality["pending_reviews"]]])
     path.parent.mkdir(parents=True, exist_ok=True)
     wb.save(path)
     return path

@@ -44,9 +44,8 @@ def feedback_rows(con, day: dt.date) -> dict[str, dict]:
 
 
 def write_feedback(person: dict, day: dt.date, out_dir: Path) -> Path:
-    wb = Workbook()
-    ws = wb.active
-    ws.title = "已接受"
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet("已接受")
     _table(ws, ["日期", "客户名称", "客户编码", "跟单号", "联系人", "联系电话", "联系方式", "跟进状态", "结果", "标记", "来源文件", "行号"],
            [list(r.values()) for r in person["accepted"]], [None] * 7 + ["count"] + [None] * 3 + ["count"])
     rejected = wb.create_sheet("退回（请更正后重交）")
@@ -55,10 +54,7 @@ def write_feedback(person: dict, day: dt.date, out_dir: Path) -> Path:
     compare = wb.create_sheet("与全组对比")
     _table(compare, ["项目", "本人", "全组"],
            [[label, person["mine"].get(col), person["team"].get(col)] for col, label in COUNTS + RATES],
-           [None, "count", "count"])
-    for row in compare.iter_rows(min_row=len(COUNTS) + 2):
-        for cell in row[1:]:
-            cell.number_format = "0.0%"
+           [None, "count", "count"], row_formats={len(COUNTS) + i: [None, "rate", "rate"] for i in range(len(RATES))})
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / f"反馈_{person['name']}_{person['salesperson_id']}_{day.isoformat()}.xlsx"
     wb.save(path)
