@@ -12,8 +12,8 @@ import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass
 
-from salespipe.customers.match import Record, Settings, match
-from salespipe.customers.names import parse_name, region_of_address
+from salespipe.customers.match import Record, Settings, blocking_keys, match
+from salespipe.customers.names import normalized_name, parse_name, region_of_address, without_brackets
 from salespipe.customers.normalize import name_key
 from salespipe.warehouse import append_rows, rows, run, scalar
 
@@ -40,8 +40,8 @@ def match_settings(config_raw: dict) -> Settings:
                     max_block=int(given.get("max_block", 60)))
 
 
-def _existing_records(con, start: int) -> list[Record]:
-    """One record per existing customer, with every spelling, phone, contact and industry seen."""
+def _existing_profiles(con) -> dict[str, tuple[set, set, set, set, set]]:
+    """Every existing customer's spellings, phones, contacts (as keys), cities and industries."""
     profiles = rows(con, """
         with seen as (
             select customer_code, phone, contact, industry, address from activities
@@ -66,44 +66,80 @@ def _existing_records(con, start: int) -> list[Record]:
                coalesce(d.industries, []), coalesce(d.addresses, []), c.phone, c.contact
         from customers c left join details d on d.code = c.customer_code left join names n on n.code = c.customer_code
         order by c.customer_code""")
-    records = []
-    for code, names, phones, contacts, industries, addresses, phone, contact in profiles:
-        records.append(Record(start + len(records), set(names) or {code}, set(phones) | ({phone} if phone else set()),
-                              {contact_key(c) for c in [*contacts, contact] if c},
-                              {c for c in map(region_of_address, addresses) if c}, set(industries), code=code))
-    return records
+    return {code: (set(names) or {code}, set(phones) | ({phone} if phone else set()),
+                   {contact_key(c) for c in [*contacts, contact] if c},
+                   {c for c in map(region_of_address, addresses) if c}, set(industries))
+            for code, names, phones, contacts, industries, addresses, phone, contact in profiles}
 
 
 class Profiles:
-    """The existing customers as match records, read from the warehouse once per run and kept current
-    while the run's chunks add rows. A merge or a customer made from a lead makes them read again."""
+    """The existing customers for matching, read from the warehouse once per run and kept current while
+    the run's chunks add rows (a merge or a customer made from a lead makes them read again). Match
+    records are made only for customers that could share a blocking key with the new records."""
 
     def __init__(self):
-        self.by_code: dict[str, Record] | None = None
+        self.raw: dict[str, tuple[set, set, set, set, set]] | None = None  # names, phones, contacts, cities, industries
         self.keys: dict[str, set[str]] = {}
+        self.built: dict[str, Record] = {}
+        self.grams: dict[str, set[str]] = {}
 
-    def records(self, con, start: int) -> list[Record]:
-        """Every existing customer's record, numbered from `start` (after the run's new records)."""
-        if self.by_code is None:
-            self.by_code = {r.code: r for r in _existing_records(con, 0)}
-            self.keys = {code: {name_key(n) for n in r.names} for code, r in self.by_code.items()}
-        records = list(self.by_code.values())
+    def records(self, con, start: int, new: list[Record]) -> list[Record]:
+        """The existing customers' records that share a possible blocking key with `new`, numbered from
+        `start` (after the new records). A customer left out shares no key with any new record, so
+        no pair with it would be scored: the match is the same as with every customer."""
+        if self.raw is None:
+            self.raw = _existing_profiles(con)
+            self.keys = {code: {name_key(n) for n in names} for code, (names, *_) in self.raw.items()}
+            self.built, self.grams = {}, {}
+        phones, contacts, grams = set(), set(), set()
+        for record in new:
+            for key in blocking_keys(record):
+                if key[0] == "phone":
+                    phones.add(key[1])
+                elif key[0] == "contact":
+                    contacts.add(key[1])
+                else:
+                    grams.add(key[1][:2])
+        records = []
+        for code, (names, code_phones, code_contacts, _, _) in self.raw.items():
+            if code_phones & phones or code_contacts & contacts or self._grams(code, names) & grams:
+                records.append(self._record(code))
         for i, record in enumerate(records, start=start):
             record.rid = i
         return records
 
+    def _grams(self, code: str, names: set[str]) -> set[str]:
+        """Every two characters in a row of the customer's names (as parse_name sees them, with and without
+        their bracketed parts): a 字号 or a name's head is one of these."""
+        found = self.grams.get(code)
+        if found is None:
+            found = set()
+            for name in names:
+                for text in {normalized_name(name), without_brackets(name)}:
+                    found.update(text[i:i + 2] for i in range(len(text) - 1))
+            self.grams[code] = found
+        return found
+
+    def _record(self, code: str) -> Record:
+        record = self.built.get(code)
+        if record is None:
+            names, phones, contacts, cities, industries = self.raw[code]
+            record = self.built[code] = Record(0, set(names), set(phones), set(contacts), set(cities), set(industries),
+                                               code=code)
+        return record
+
     def add(self, recs: list[dict]) -> None:
         """What the run's rows (with their codes) tell about each customer: spellings, phones, contacts."""
-        if self.by_code is None:
+        if self.raw is None:
             return
-        seen: dict[str, tuple[set, set, set, set, set]] = {}
         distinct = {(r.get("customer_code"), r["customer_name"], r.get("phone"), r.get("contact"), r.get("address"),
                      r.get("industry")): r for r in recs}
         for rec in distinct.values():
             code = rec.get("customer_code")
             if not code:
                 continue
-            names, phones, contacts, cities, industries = seen.setdefault(code, (set(), set(), set(), set(), set()))
+            names, phones, contacts, cities, industries = self.raw.setdefault(code, (set(), set(), set(), set(), set()))
+            before = (len(names), len(phones), len(contacts), len(cities), len(industries))
             key = name_key(rec["customer_name"])
             if key not in self.keys.setdefault(code, set()):
                 self.keys[code].add(key)
@@ -116,17 +152,12 @@ class Profiles:
                 cities.add(city)
             if rec.get("industry"):
                 industries.add(rec["industry"])
-        for code, (names, phones, contacts, cities, industries) in seen.items():
-            old = self.by_code.get(code)
-            if old is None:
-                self.by_code[code] = Record(0, names, phones, contacts, cities, industries, code=code)
-            elif not (names <= old.names and phones <= old.phones and contacts <= old.contacts
-                      and industries <= old.industries and cities <= old.cities):
-                self.by_code[code] = Record(0, old.names | names, old.phones | phones, old.contacts | contacts,
-                                            old.cities | cities, old.industries | industries, code=code)
+            if before != (len(names), len(phones), len(contacts), len(cities), len(industries)):
+                self.built.pop(code, None)
+                self.grams.pop(code, None)
 
     def forget(self) -> None:
-        self.by_code = None
+        self.raw = None
 
 
 def assign_customers(con, recs: list[dict], run_id: str, now: dt.datetime, settings: Settings,
@@ -159,7 +190,7 @@ def _assign(con, recs: list[dict], run_id: str, now: dt.datetime, settings: Sett
                                   {c for c in [region_of_address(first.get("address") or "")] if c},
                                   {first["industry"]} if first.get("industry") else set(),
                                   order=_order(first)))
-    existing = profiles.records(con, len(new_records))
+    existing = profiles.records(con, len(new_records), new_records)
     result = match(new_records + existing, settings, _never(con))
     code_of_cluster = {result.cluster_of[r.rid]: r.code for r in existing}
     top = last_code_number(con)

@@ -102,6 +102,15 @@ def _region_of(text: str) -> str:
     return _CITY_OF.get(text, text.removesuffix("市").removesuffix("省"))
 
 
+def normalized_name(name: str) -> str:
+    """The name as parse_name reads it (its parts are pieces of this, or of `without_brackets`)."""
+    return _norm(name)
+
+
+def without_brackets(name: str) -> str:
+    return _BRACKETS.sub("", _norm(name))
+
+
 @lru_cache(maxsize=500_000)
 def parse_name(name: str) -> NameParts:
     text = _norm(name)
