@@ -53,7 +53,7 @@ def ingest(paths: list[Path] | None, config: Config, now: dt.datetime | None = N
         con = connect(target)
         try:
             with _progress(len(files), config, progress) as on_file:
-                entries, result = _load_atomically(con, files, run_id, now, config, on_file)
+                entries, result = _load_in_chunks(con, files, run_id, now, config, on_file)
             summary = _summarise(con, entries, result, run_id)
             run(con, "checkpoint")
         finally:
@@ -75,7 +75,7 @@ def _progress(total: int, config: Config, progress: bool):
         yield lambda path: bar.advance(task)
 
 
-def _load_atomically(con, files: list[Path], run_id: str, now: dt.datetime, config: Config,
+def _load_in_chunks(con, files: list[Path], run_id: str, now: dt.datetime, config: Config,
                      on_file) -> tuple[list[FileEntry], LoadResult]:
     """Read and load the files chunk by chunk (`[ingest] chunk_files`, in file order), so that memory
     stays bounded however many files a run has. Each chunk is committed to the run's private copy of
@@ -134,10 +134,10 @@ def _batches(files: list[Path], known: set[str], area: str, scan: int, size: int
                 batch = read_batch(files[start:start + size], known, area, scan, on_file, first=start)
             yield batch
         return
-    hashes = [file_sha256(p) for p in files]
-    mine = {start for k, start in enumerate(starts) if every and k % every == 0}  # the first: no waiting
-    with ChunkReader(files, hashes, known, area, scan, size, [s for s in starts if s not in mine]) as reader:
-        theirs = iter(reader)
+    with ChunkReader() as reader:
+        hashes = [file_sha256(p) for p in files]
+        mine = {start for k, start in enumerate(starts) if every and k % every == 0}  # the first: no waiting
+        theirs = iter(reader.read(files, hashes, known, area, scan, size, [s for s in starts if s not in mine]))
         for start in starts:
             if start in mine:
                 with paused_gc():
@@ -148,6 +148,7 @@ def _batches(files: list[Path], known: set[str], area: str, scan: int, size: int
             for f in batch.files:
                 on_file(f.path)
             yield batch
+            batch = None  # loaded: let it go before the next chunk is read
 
 
 def _record_files(con, batch: Batch, result: LoadResult, run_id: str, now: dt.datetime) -> None:

@@ -51,17 +51,23 @@ def chunk_known(known: set[str], hashes: list[str], start: int) -> set[str]:
 class ChunkReader:
     """Iterate over the Batches of the given chunks (file index where each starts), in order."""
 
-    def __init__(self, files: list[Path], hashes: list[str], known: set[str], area_code: str, scan_rows: int,
-                 size: int, starts: list[int], ahead: int = 4):
-        self.count = len(starts)
+    def __init__(self):
+        """Start the process (its imports overlap whatever the caller does before `read`)."""
+        self.count = 0
         self.folder = Path(tempfile.mkdtemp(prefix="salespipe-chunks-"))
         package_root = str(Path(__file__).resolve().parents[2])
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [package_root, os.environ.get("PYTHONPATH")]))}
         self.process = subprocess.Popen([sys.executable, "-c", "from salespipe.ingest.worker import serve; serve()"],
                                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env)
+
+    def read(self, files: list[Path], hashes: list[str], known: set[str], area_code: str, scan_rows: int,
+             size: int, starts: list[int], ahead: int = 4) -> "ChunkReader":
+        """Hand over the run: the chunks starting at `starts` are read in order, up to `ahead` ahead."""
+        self.count = len(starts)
         pickle.dump((files, hashes, known, area_code, scan_rows, size, starts, str(self.folder), ahead),
                     self.process.stdin, protocol=pickle.HIGHEST_PROTOCOL)
         self.process.stdin.flush()
+        return self
 
     def __iter__(self):
         for _ in range(self.count):
