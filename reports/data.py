@@ -65,14 +65,15 @@ class Report:
 def gather(con, kind: str, day: dt.date, trend_periods: int = 8, top_reasons: int = 3,
            gantt_months: int = 12, assignment: dict | None = None) -> Report:
     assignment = assignment or {}
-    _, view, column, name, _ = KINDS[kind]
+    grain, _, column, name, _ = KINDS[kind]
     start, end, previous_start = period_bounds(kind, day)
     order = "order by salesperson_id is null, salesperson_id"
-    people = dicts(con, f"select * from {view} where {column} = ? {order}", [start])
-    previous = {r["salesperson_id"]: r for r in dicts(con, f"select * from {view} where {column} = ?", [previous_start])}
+    people = activity(con, grain, column, start, end, f"period = ? {order}", [start])
+    previous = {r["salesperson_id"]: r for r in activity(con, grain, column, previous_start,
+                                                          start - dt.timedelta(days=1), "period = ?", [previous_start])}
     label = start.isoformat() if kind == "daily" else f"{start.isoformat()} ~ {end.isoformat()}"
     report = Report(kind, f"销售{name}（{label}）", start, end, people, previous,
-                    quality(con, start, end, top_reasons), trend(con, view, column, start, trend_periods),
+                    quality(con, start, end, top_reasons), trend(con, grain, column, start, end, trend_periods),
                     funnel(con, start, end))
     if kind == "daily":
         report.extra["recycle_soon"] = [r for r in recycle_candidates(con, end, assignment) if r["warn"]]
@@ -109,11 +110,28 @@ def quality(con, start: dt.date, end: dt.date, top_reasons: int) -> dict:
     return {"per_person": per_person, "unreadable": files, "pending_reviews": pending}
 
 
-def trend(con, view: str, column: str, start: dt.date, periods: int) -> list[dict]:
-    found = dicts(con, f"""select {column} as period, calls, faxes, emails, visits, closed_customers, active_customers
-                            from {view} where salesperson_id is null and {column} <= ?
-                            order by {column} desc limit ?""", [start, periods])
-    return list(reversed(found))
+def activity(con, grain: str, column: str, first: dt.date, last: dt.date, where: str, params: list) -> list[dict]:
+    """Rows of the activity mart of `grain` (mart_activity_daily/weekly/monthly, same columns), computed
+    only over the whole periods from `first` to `last`: the same figures, without computing the year."""
+    return dicts(con, f"""select period as {column}, * exclude (period)
+                          from activity_counts(?, from_date := ?, to_date := ?) where {where}""",
+                 [grain, first, last, *params])
+
+
+def trend(con, grain: str, column: str, start: dt.date, end: dt.date, periods: int) -> list[dict]:
+    """The team's last `periods` periods that have any data, up to this one."""
+    first = rows(con, """
+        select min(p) from (
+            select distinct period_start(?, d) as p
+            from (select event_date as d from core_events union all select row_date from stg_rejected_rows
+                  union all select first_seen from customers)
+            where d <= ? order by p desc limit ?)""", [grain, end, periods])[0][0]
+    if first is None:
+        return []
+    found = activity(con, grain, column, first, end, "salesperson_id is null and period <= ? order by period desc limit ?",
+                     [start, periods])
+    return [{"period": r[column], **{k: r[k] for k in ("calls", "faxes", "emails", "visits", "closed_customers",
+                                                       "active_customers")}} for r in reversed(found)]
 
 
 def funnel(con, start: dt.date, end: dt.date) -> list[tuple[int, int]]:

@@ -1,7 +1,9 @@
 -- 按期间（日/周/月/季/半年/年）统计每个业务员及全组的活动量；周、月由行直接去重计数，不由日数相加
-create or replace macro activity_counts(grain) as table
+-- from_date / to_date（可选）：只计算这段日期内的整期（报表用，省去全年的计算）
+create or replace macro activity_counts(grain, from_date := null, to_date := null) as table
 with events as (
     select period_start(grain, event_date) as period, * from core_events
+    where (from_date is null or event_date >= from_date) and (to_date is null or event_date <= to_date)
 ),
 
 -- one row per (period, salesperson, customer): what happened between them in the period
@@ -58,7 +60,8 @@ created as (
         period,
         case when grouping(created_by) = 1 then '*' else created_by end as sp_key,
         count(*) as new_customers
-    from (select period_start(grain, first_seen) as period, created_by from customers)
+    from (select period_start(grain, first_seen) as period, created_by from customers
+          where (from_date is null or first_seen >= from_date) and (to_date is null or first_seen <= to_date))
     group by grouping sets ((period, created_by), (period))
 ),
 
@@ -67,7 +70,8 @@ rejected as (
         period,
         case when grouping(salesperson_id) = 1 then '*' else salesperson_id end as sp_key,
         count(*) as rejected_rows
-    from (select period_start(grain, row_date) as period, salesperson_id from stg_rejected_rows)
+    from (select period_start(grain, row_date) as period, salesperson_id from stg_rejected_rows
+          where (from_date is null or row_date >= from_date) and (to_date is null or row_date <= to_date))
     group by grouping sets ((period, salesperson_id), (period))
 ),
 
