@@ -84,7 +84,7 @@ def _load_in_chunks(con, files: list[Path], run_id: str, now: dt.datetime, confi
     area = str(config.ingest.get("default_area_code", "022"))
     scan = int(config.ingest.get("header_scan_rows", 30))
     size = max(1, int(config.ingest.get("chunk_files", 1000)))
-    every = int(config.ingest.get("loader_reads_every", 8))
+    every = int(config.ingest.get("loader_reads_every", 5))
     settings = match_settings(config.raw)
     roles = tuple(config.raw.get("scores", {}).get("selling_roles", []))
     capacity = int(config.ingest.get("default_capacity", 60))
