@@ -88,6 +88,20 @@ def salespipe_ingest(paths: list[Path], work: Path, base: Path | None = None) ->
     return time.perf_counter() - start, summary.rows_accepted + summary.rows_rejected
 
 
+def profile_ingest(paths: list[Path], work: Path, base: Path) -> Path:
+    """Where one ingest of the batch spends its time (pyinstrument's call tree, as text)."""
+    from pyinstrument import Profiler
+
+    profiler = Profiler(interval=0.0005)
+    profiler.start()
+    salespipe_ingest(paths, work, base)
+    profiler.stop()
+    out = ROOT / "docs" / "profile-ingest.txt"
+    out.write_text(profiler.output_text(unicode=True, color=False, show_all=False), encoding="utf-8")
+    print(f"profile: {out}")
+    return out
+
+
 def bench_config(work: Path, warehouse: Path | None = None) -> Config:
     """The shipped configuration with every path under `work`."""
     base = load_config()
@@ -120,6 +134,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--files", type=int, default=200)
     parser.add_argument("--rows", type=int, default=80)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--profile", action="store_true",
+                        help="also profile one ingest of the batch with pyinstrument into docs/profile-ingest.txt")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
@@ -131,6 +147,8 @@ def main(argv: list[str] | None = None) -> int:
         t_naive, _ = timed(naive, paths, repeat=args.repeat)
         t_ingest, n_rows = timed(salespipe_ingest, paths, tmp / "work", base, repeat=args.repeat)
         t_first, n_first = timed(salespipe_ingest, history, tmp / "first", repeat=args.repeat)
+        if args.profile:
+            profile_ingest(paths, tmp / "profiled", base)
     rate = lambda t, n=n_rows: n / t
     lines = [f"### {dt.date.today()} — nightly batch: {len(paths)} workbooks, {n_rows} data rows "
              f"(median of {args.repeat})", "", f"Machine: {machine()}", "",

@@ -47,7 +47,7 @@ def main(argv: list[str] | None = None) -> int:
 def run_benches(files: int, rows: int, repeat: int, salespeople: int, days: int, rebuild: bool) -> None:
     from bench import customers_bench, ingest_bench, marts_bench, nightly_bench, rebuild_bench
 
-    ingest = ingest_bench.main(["--files", str(files), "--rows", str(rows), "--repeat", str(repeat)])
+    ingest = ingest_bench.main(["--files", str(files), "--rows", str(rows), "--repeat", str(repeat), "--profile"])
     customers_bench.main([])
     marts_bench.main([])
     nightly = nightly_bench.main(["--files", str(files), "--rows", str(rows)])

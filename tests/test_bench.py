@@ -1,5 +1,6 @@
 """The benchmark's year generator and the chunked run it exists for (speed is measured in bench/, not here)."""
 import duckdb
+import pytest
 import python_calamine as pc
 
 from bench.year import make_year, workdays
@@ -40,3 +41,13 @@ def test_a_year_loaded_in_chunks_equals_the_same_files_loaded_at_once(tmp_path):
         finally:
             con.close()
     assert figures[0] == figures[1] and figures[0][2][0][0] > 0
+
+
+def test_a_reading_error_in_the_reader_process_reaches_the_loader(tmp_path):
+    from salespipe.ingest.worker import ChunkReader
+
+    with ChunkReader() as reader:
+        chunks = iter(reader.read([tmp_path / "gone.xlsx"], ["0" * 64], set(), "022", 30, 1, [0]))
+        with pytest.raises(FileNotFoundError):
+            next(chunks)
+    assert not reader.folder.exists()  # its chunk files are cleaned up
