@@ -9,6 +9,10 @@ create or replace macro period_start(grain, d) as
         when 'year' then date_trunc('year', d)::date
     end;
 
+-- 日期是否在可选的范围内（范围端点为空表示不限）
+create or replace macro in_range(d, from_date, to_date) as
+    (from_date is null or d >= from_date) and (to_date is null or d <= to_date);
+
 create or replace macro period_end(grain, p) as
     case grain
         when 'day' then p::date

@@ -3,7 +3,7 @@
 create or replace macro activity_counts(grain, from_date := null, to_date := null) as table
 with events as (
     select period_start(grain, event_date) as period, * from core_events
-    where (from_date is null or event_date >= from_date) and (to_date is null or event_date <= to_date)
+    where in_range(event_date, from_date, to_date)
 ),
 
 -- one row per (period, salesperson, customer): what happened between them in the period
@@ -61,7 +61,7 @@ created as (
         case when grouping(created_by) = 1 then '*' else created_by end as sp_key,
         count(*) as new_customers
     from (select period_start(grain, first_seen) as period, created_by from customers
-          where (from_date is null or first_seen >= from_date) and (to_date is null or first_seen <= to_date))
+          where in_range(first_seen, from_date, to_date))
     group by grouping sets ((period, created_by), (period))
 ),
 
@@ -71,7 +71,7 @@ rejected as (
         case when grouping(salesperson_id) = 1 then '*' else salesperson_id end as sp_key,
         count(*) as rejected_rows
     from (select period_start(grain, row_date) as period, salesperson_id from stg_rejected_rows
-          where (from_date is null or row_date >= from_date) and (to_date is null or row_date <= to_date))
+          where in_range(row_date, from_date, to_date))
     group by grouping sets ((period, salesperson_id), (period))
 ),
 
