@@ -19,9 +19,8 @@ from pathlib import Path
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("DO_NOT_TRACK", "1")
 
-from bench.ingest_bench import append_result, machine, make_batch  # noqa: E402
+from bench.ingest_bench import append_result, bench_config, machine, make_batch  # noqa: E402
 from bench.marts_bench import fill  # noqa: E402
-from salespipe.config import Config, load_config  # noqa: E402
 from salespipe.transforms import build_marts  # noqa: E402
 from salespipe.warehouse import connect  # noqa: E402
 
@@ -45,10 +44,7 @@ def main(argv: list[str] | None = None) -> int:
 
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        base = load_config()
-        raw = {**base.raw, "paths": {**base.raw["paths"], "inbox": str(tmp / "inbox"), "archive": str(tmp / "archive"),
-                                     "rejected": str(tmp / "rejected")}}
-        config = Config(root=base.root, raw=raw, warehouse=tmp / "year.duckdb")
+        config = bench_config(tmp, tmp / "year.duckdb")
         con = connect(config.warehouse)
         n = fill(con, 60, 250, 80)
         build_marts(con, config, force=True)

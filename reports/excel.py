@@ -14,7 +14,7 @@ from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from reports.data import COUNTS, RATES, SCORE_COLUMNS, Report
-from salespipe.excel import FORMULA_STARTS
+from salespipe.excel import looks_like_formula
 from salespipe.ingest.values import STAGE_NAMES
 
 HEADER_FILL = PatternFill("solid", fgColor="E8EEF7")
@@ -35,7 +35,7 @@ def _text_width(text: str) -> int:
 def _cell(ws, value, number_format: str | None = None, bold: bool = False, fill=None):
     """The value as written: plain, or a cell carrying a format or style; text that Excel would run as a
     formula (= + - @, from an input sheet) is stored as text."""
-    formula_like = isinstance(value, str) and value.startswith(FORMULA_STARTS)
+    formula_like = looks_like_formula(value)
     if not (formula_like or bold or fill or (number_format and value is not None)):
         return value
     cell = WriteOnlyCell(ws, value)

@@ -79,7 +79,6 @@ class Profiles:
 
     def __init__(self):
         self.raw: dict[str, tuple[set, set, set, set, set]] | None = None  # names, phones, contacts, cities, industries
-        self.keys: dict[str, set[str]] = {}
         self.built: dict[str, Record] = {}
         self.grams: dict[str, set[str]] = {}
 
@@ -89,7 +88,6 @@ class Profiles:
         no pair with it would be scored: the match is the same as with every customer."""
         if self.raw is None:
             self.raw = _existing_profiles(con)
-            self.keys = {code: {name_key(n) for n in names} for code, (names, *_) in self.raw.items()}
             self.built, self.grams = {}, {}
         phones, contacts, grams = set(), set(), set()
         for record in new:
@@ -140,9 +138,7 @@ class Profiles:
                 continue
             names, phones, contacts, cities, industries = self.raw.setdefault(code, (set(), set(), set(), set(), set()))
             before = (len(names), len(phones), len(contacts), len(cities), len(industries))
-            key = name_key(rec["customer_name"])
-            if key not in self.keys.setdefault(code, set()):
-                self.keys[code].add(key)
+            if name_key(rec["customer_name"]) not in {name_key(n) for n in names}:  # one spelling per key
                 names.add(rec["customer_name"])
             if rec.get("phone"):
                 phones.add(rec["phone"])

@@ -21,9 +21,9 @@ import duckdb
 from salespipe.config import Config
 from salespipe.customers.master import Profiles, match_settings
 from salespipe.errors import SalespipeError
-from salespipe.ingest.batch import Batch, FileEntry, collect_files, read_batch
+from salespipe.ingest.batch import Batch, FileEntry, collect_files
 from salespipe.ingest.reader import file_sha256
-from salespipe.ingest.worker import ChunkReader, chunk_known, paused_gc, release_memory
+from salespipe.ingest.worker import ChunkReader, paused_gc, read_chunk, release_memory
 from salespipe.ingest.load import LoadResult, finish_load, load_batch
 from salespipe.transforms import build_marts
 from salespipe.warehouse import append_rows, connect, publishing, run, scalar
@@ -130,21 +130,14 @@ def _batches(files: list[Path], known: set[str], area: str, scan: int, size: int
     starts = list(range(0, len(files), size))
     if len(starts) <= 1:
         for start in starts:
-            with paused_gc():
-                batch = read_batch(files[start:start + size], known, area, scan, on_file, first=start)
-            yield batch
+            yield read_chunk(files, [file_sha256(p) for p in files], known, area, scan, size, start, on_file)
         return
-    with ChunkReader() as reader:
+    with ChunkReader() as reader:  # started first: its imports overlap the hashing
         hashes = [file_sha256(p) for p in files]
         mine = {start for k, start in enumerate(starts) if every and k % every == 0}  # the first: no waiting
         theirs = iter(reader.read(files, hashes, known, area, scan, size, [s for s in starts if s not in mine]))
         for start in starts:
-            if start in mine:
-                with paused_gc():
-                    batch = read_batch(files[start:start + size], chunk_known(known, hashes, start), area, scan,
-                                       first=start, hashes=hashes[start:start + size])
-            else:
-                batch = next(theirs)
+            batch = read_chunk(files, hashes, known, area, scan, size, start) if start in mine else next(theirs)
             for f in batch.files:
                 on_file(f.path)
             yield batch

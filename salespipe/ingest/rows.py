@@ -17,7 +17,7 @@ from salespipe.customers.normalize import address_complete, clean_name, is_full_
 from salespipe.errors import BadValue
 from salespipe.ingest import values as V
 from salespipe.ingest.header import Context, Layout, context_from_rows
-from salespipe.ingest.kinds import Column, Kind
+from salespipe.ingest.kinds import Column
 from salespipe.ingest.reader import Sheet
 
 _SUMMARY = re.compile(r"^(合计|小计|总计|总合计|本页合计|共计)")

@@ -17,7 +17,10 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from contextlib import contextmanager
 from pathlib import Path
+
+from salespipe.ingest.batch import Batch, read_batch
 
 
 def release_memory() -> None:
@@ -28,24 +31,28 @@ def release_memory() -> None:
         pass
 
 
-class paused_gc:
+@contextmanager
+def paused_gc():
     """The cyclic garbage collector off while a chunk is read or loaded: it has nothing to find in
     the chunk's hundreds of thousands of new records (freed by reference counting), yet scanning
     them costs a tenth of the time. The young generations are collected when it ends."""
-
-    def __enter__(self):
-        self.was_enabled = gc.isenabled()
-        gc.disable()
-
-    def __exit__(self, *exc):
-        if self.was_enabled:
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
             gc.enable()
         gc.collect(1)
 
 
-def chunk_known(known: set[str], hashes: list[str], start: int) -> set[str]:
-    """The hashes a chunk starting at file `start` must skip: the warehouse's and the run's earlier files'."""
-    return known | set(hashes[:start])
+def read_chunk(files: list[Path], hashes: list[str], known: set[str], area_code: str, scan_rows: int, size: int,
+               start: int, on_file=lambda path: None) -> Batch:
+    """The `size` files from `start` read and staged (the GC paused). A file whose content the warehouse
+    (`known`) or an earlier file of the run holds already is skipped."""
+    with paused_gc():
+        return read_batch(files[start:start + size], known | set(hashes[:start]), area_code, scan_rows, on_file,
+                          first=start, hashes=hashes[start:start + size])
 
 
 class ChunkReader:
@@ -106,8 +113,6 @@ class ChunkReader:
 
 
 def serve() -> None:
-    from salespipe.ingest.batch import read_batch
-
     stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
     sys.stdout = sys.stderr  # anything printed must not end up among the answers
     files, hashes, known, area_code, scan_rows, size, starts, folder, ahead = pickle.load(stdin)
@@ -118,9 +123,7 @@ def serve() -> None:
                 return  # the loader has gone
             taken += 1
         try:
-            with paused_gc():
-                item = read_batch(files[start:start + size], chunk_known(known, hashes, start), area_code, scan_rows,
-                                  first=start, hashes=hashes[start:start + size])
+            item = read_chunk(files, hashes, known, area_code, scan_rows, size, start)
         except Exception as exc:  # handed to the loader, which raises it
             item = exc
         path = Path(folder) / f"{k}.pickle"
