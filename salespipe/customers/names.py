@@ -176,7 +176,12 @@ def region_of_address(address: str) -> str:
 def industry_conflict(a: NameParts, b: NameParts) -> bool:
     """Both names state a specific line of business and the words share nothing (格致科技 vs 格致咨询);
     generic words (服务, 技术, 国际 …) alone never conflict."""
-    x, y = _specific(a.industry), _specific(b.industry)
+    return _industries_conflict(a.industry, b.industry)
+
+
+@lru_cache(maxsize=200_000)
+def _industries_conflict(a: str, b: str) -> bool:
+    x, y = _specific(a), _specific(b)
     if not x or not y:
         return False
     return not (x in y or y in x or _shared_word(x, y))
