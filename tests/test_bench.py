@@ -1,4 +1,6 @@
 """The benchmark's year generator and the chunked run it exists for (speed is measured in bench/, not here)."""
+import time
+
 import duckdb
 import pytest
 import python_calamine as pc
@@ -24,12 +26,14 @@ def test_a_small_year_is_one_workbook_per_person_and_day_the_same_for_a_seed(tmp
 
 
 def test_a_year_loaded_in_chunks_equals_the_same_files_loaded_at_once(tmp_path):
-    """chunk_files = 3 (five chunks, a reader process, the loader reading every 2nd) against one piece."""
+    """chunk_files = 3 (five chunks, a reader process, the loader reading every 2nd) and one chunk read by
+    two processes together, against one chunk read by one process."""
     figures = []
-    for name, chunk in (("whole", 1000), ("chunked", 3)):
+    for name, chunk, share in (("whole", 1000, 0), ("chunked", 3, 0), ("shared", 1000, 2)):
         paths = make_year(salespeople=4, days=3, rows=5, folder=tmp_path / name)
         base = load_config()
-        raw = {**base.raw, "ingest": {**base.raw["ingest"], "chunk_files": chunk, "loader_reads_every": 2},
+        raw = {**base.raw, "ingest": {**base.raw["ingest"], "chunk_files": chunk, "loader_reads_every": 2,
+                                      "shared_read_min_files": share},
                "paths": {**base.raw["paths"], "archive": str(tmp_path / name / "archive"),
                          "rejected": str(tmp_path / name / "rejected")}}
         config = Config(root=base.root, raw=raw, warehouse=tmp_path / f"{name}.duckdb")
@@ -40,7 +44,51 @@ def test_a_year_loaded_in_chunks_equals_the_same_files_loaded_at_once(tmp_path):
                 "select count(*), count(distinct customer_code), sum(stage) from activities").fetchall()))
         finally:
             con.close()
-    assert figures[0] == figures[1] and figures[0][2][0][0] > 0
+    assert figures[0] == figures[1] == figures[2] and figures[0][2][0][0] > 0
+
+
+def _wait_for_the_reader(reader):
+    """An on_file callback that holds the loader after its first file until the reader process has read a
+    piece: both processes certainly read some of the files."""
+    calls = []
+
+    def on_file(path):
+        calls.append(path)
+        for _ in range(600 if len(calls) == 1 else 0):
+            if any(reader.folder.glob("*.pickle")):
+                return
+            time.sleep(0.1)
+        assert len(calls) > 1, "the reader process read nothing in 60 s"
+    return on_file
+
+
+def test_two_processes_sharing_one_chunk_read_what_one_process_reads(tmp_path):
+    from salespipe.ingest.reader import file_sha256
+    from salespipe.ingest.worker import ChunkReader, read_chunk
+
+    paths = make_year(salespeople=4, days=3, rows=5, folder=tmp_path / "year")
+    paths.append(paths[5])  # read twice: the second is skipped, also when the other process has the first
+    hashes = [file_sha256(p) for p in paths]
+    alone = read_chunk(paths, hashes, set(), "022", 30, len(paths), 0)
+    with ChunkReader() as reader:
+        shared = reader.share(paths, hashes, set(), "022", 30, 2, _wait_for_the_reader(reader))
+    claims = sorted(int(p.stem) for p in reader.folder.glob("*.claim")) if reader.folder.exists() else None
+    assert claims is None  # its folder is gone
+    assert [(f.file_id, f.path, f.status, f.kinds) for f in shared.files] == \
+        [(f.file_id, f.path, f.status, f.kinds) for f in alone.files]
+    assert shared.files[-1].status == "skipped" and len(shared.files) == 14
+    assert list(shared.records) == list(alone.records) and shared.records == alone.records
+    assert shared.sheet_rejects == alone.sheet_rejects
+    assert sum(len(v) for v in shared.records.values()) > 50
+
+
+def test_a_reading_error_in_a_shared_piece_reaches_the_loader(tmp_path):
+    from salespipe.ingest.worker import ChunkReader
+
+    paths = make_year(salespeople=4, days=1, rows=5, folder=tmp_path / "year")[:1] + [tmp_path / "gone.xlsx"]
+    with ChunkReader() as reader:  # the loader reads the roster; the reader takes the missing file
+        with pytest.raises(FileNotFoundError):
+            reader.share(paths, ["0" * 64, "1" * 64], set(), "022", 30, 1, _wait_for_the_reader(reader))
 
 
 def test_a_reading_error_in_the_reader_process_reaches_the_loader(tmp_path):
