@@ -273,15 +273,15 @@ def _quote(text: str) -> str:
 def create_tables(con) -> None:
     """Create every missing table, and add columns that later versions added (idempotent)."""
     existing = {r[0] for r in con.execute("select table_name from duckdb_tables()").fetchall()}
+    columns_of: dict[str, set[str]] = {}
+    for table, column in con.execute("select table_name, column_name from duckdb_columns()").fetchall():
+        columns_of.setdefault(table, set()).add(column)
     for table, (comment, columns) in TABLES.items():
         if table not in existing:
             body = ", ".join(f"{name} {sql_type}" for name, sql_type, _ in columns)
             con.execute(f"create table {table} ({body})").complete()
             con.execute(f"comment on table {table} is {_quote(comment)}").complete()
-            present: set[str] = set()
-        else:
-            present = {r[0] for r in con.execute(
-                "select column_name from duckdb_columns() where table_name = ?", [table]).fetchall()}
+        present = columns_of.get(table, set()) if table in existing else set()
         for name, sql_type, col_comment in columns:
             if name in present:
                 continue

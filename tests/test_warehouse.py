@@ -53,3 +53,22 @@ def test_a_failed_run_leaves_the_published_file_byte_for_byte(project, monkeypat
     assert hashlib.sha256(project.config.warehouse.read_bytes()).hexdigest() == before
     leftovers = [p.name for p in project.config.warehouse.parent.iterdir() if "building" in p.name]
     assert leftovers == []
+
+
+def test_connecting_to_an_older_warehouse_adds_the_columns_it_lacks(tmp_path):
+    """A warehouse made before a column existed gets it (with its comment) on the next connect; the rows stay."""
+    from salespipe.warehouse import connect
+
+    path = tmp_path / "old.duckdb"
+    con = connect(path)
+    con.execute("insert into customers (customer_code, name) values ('KH000001', '天津甲有限公司')").complete()
+    con.execute("alter table customers drop column created_run_id").complete()
+    con.close()
+    con = connect(path)
+    try:
+        assert con.execute("select customer_code, name, created_run_id from customers").fetchall() == \
+            [("KH000001", "天津甲有限公司", None)]
+        assert con.execute("select comment from duckdb_columns() where table_name = 'customers' "
+                           "and column_name = 'created_run_id'").fetchall()[0][0]
+    finally:
+        con.close()
