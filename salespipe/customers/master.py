@@ -175,7 +175,7 @@ def _assign(con, recs: list[dict], run_id: str, now: dt.datetime, settings: Sett
         else:
             signatures[(key, rec.get("phone"), contact_key(rec.get("contact")))].append(rec)
     if not signatures:
-        _add_aliases(con, recs, now)
+        _add_aliases(con, recs, now, aliases)
         return Assigned(0, 0)
     groups = list(signatures.items())
     new_records = []
@@ -203,7 +203,7 @@ def _assign(con, recs: list[dict], run_id: str, now: dt.datetime, settings: Sett
         for rec in group:
             rec["customer_code"] = code_of_cluster[result.cluster_of[record.rid]]
     _create(con, [groups[r.rid][1][0] for r in created], run_id)
-    _add_aliases(con, recs, now)
+    _add_aliases(con, recs, now, aliases)
     everyone = new_records + existing
     reviews = _record_reviews(con, result.reviews, everyone, result.cluster_of, code_of_cluster, run_id, now)
     return Assigned(len(created), reviews)
@@ -238,9 +238,11 @@ def _create(con, firsts: list[dict], run_id: str) -> None:
         "created_by": r.get("salesperson_id"), "created_run_id": run_id} for r in firsts])
 
 
-def _add_aliases(con, recs: list[dict], now: dt.datetime) -> None:
-
-    known = {r[0] for r in rows(con, "select alias_key from customer_aliases where alias_key is not null")}
+def _add_aliases(con, recs: list[dict], now: dt.datetime, known: dict | None = None) -> None:
+    """Every new spelling (name key) as an alias of its record's code; `known`: the keys there are, when
+    the caller has read them already."""
+    if known is None:
+        known = {r[0] for r in rows(con, "select alias_key from customer_aliases where alias_key is not null")}
     new = {}
     for rec in recs:
         key = name_key(rec["customer_name"])
