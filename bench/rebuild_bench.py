@@ -3,8 +3,9 @@
     .venv/bin/python -m bench.rebuild_bench [--salespeople 60] [--days 250] [--rows 80]
 
 Runs the real command, `salespipe ingest <folder>` with a new warehouse, in a child process. Peak
-memory is the largest sum of the RSS of the command and its reader process, sampled every 0.1 s from
-/proc (the kernel's own peak, from wait4, is per process). The workbooks come from bench/year.py.
+memory is the larger of the sum of the RSS of the command and its reader process, sampled every 0.1 s
+from /proc, and the kernel's own peak of the larger single process (from wait4). The workbooks come
+from bench/year.py.
 """
 from __future__ import annotations
 
@@ -57,7 +58,11 @@ def rebuild(paths: list[Path], work: Path) -> dict:
                                 from rejects), (select count(*) from customers), (select count(*) from ingested_files)""").fetchall()[0]
     finally:
         con.close()
-    return {"seconds": seconds, "peak_rss_mb": peak[0] / 2**20, "max_process_rss_mb": usage.ru_maxrss / 1024, "activities": counts[0], "rejected": counts[1],
+    largest = usage.ru_maxrss / 1024  # the kernel's exact peak of the command or of its reader, the larger
+    # The true peak of the sum is at least both: the sampled sum can miss a short spike, and the command's own
+    # peak comes at the end (follow-ups, customers, marts over every row), after the reader has ended.
+    return {"seconds": seconds, "peak_rss_mb": max(peak[0] / 2**20, largest), "sampled_rss_mb": peak[0] / 2**20,
+            "max_process_rss_mb": largest, "activities": counts[0], "rejected": counts[1],
             "customers": counts[2], "files": counts[3], "size_mb": (work / "year.duckdb").stat().st_size / 1e6,
             "output": output.decode(errors="replace")}
 
@@ -100,8 +105,9 @@ def main(argv: list[str] | None = None) -> int:
              "| measure | value |", "| --- | ---: |",
              f"| seconds (`salespipe ingest` of the whole folder into a new warehouse) | {got['seconds']:.1f} |",
              f"| rows/s | {rows / got['seconds']:,.0f} |",
-             f"| peak RSS, all processes together (largest single process) | {got['peak_rss_mb']:,.0f} MB "
-             f"({got['max_process_rss_mb']:,.0f} MB) |",
+             f"| peak RSS: the larger of the sum over both processes sampled every 0.1 s and the largest "
+             f"single process's own peak | {got['peak_rss_mb']:,.0f} MB ({got['sampled_rss_mb']:,.0f} / "
+             f"{got['max_process_rss_mb']:,.0f} MB) |",
              f"| accepted log rows / rejected rows | {got['activities']:,} / {got['rejected']:,} |",
              f"| customers | {got['customers']:,} |",
              f"| warehouse file | {got['size_mb']:.0f} MB |", "",
