@@ -3,7 +3,8 @@
     ./run bench [--files 200] [--rows 80]
 
 Prints one table and appends it, with the machine description, to docs/benchmarks.md.
-1. raw read: python-calamine alone reading every sheet of every file
+1. raw read: the faster of python-calamine (the reader salespipe uses) and fastexcel (every column read as
+   text, as phones must be), each alone reading every sheet of every file
 2. naive: pandas.read_excel (default engine) + row-by-row validation in Python
 3. salespipe ingest: read, recognise, clean, validate, match, load — onto a warehouse that already holds
    the team's previous days (a real evening: most customers are known), and, separately, the first load
@@ -21,6 +22,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import fastexcel
 import pandas as pd
 import python_calamine as pc
 
@@ -54,6 +56,16 @@ def raw_read(paths: list[Path]) -> int:
         wb = pc.CalamineWorkbook.from_path(str(path))
         for name in wb.sheet_names:
             rows += len(wb.get_sheet_by_name(name).to_python())
+    return rows
+
+
+def raw_read_fastexcel(paths: list[Path]) -> int:
+    """Rows of every sheet as fastexcel loads them: no header row, every column as text."""
+    rows = 0
+    for path in paths:
+        reader = fastexcel.read_excel(str(path))
+        for name in reader.sheet_names:
+            rows += reader.load_sheet(name, header_row=None, dtypes="string").height
     return rows
 
 
@@ -143,7 +155,9 @@ def main(argv: list[str] | None = None) -> int:
         paths = make_batch(tmp / "batch", args.files, args.rows, first_day=args.files // 40 + 1, roster=False)
         salespipe_ingest(history, tmp / "base")
         base = tmp / "base" / "bench.duckdb"
-        t_raw, _ = timed(raw_read, paths, repeat=args.repeat)
+        t_calamine, _ = timed(raw_read, paths, repeat=args.repeat)
+        t_fastexcel, _ = timed(raw_read_fastexcel, paths, repeat=args.repeat)
+        t_raw, raw_reader = min((t_calamine, "python-calamine"), (t_fastexcel, "fastexcel"))
         t_naive, _ = timed(naive, paths, repeat=args.repeat)
         t_ingest, n_rows = timed(salespipe_ingest, paths, tmp / "work", base, repeat=args.repeat)
         t_first, n_first = timed(salespipe_ingest, history, tmp / "first", repeat=args.repeat)
@@ -153,15 +167,18 @@ def main(argv: list[str] | None = None) -> int:
     lines = [f"### {dt.date.today()} — nightly batch: {len(paths)} workbooks, {n_rows} data rows "
              f"(median of {args.repeat})", "", f"Machine: {machine()}", "",
              "| step | seconds | rows/s | this ÷ salespipe (rate) |", "| --- | ---: | ---: | ---: |",
-             f"| 1. raw read (python-calamine, all cells) | {t_raw:.2f} | {rate(t_raw):,.0f} | {t_ingest / t_raw:.2f} |",
+             f"| 1a. raw read (python-calamine, all cells) | {t_calamine:.2f} | {rate(t_calamine):,.0f} | {t_ingest / t_calamine:.2f} |",
+             f"| 1b. raw read (fastexcel, every column as text) | {t_fastexcel:.2f} | {rate(t_fastexcel):,.0f} | {t_ingest / t_fastexcel:.2f} |",
              f"| 2. naive (pandas.read_excel + row loop) | {t_naive:.2f} | {rate(t_naive):,.0f} | {t_ingest / t_naive:.2f} |",
              f"| 3. salespipe ingest onto the previous days (read → warehouse) | {t_ingest:.2f} | {rate(t_ingest):,.0f} | 1.00 |",
              f"| 3b. salespipe first load, empty warehouse ({len(history)} workbooks, every customer new) "
              f"| {t_first:.2f} | {rate(t_first, n_first):,.0f} | |", "",
-             f"salespipe = {rate(t_ingest) / rate(t_raw):.0%} of the raw-read rate (target ≥ 50 %), "
+             f"salespipe = {rate(t_ingest) / rate(t_raw):.0%} of the raw-read rate of the faster reader ({raw_reader}; "
+             f"{rate(t_ingest) / rate(t_calamine):.0%} of python-calamine's) (target ≥ 50 %), "
              f"{t_naive / t_ingest:.1f}× the naive baseline (target ≥ 10×).", ""]
     append_result("\n".join(lines))
-    return {"files": len(paths), "rows": n_rows, "raw_s": t_raw, "naive_s": t_naive, "ingest_s": t_ingest,
+    return {"files": len(paths), "rows": n_rows, "raw_s": t_raw, "raw_reader": raw_reader, "calamine_s": t_calamine,
+            "naive_s": t_naive, "ingest_s": t_ingest,
             "first_s": t_first, "first_rows": n_first}
 
 
