@@ -268,16 +268,26 @@ _BUSINESS_PREFIXES = sorted(
 def parse_business(value) -> tuple[str, str]:
     """`类型` or `类型+类别` (企业内训+中层管理) → (canonical type, the rest as detail)."""
     raw = nfkc(cell_text(value))
-    key = enum_key(raw)
-    key = re.sub(r"^\d[.、．)]\s*", "", key)
+    text = re.sub(r"^\s*\d[.、．)]\s*", "", raw)
+    key = enum_key(text)
     for prefix, canonical in _BUSINESS_PREFIXES:
         if key.startswith(prefix):
-            detail = key[len(prefix):].lstrip("+-—:：/、,， ")
-            return canonical, detail
+            return canonical, _after(text, len(prefix)).lstrip("+-—:：/、,， ").strip()
     found = {t for prefix, t in _BUSINESS_PREFIXES if prefix in key}
     if len(found) == 1:
         return found.pop(), raw
     raise BadValue(f"业务类型填写不规范：{raw}（可填：{'、'.join(BUSINESS_TYPES)}，可加 +类别）")
+
+
+def _after(text: str, count: int) -> str:
+    """The text after its first `count` characters that are not spaces: the detail as it was written
+    (case and inner spaces kept) once the type's spelling is matched."""
+    seen = 0
+    for i, ch in enumerate(text):
+        if seen == count:
+            return text[i:]
+        seen += not ch.isspace()
+    return ""
 
 
 STAGE_NAMES = {
