@@ -21,6 +21,8 @@ from salespipe.errors import BadValue
     ("1062345678", "01062345678"),
     ("１３８００１３８０００", "13800138000"),     # full-width
     ("13800138000 / 022-23456789", "13800138000"),
+    ("400-810-8888", "4008108888"),            # a company hotline keeps its form: no trunk 0
+    ("800 820 8820", "8008208820"),
 ])
 def test_phones_normalise_to_digits(raw, expected):
     assert normalize_phone(raw) == expected
@@ -77,6 +79,9 @@ def test_phone_validity_agrees_with_phonenumbers():
         except phonenumbers.NumberParseException:
             expected = False
         assert _valid_cn(digits) == expected, digits
+    for _ in range(1000):  # 400 / 800 hotlines, dialled without a trunk 0
+        digits = rng.choice(["400", "800"]) + "".join(rng.choice("0123456789") for _ in range(7))
+        assert _valid_cn(digits) == phonenumbers.is_valid_number(phonenumbers.parse(digits, "CN")), digits
     # Tianjin (022) and Beijing (010) take 8-digit local numbers; there is no area code 011
     assert _valid_cn("02223456789") and _valid_cn("01012345678")
     assert not _valid_cn("0221234567") and not _valid_cn("01112345678")

@@ -63,7 +63,8 @@ def normalize_phone(raw: str, default_area_code: str = "022") -> str:
     """Digits only: mobiles as 11 digits (13800138000), landlines with area code (02223456789).
 
     Drops +86/86 and extensions; a bare 8-digit landline takes `default_area_code`; a landline whose
-    leading 0 Excel dropped (2223456789) gets it back when the area code is valid. Raises BadValue.
+    leading 0 Excel dropped (2223456789) gets it back when the area code is valid; a 400/800 hotline
+    stays as it is dialled (4008108888). Raises BadValue.
     """
     text = unicodedata.normalize("NFKC", raw).strip()
     text = _SEPARATORS.split(text)[0].strip() if _SEPARATORS.search(text) else text
@@ -85,7 +86,12 @@ def _candidates(digits: str, default_area_code: str) -> list[str]:
         digits = digits[2:]
     if len(digits) == 8 and digits[0] not in "01":
         digits = default_area_code + digits
+    if _SERVICE.fullmatch(digits):
+        return [digits]  # a 400 / 800 company hotline is dialled as it is, without a trunk 0
     return [digits] if digits.startswith("0") else [digits, "0" + digits]
+
+
+_SERVICE = re.compile(r"[48]00\d{7}")
 
 
 def _patterns() -> tuple:
@@ -109,6 +115,9 @@ def _valid_cn(digits: str) -> bool:
     the trunk 0 dropped, the national number must fit the general pattern and one number type's."""
     if re.fullmatch(r"1[3-9]\d{9}", digits):
         return True
+    if _SERVICE.fullmatch(digits):
+        return bool(_CN_GENERAL.fullmatch(digits)) and any(
+            len(digits) in lengths and pattern.fullmatch(digits) for pattern, lengths in _CN_TYPES)
     if not re.fullmatch(r"0\d{9,11}", digits):
         return False
     if digits.startswith("00"):  # an international call prefix: let phonenumbers read the country
