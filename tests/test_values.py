@@ -26,6 +26,9 @@ D = dt.date(2026, 11, 26)
     (20261126.0, None, D),                                # typed into a numeric cell
     ("11月26日", 2026, D),                                 # year from the title or file name
     ("2026-1-5", None, dt.date(2026, 1, 5)),
+    ("2026年11月26号", None, D),                           # 号 as people say it
+    ("11月26号", 2026, D),
+    ("2026-11-26T09:30:00", None, D),                     # ISO text from an export
 ])
 def test_dates_in_every_listed_form(raw, year_hint, expected):
     assert V.parse_date(raw, year_hint) == expected

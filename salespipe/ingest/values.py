@@ -45,9 +45,9 @@ def is_blank(value) -> bool:
 # ---------------------------------------------------------------- dates
 
 _WEEKDAY = re.compile(r"\s*[(（]?\s*(星期|周|礼拜)[一二三四五六日天]\s*[)）]?\s*$|\s*[(（][一二三四五六日天][)）]\s*$")
-_DATE_YMD = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?(?:\s+\d{1,2}:\d{2}(?::\d{2})?)?$")
+_DATE_YMD = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*[日号]?(?:(?:\s+|T)\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$")
 _DATE_COMPACT = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
-_DATE_MD = re.compile(r"^(\d{1,2})\s*月\s*(\d{1,2})\s*日?$")
+_DATE_MD = re.compile(r"^(\d{1,2})\s*月\s*(\d{1,2})\s*[日号]?$")
 _DATE_IN_TEXT = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})|(?<!\d)(20\d{2})(\d{2})(\d{2})(?!\d)")
 _YEAR_IN_TEXT = re.compile(r"(?<!\d)(20\d{2})(?:\s*年|(?=\d{4}(?!\d))|(?!\d))")
 
@@ -60,8 +60,9 @@ def _make_date(y: int, m: int, d: int, raw) -> dt.date:
 
 
 def parse_date(value, year_hint: int | None = None) -> dt.date:
-    """Real Excel dates, serial numbers, 2026-11-26, 2026/11/26, 2026.11.26, 2026年11月26日,
-    20261126, and 11月26日 (year from `year_hint`, taken from the title or the file name)."""
+    """Real Excel dates, serial numbers, 2026-11-26, 2026/11/26, 2026.11.26, 2026年11月26日 (or 号),
+    20261126, and 11月26日 (year from `year_hint`, taken from the title or the file name); a time after
+    the date (2026-11-26 14:30, 2026-11-26T14:30:00) is ignored."""
     if isinstance(value, dt.datetime):
         return value.date()
     if isinstance(value, dt.date):
