@@ -15,11 +15,15 @@ from salespipe.errors import BadValue
 
 
 def _alias_maps(kind: Kind) -> tuple[dict[str, str], dict[str, str]]:
+    """(exact, loose) header keys → field. A label that is some column's own name or alias keeps that
+    column in the loose map too: 联系方式(Method) is 联系方式 (the method), not 联系方式(电话) loosened."""
     exact: dict[str, str] = {}
-    loose: dict[str, str] = {}
     for column in kind.columns:
         for label in (column.name, *column.aliases):
             exact.setdefault(header_key(label), column.field)
+    loose = dict(exact)
+    for column in kind.columns:
+        for label in (column.name, *column.aliases):
             loose.setdefault(header_key_loose(label), column.field)
     return exact, loose
 

@@ -33,11 +33,14 @@ class Kind:
         return next(c for c in self.columns if c.field == field_name)
 
 
+_BRACKETS = str.maketrans("[【〔〖<《]】〕〗>》", "(((((())))))")  # every bracket as ( ) (NFKC has made （） and ［］ ASCII)
+
+
 @lru_cache(maxsize=65536)
 def header_key(text: str) -> str:
     """Compare headers after NFKC, trimming, no spaces, case-folding and without decorations."""
     key = unicodedata.normalize("NFKC", str(text)).casefold()
-    key = re.sub(r"\s+", "", key)
+    key = re.sub(r"\s+", "", key).translate(_BRACKETS)
     key = re.sub(r"[*＊※★☆]+", "", key)
     key = re.sub(r"\((必填|必须|选填|可选|必填项|required|optional)\)", "", key)
     return key.strip(":：")
@@ -45,8 +48,10 @@ def header_key(text: str) -> str:
 
 @lru_cache(maxsize=65536)
 def header_key_loose(text: str) -> str:
-    """Second try: without any bracketed part (合同金额(元) → 合同金额) or a trailing /English."""
+    """Second try: without any bracketed part (合同金额(元) → 合同金额, 日期(Date) → 日期), a trailing
+    /English or a leading number (1.日期 → 日期)."""
     key = re.sub(r"\([^()]*\)", "", header_key(text))
+    key = re.sub(r"^\d{1,2}[.、)](?=\D)", "", key)
     return re.sub(r"/[a-z ._-]+$", "", key)
 
 
