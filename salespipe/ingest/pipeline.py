@@ -152,11 +152,11 @@ def _batches(files: list[Path], known: set[str], area: str, scan: int, size: int
     it itself, which keeps both cores busy (loading a chunk takes less time than reading one). A run of
     one chunk is read here alone, or by both processes together when there is a `reader`."""
     starts = list(range(0, len(files), size))
-    if reader is None:
-        for start in starts:
-            yield read_chunk(files, [file_sha256(p) for p in files], known, area, scan, size, start, on_file)
-        return
     hashes = [file_sha256(p) for p in files]
+    if reader is None:  # one chunk at most (see _second_reader)
+        for start in starts:
+            yield read_chunk(files, hashes, known, area, scan, size, start, on_file)
+        return
     if len(starts) == 1:
         yield reader.share(files, hashes, known, area, scan, SHARED_PIECE, on_file)
         return
