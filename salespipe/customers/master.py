@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import unicodedata
 from collections import defaultdict
+from collections.abc import Container
 from dataclasses import dataclass
 
 from salespipe.customers.match import Record, Settings, blocking_keys, match
@@ -238,7 +239,7 @@ def _create(con, firsts: list[dict], run_id: str) -> None:
         "created_by": r.get("salesperson_id"), "created_run_id": run_id} for r in firsts])
 
 
-def _add_aliases(con, recs: list[dict], now: dt.datetime, known: dict | None = None) -> None:
+def _add_aliases(con, recs: list[dict], now: dt.datetime, known: Container[str] | None = None) -> None:
     """Every new spelling (name key) as an alias of its record's code; `known`: the keys there are, when
     the caller has read them already."""
     if known is None:

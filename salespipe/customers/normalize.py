@@ -116,8 +116,7 @@ def _valid_cn(digits: str) -> bool:
     if re.fullmatch(r"1[3-9]\d{9}", digits):
         return True
     if _SERVICE.fullmatch(digits):
-        return bool(_CN_GENERAL.fullmatch(digits)) and any(
-            len(digits) in lengths and pattern.fullmatch(digits) for pattern, lengths in _CN_TYPES)
+        return _fits(digits)
     if not re.fullmatch(r"0\d{9,11}", digits):
         return False
     if digits.startswith("00"):  # an international call prefix: let phonenumbers read the country
@@ -125,6 +124,10 @@ def _valid_cn(digits: str) -> bool:
             return phonenumbers.is_valid_number(phonenumbers.parse(digits, "CN"))
         except phonenumbers.NumberParseException:
             return False
-    national = digits[1:]
+    return _fits(digits[1:])
+
+
+def _fits(national: str) -> bool:
+    """A national number (no trunk 0) fits the general pattern and one number type's pattern and length."""
     return bool(_CN_GENERAL.fullmatch(national)) and any(
         len(national) in lengths and pattern.fullmatch(national) for pattern, lengths in _CN_TYPES)
