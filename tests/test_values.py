@@ -84,6 +84,7 @@ def test_months(raw, expected):
     (V.RESULT, "1", "签单"), (V.RESULT, 1, "签单"), (V.RESULT, "成交", "签单"), (V.RESULT, "跟进中", "继续跟进"),
     (V.RESULT, "放弃", "丢单"), (V.RESULT, "4", "未跟进"), (V.RESULT, "3.丢单", "丢单"),
     (V.STATUS, "在岗", "在职"), (V.STATUS, "已离职", "离职"),
+    (V.METHOD, "Tel.", "电话"), (V.METHOD, "电话。", "电话"),     # a full stop typed after the word
 ])
 def test_loose_enumerations_map_to_canonical_values(enum, raw, expected):
     assert enum.parse(raw) == expected
@@ -133,6 +134,7 @@ def test_dates_with_a_weekday_written_after_them(raw):
     assert V.parse_date(raw) == D
 
 
-@pytest.mark.parametrize("raw, expected", [("第3阶段", 3), ("第三步", 3), ("第 7 阶段", 7)])
+@pytest.mark.parametrize("raw, expected", [("第3阶段", 3), ("第三步", 3), ("第 7 阶段", 7), ("阶段3", 3),
+                                          ("阶段：5", 5), ("Stage 2", 2)])
 def test_stages_written_as_ordinals(raw, expected):
     assert V.parse_stage(raw) == expected

@@ -206,6 +206,7 @@ class Enum:
             if key.endswith(suffix) and key[: -len(suffix)] in self.lookup:
                 key = key[: -len(suffix)]
         key = re.sub(r"^\d[.、．)]\s*", "", key) if key not in self.lookup else key
+        key = key.rstrip(".。") if key not in self.lookup else key  # Tel. / 电话。
         if key in self.lookup:
             return self.lookup[key]
         raise BadValue(f"{self.label}填写不规范：{cell_text(value)}（可填：{'、'.join(self.values)}）")
@@ -322,6 +323,7 @@ def parse_stage(value) -> int:
         raise BadValue(f"跟进状态应为 1-7：{cell_text(value)}")
     text = enum_key(str(value))
     text = re.sub(r"^第\s*(?=[1-7一二三四五六七])", "", text)  # 第3阶段 / 第三步
+    text = re.sub(r"^(阶段|stage)[:：]?(?=[1-7](?!\d))", "", text)  # 阶段3 / Stage 3
     if m := re.match(r"^([1-7])(?:$|[.、．)\s:：-]|[^\d])", text):
         return int(m[1])
     if text[:1] in _CN_DIGITS and (len(text) == 1 or not text[1:2].isdigit()):
