@@ -98,4 +98,4 @@ def publish_artifacts(config: Config, kind: str, day: dt.date, paths: list[str])
     for path in paths:
         if path.endswith(".html"):
             create_link_artifact(link=Path(path).resolve().as_uri(), link_text=report.title, key=f"report-{key}",
-                                 description=f"{KINDS[kind][3]} HTML")
+                                 description=f"{KINDS[kind][2]} HTML")

@@ -29,7 +29,7 @@ def load_report(config: Config, kind: str, day: dt.date) -> Report:
 
 
 def file_stem(report: Report) -> str:
-    return f"销售{KINDS[report.kind][3]}_{report.start.isoformat()}"
+    return f"销售{KINDS[report.kind][2]}_{report.start.isoformat()}"
 
 
 def write_report(report: Report, formats: list[str], out_dir: Path) -> list[Path]:

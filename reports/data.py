@@ -8,10 +8,10 @@ from salespipe.assign import fairness, recommend, recycle_candidates
 from salespipe.warehouse import dicts, rows
 
 KINDS = {
-    # kind: (grain, view, period column, Chinese name, period word)
-    "daily": ("day", "mart_activity_daily", "activity_date", "日报", "日"),
-    "weekly": ("week", "mart_activity_weekly", "week_start", "周报", "周"),
-    "monthly": ("month", "mart_activity_monthly", "month", "月报", "月"),
+    # kind: (grain of activity_counts, period column of its mart, Chinese name)
+    "daily": ("day", "activity_date", "日报"),
+    "weekly": ("week", "week_start", "周报"),
+    "monthly": ("month", "month", "月报"),
 }
 COUNTS = [("calls", "电话量"), ("faxes", "传真量"), ("emails", "e-mail量"), ("visits", "面访量"),
           ("bc_customers", "BC类客户量"), ("closed_customers", "成单客户量"), ("lost_customers", "丢单客户量"),
@@ -65,7 +65,7 @@ class Report:
 def gather(con, kind: str, day: dt.date, trend_periods: int = 8, top_reasons: int = 3,
            gantt_months: int = 12, assignment: dict | None = None) -> Report:
     assignment = assignment or {}
-    grain, _, column, name, _ = KINDS[kind]
+    grain, column, name = KINDS[kind]
     start, end, previous_start = period_bounds(kind, day)
     order = "order by salesperson_id is null, salesperson_id"
     people = activity(con, grain, column, start, end, f"period = ? {order}", [start])

@@ -71,13 +71,16 @@ def figures(report: Report) -> list[tuple[str, go.Figure]]:
         scores = go.Figure(go.Bar(x=[f"{s['name']}（{s['salesperson_id']}）" for s in scored],
                                   y=[s["composite_score"] for s in scored]))
         charts.append(("scores", _layout(scores, "综合得分")))
-        shown = min(40, len({g["customer_code"] for g in report.extra["gantt"]}))
-        charts.append(("gantt", _layout(gantt(report), "销售业绩跟踪（各客户每月签单金额，按金额前 40 位）",
+        shown = min(GANTT_TOP, len({g["customer_code"] for g in report.extra["gantt"]}))
+        charts.append(("gantt", _layout(gantt(report), f"销售业绩跟踪（各客户每月签单金额，按金额前 {GANTT_TOP} 位）",
                                         max(360, 28 * shown + 120))))
     return charts
 
 
-def gantt(report: Report, top: int = 40) -> go.Figure:
+GANTT_TOP = 40  # customers on the monthly gantt chart, the largest by sales
+
+
+def gantt(report: Report, top: int = GANTT_TOP) -> go.Figure:
     """Gantt-style: one line per customer (the `top` by sales), a bar over every month with sales,
     labelled with the amount — one trace, so a year of orders stays light."""
     totals: dict[str, float] = {}
