@@ -187,6 +187,9 @@ def enum_key(text: str) -> str:
     return re.sub(r"\s+", "", nfkc(text)).casefold()
 
 
+_NUMBERED = re.compile(r"^\s*\d[.、．)]\s*")  # a choice written with its number: 3.丢单, 2.内训
+
+
 class Enum:
     """A canonical value list with accepted spellings: Enum('行业', {'生产制造': ['制造', ...]})."""
 
@@ -205,8 +208,8 @@ class Enum:
         for suffix in self.strip_suffixes:
             if key.endswith(suffix) and key[: -len(suffix)] in self.lookup:
                 key = key[: -len(suffix)]
-        key = re.sub(r"^\d[.、．)]\s*", "", key) if key not in self.lookup else key
-        key = key.rstrip(".。") if key not in self.lookup else key  # Tel. / 电话。
+        if key not in self.lookup:  # 3.丢单 / Tel. / 电话。
+            key = _NUMBERED.sub("", key).rstrip(".。")
         if key in self.lookup:
             return self.lookup[key]
         raise BadValue(f"{self.label}填写不规范：{cell_text(value)}（可填：{'、'.join(self.values)}）")
@@ -270,7 +273,7 @@ _BUSINESS_PREFIXES = sorted(
 def parse_business(value) -> tuple[str, str]:
     """`类型` or `类型+类别` (企业内训+中层管理) → (canonical type, the rest as detail)."""
     raw = nfkc(cell_text(value))
-    text = re.sub(r"^\s*\d[.、．)]\s*", "", raw)
+    text = _NUMBERED.sub("", raw)
     key = enum_key(text)
     for prefix, canonical in _BUSINESS_PREFIXES:
         if key.startswith(prefix):
