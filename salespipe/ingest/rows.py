@@ -10,6 +10,7 @@ from __future__ import annotations
 import itertools
 import json
 import re
+import sys
 from dataclasses import dataclass
 from operator import itemgetter
 
@@ -271,17 +272,15 @@ def _parse_column(column: Column, raws: list, contexts: list[Context], one_conte
 
 
 def reset_caches() -> None:
-    """Forget every remembered parse (benchmarks measure a cold run)."""
-    from salespipe.customers import normalize
-    from salespipe.ingest import header, kinds
-
+    """Forget every remembered parse and name comparison (benchmarks measure a cold run): the column
+    caches here and every functools cache of salespipe's loaded modules (enumerations share one)."""
     _CACHES.clear()
-    for fn in (normalize.normalize_phone, normalize._valid_cn, normalize.clean_name, normalize.name_key, normalize.is_full_name,
-               normalize.address_complete, V.parse_business, V.parse_stage, header.kinds_fitting, kinds.header_key,
-               kinds.header_key_loose):
-        fn.cache_clear()
-    for enum in ENUMS.values():
-        enum.parse.cache_clear()
+    for name, module in list(sys.modules.items()):
+        if name == "salespipe" or name.startswith("salespipe."):
+            for value in list(vars(module).values()):
+                if callable(getattr(value, "cache_clear", None)):
+                    value.cache_clear()
+    V.Enum.parse.cache_clear()
 
 
 def _from_context(column: Column, ctx: Context):
