@@ -133,14 +133,19 @@ class Profiles:
             return
         distinct = {(r.get("customer_code"), r["customer_name"], r.get("phone"), r.get("contact"), r.get("address"),
                      r.get("industry")): r for r in recs}
+        name_keys: dict[str, set[str]] = {}  # code -> keys of its spellings (one spelling per key)
         for rec in distinct.values():
             code = rec.get("customer_code")
             if not code:
                 continue
             names, phones, contacts, cities, industries = self.raw.setdefault(code, (set(), set(), set(), set(), set()))
             before = (len(names), len(phones), len(contacts), len(cities), len(industries))
-            if name_key(rec["customer_name"]) not in {name_key(n) for n in names}:  # one spelling per key
+            keys = name_keys.get(code)
+            if keys is None:
+                keys = name_keys[code] = {name_key(n) for n in names}
+            if (key := name_key(rec["customer_name"])) not in keys:
                 names.add(rec["customer_name"])
+                keys.add(key)
             if rec.get("phone"):
                 phones.add(rec["phone"])
             if rec.get("contact"):
