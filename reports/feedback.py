@@ -23,7 +23,8 @@ def feedback_rows(con, day: dt.date) -> dict[str, dict]:
     people = dicts(con, """
         select distinct p.salesperson_id, p.name, p.email from salespeople p
         where p.salesperson_id in (select salesperson_id from activities where activity_date = ?
-                                   union select salesperson_id from rejects where row_date = ? and superseded_by is null)
+                                   union select salesperson_id from rejects
+                                   where coalesce(row_date, received_on) = ? and superseded_by is null)
         order by 1""", [day, day])
     out = {}
     for person in people:
@@ -34,8 +35,8 @@ def feedback_rows(con, day: dt.date) -> dict[str, dict]:
             from activities where salesperson_id = ? and activity_date = ? order by source_file, source_row""", [sp, day])
         rejected = dicts(con, """
             select file, sheet, row_number, column_name, value, reason from rejects
-            where salesperson_id = ? and row_date = ? and superseded_by is null
-            order by file, sheet, row_number, column_name""", [sp, day])
+            where salesperson_id = ? and coalesce(row_date, received_on) = ? and superseded_by is null
+            order by file, sheet, row_number nulls first, column_name""", [sp, day])
         mine = dicts(con, "select * from mart_activity_daily where activity_date = ? and salesperson_id = ?", [day, sp])
         team = dicts(con, "select * from mart_activity_daily where activity_date = ? and salesperson_id is null", [day])
         out[sp] = {**person, "accepted": accepted, "rejected": rejected, "mine": mine[0] if mine else {},
@@ -75,8 +76,11 @@ def make_feedback(config: Config, day: dt.date, out_dir: Path, send: bool = Fals
         if not person["email"]:
             notes.append(f"{person['name']}（{sp}）没有邮箱，反馈表只写入 {path} / no e-mail address")
             continue
+        rows = {(r["file"], r["sheet"], r["row_number"]) for r in person["rejected"] if r["row_number"] is not None}
+        sheets = {(r["file"], r["sheet"]) for r in person["rejected"] if r["row_number"] is None}
         text = (f"{person['name']}：{day.isoformat()} 的销售日志已核对：接受 {len(person['accepted'])} 行，"
-                f"退回 {len({r['row_number'] for r in person['rejected']})} 行（原因见附件，请更正后重交）。")
+                f"退回 {len(rows)} 行" + (f"，{len(sheets)} 个工作表或文件未能读取" if sheets else "")
+                + "（原因见附件，请更正后重交）。")
         html = f"<p style=\"font-family:sans-serif;\">{escape(text)}</p>"
         messages.append((path.stem, build_message(f"日志核对反馈 {day.isoformat()} {person['name']}", settings.sender,
                                                   [person["email"]], text, html, [path])))

@@ -21,6 +21,9 @@ ROW_CUSTOMER_COLUMNS = [
     ("phone", "VARCHAR", "联系电话（规范化）"),
     ("address", "VARCHAR", "地址"),
     ("industry", "VARCHAR", "行业"),
+    ("customer_name_written", "VARCHAR", "客户名称：单元格里原样的文字（清理前，用于核对业务员填写的内容）"),
+    ("contact_written", "VARCHAR", "联系人：单元格里原样的文字（清理前）"),
+    ("phone_written", "VARCHAR", "联系电话：单元格里原样的文字（规范化前）"),
 ]
 
 TABLES: dict[str, tuple[str, list[tuple[str, str, str]]]] = {
@@ -51,6 +54,15 @@ TABLES: dict[str, tuple[str, list[tuple[str, str, str]]]] = {
         ("received_on", "DATE", "收到日期（运行当天，行内没有可用日期时用它归入期间）"),
         ("file_sha256", "VARCHAR", "来源文件内容哈希"),
         ("superseded_by", "VARCHAR", "被哪个更正文件（哈希）取代；为空表示仍有效"),
+        ("run_id", "VARCHAR", "运行编号"),
+    ]),
+    "skipped_rows": ("跳过的行：工作表里不是记录的非空行（表头、标题、合计、说明、模板示例和提示行）及跳过的工作表，各附原因", [
+        ("file", "VARCHAR", "来源文件名"),
+        ("sheet", "VARCHAR", "来源工作表"),
+        ("row_number", "INTEGER", "Excel 行号（整个工作表跳过时为空）"),
+        ("reason", "VARCHAR", "跳过原因"),
+        ("kind", "VARCHAR", "表格种类（能识别时）"),
+        ("file_sha256", "VARCHAR", "来源文件内容哈希"),
         ("run_id", "VARCHAR", "运行编号"),
     ]),
     "salespeople": ("业务员名册：每人一行，以工号区分", [
@@ -167,6 +179,7 @@ TABLES: dict[str, tuple[str, list[tuple[str, str, str]]]] = {
         ("salesperson_id", "VARCHAR", "业务员工号"),
         ("customer_code", "VARCHAR", "客户编码"),
         ("customer_name", "VARCHAR", "表中填写的客户名称"),
+        ("customer_name_written", "VARCHAR", "客户名称：单元格里原样的文字（清理前）"),
         ("business_type", "VARCHAR", "业务类型"),
         ("business_detail", "VARCHAR", "业务类别或课程"),
         ("amount", "DECIMAL(18,2)", "合同金额（元）"),
@@ -219,6 +232,9 @@ TABLES: dict[str, tuple[str, list[tuple[str, str, str]]]] = {
         ("need_detail", "VARCHAR", "客户需求类别"),
         ("source", "VARCHAR", "来源：网络打入 / 购买数据库 / 关系介绍 / 电话开发"),
         ("acquired_on", "DATE", "获取日期"),
+        ("customer_name_written", "VARCHAR", "客户名称：单元格里原样的文字（清理前）"),
+        ("contact_written", "VARCHAR", "联系人：单元格里原样的文字（清理前）"),
+        ("phone_written", "VARCHAR", "联系电话：单元格里原样的文字（规范化前）"),
         *SOURCE_COLUMNS,
     ]),
     "assignment_approvals": ("分配审批表中填写的审批（原样保存；执行结果见 assignment_decisions）", [

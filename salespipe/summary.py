@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 STATUS_LABELS = {"ingested": "已读取 ingested", "skipped": "重复跳过 skipped",
@@ -18,6 +19,8 @@ def print_summary(summary, config, console: Console | None = None) -> None:
     table.add_row("接受行 rows accepted", str(summary.rows_accepted))
     table.add_row("退回行 rows rejected", str(summary.rows_rejected))
     table.add_row("被更正取代的行 rows superseded", str(summary.superseded_rows))
+    table.add_row("跳过的非数据行 rows skipped (headers, totals, examples …)", str(summary.rows_skipped))
+    table.add_row("未读取的工作表 sheets not read", str(len(summary.sheets_not_read)))
     table.add_row("新客户 new customers", str(summary.new_customers))
     table.add_row("客户总数 customers in warehouse", str(summary.customers_total))
     table.add_row("新跟单号 new follow-ups (跟单号)", str(summary.new_followups))
@@ -31,5 +34,7 @@ def print_summary(summary, config, console: Console | None = None) -> None:
             reasons.add_row(reason, str(n))
         console.print(reasons)
     for name, reason in summary.unreadable:
-        console.print(f"[red]无法读取[/red] {name}: {reason}  → {config.path('rejected')}")
+        console.print(f"[red]无法读取[/red] {escape(name)}: {escape(reason)}  → {config.path('rejected')}")
+    for name, sheet, reason in summary.sheets_not_read:
+        console.print(f"[yellow]未读取的工作表[/yellow] {escape(name)} / {escape(sheet)}: {escape(reason)}")
     console.print(f"数据仓库 warehouse: {config.warehouse}")

@@ -4,18 +4,20 @@ import os
 from decimal import Decimal
 
 from msoffcrypto.format.ooxml import OOXMLFile
+import openpyxl
 import pytest
 
 from salespipe.errors import SalespipeError
 from salespipe.ingest import load as load_module
-from conftest import LOG_HEADER, ROSTER, log_row, workbook
+from salespipe.ingest.rows import SKIP_EXAMPLE, SKIP_HINT
+from conftest import LOG_HEADER, ROSTER, log_row, workbook, xls_workbook
 
 D = dt.date(2026, 11, 26)
 
 
 def test_rows_land_with_source_file_sheet_and_row(project):
     project.add_roster()
-    project.add("日志表_张三_20261126.xlsx", [LOG_HEADER, log_row(), log_row(customer="天津某某机械有限公司")],
+    project.add("日志表_张三_20261126.xlsx", [LOG_HEADER, log_row(), log_row(customer="天津恒通机械有限公司")],
                 title=["销售日志表"], sheet="11月26日")
     summary = project.ingest()
     assert summary.rows_accepted == 3 + 2 and summary.rows_rejected == 0 and summary.new_customers == 2
@@ -327,3 +329,74 @@ def test_a_chunked_run_that_fails_late_leaves_the_warehouse_as_it_was(project, m
         project.ingest()
     assert project.config.warehouse.read_bytes() == before
     assert sorted(p.name for p in project.inbox.iterdir()) == ["b.xlsx", "c.xlsx"]
+
+
+# ---------------------------------------------------------------- every row accounted for (issue 14)
+
+
+def _non_empty_rows(path) -> dict[str, set[int]]:
+    """{sheet: Excel row numbers with any non-blank cell}, read with openpyxl / xlrd (not salespipe's reader)."""
+    if path.suffix == ".xls":
+        import xlrd
+
+        book = xlrd.open_workbook(str(path))
+        return {s.name: {r + 1 for r in range(s.nrows) if any(str(v).strip() for v in s.row_values(r))}
+                for s in book.sheets()}
+    wb = openpyxl.load_workbook(path, read_only=True)
+    found = {ws.title: {i for i, row in enumerate(ws.iter_rows(values_only=True), start=1)
+                        if any(v is not None and str(v).strip() for v in row)} for ws in wb.worksheets}
+    wb.close()
+    return found
+
+
+def test_every_non_empty_row_of_every_sheet_is_accepted_rejected_or_skipped_with_a_reason(project):
+    project.add_roster()
+    project.add("日志表_张三_20261126.xlsx", [
+        LOG_HEADER, log_row(), log_row(customer="天津市恒通机械有限公司", contact=""),  # row 4: no 联系人 → rejected
+        ["合计", None, None, None, None, None, None, None, None, None],
+        [], ["注：本表每天 18:00 前提交"],
+    ], title=["销售日志表", "业务员：张三"], extra_sheets={
+        "11月27日": [LOG_HEADER, log_row(day=dt.date(2026, 11, 27), customer="天津市德润贸易有限公司")],
+        "通讯录": [["姓名", "手机", "部门"], ["刘一", "13900000001", "财务"]],
+        "填写说明": [["日期写成 2026-11-26"], ["联系方式从下拉中选择"]],
+    })
+    book = openpyxl.load_workbook(project.inbox / "日志表_张三_20261126.xlsx")
+    book["11月27日"].sheet_state = "hidden"
+    book.save(project.inbox / "日志表_张三_20261126.xlsx")
+    xls_workbook(project.inbox / "日志表_李四_20261126.xls", [
+        LOG_HEADER,
+        ["必填，格式2026-11-26", "必填", "必填，写全称", "必填", "必填", "", "下拉选择", "下拉选择", "填1-7", "下拉选择"],
+        ["示例", "李四", "天津XX科技有限公司", "张经理", "13800000000", "天津市南开区XX路88号", "B", "电话", "1", "继续跟进"],
+        log_row(person="李四", customer="天津市瑞丰化工有限公司", contact="赵总"),
+    ])
+    (project.inbox / "坏文件.xlsx").write_bytes(b"PK\x03\x04" + b"\x00" * 100)
+    summary = project.ingest()
+
+    accepted = set(project.query("select source_file, source_sheet, source_row from activities"))
+    rejected = set(project.query("select file, sheet, row_number from rejects where row_number is not null"))
+    skipped = set(project.query("select file, sheet, row_number from skipped_rows where row_number is not null"))
+    whole_sheets = set(project.query("select file, sheet from rejects where row_number is null and sheet is not null")
+                       + project.query("select file, sheet from skipped_rows where row_number is null"))
+    whole_files = {r[0] for r in project.query("select file from rejects where sheet is null")}
+    roster_rows = project.scalar("select rows_accepted from ingested_files where file_name = '业务员名册.xlsx'")
+    assert whole_files == {"坏文件.xlsx"}
+    assert whole_sheets == {("日志表_张三_20261126.xlsx", "通讯录"), ("日志表_张三_20261126.xlsx", "填写说明")}
+    for path in sorted(project.root.glob("archive/*/*")):
+        for sheet, rows in _non_empty_rows(path).items():
+            if (path.name, sheet) in whole_sheets:
+                continue
+            for row in rows:
+                where = [s for s, found in (("accepted", accepted), ("rejected", rejected), ("skipped", skipped))
+                         if (path.name, sheet, row) in found]
+                if path.name == "业务员名册.xlsx" and not where:
+                    where = ["accepted"]  # salespeople rows carry no source row: counted below
+                assert len(where) == 1, (path.name, sheet, row, where)
+    assert roster_rows == 3 and project.scalar(
+        "select count(*) from skipped_rows where file = '业务员名册.xlsx'") == 1  # its header
+    # by hand: the roster's 3, 张三's first row, the hidden sheet's row and 李四's real row; 张三's row without 联系人 rejected
+    assert summary.rows_accepted == 3 + 1 + 1 + 1 and summary.rows_rejected == 1
+    assert project.query("select reason from skipped_rows where file like '日志表_李四%' and row_number in (2, 3) "
+                         "order by row_number") == [(SKIP_HINT,), (SKIP_EXAMPLE,)]
+    assert project.query("select sheet from rejects where row_number is null and sheet is not null") == [("通讯录",)]
+    assert [s[1] for s in summary.sheets_not_read] == ["通讯录"]
+    assert project.scalar("select count(*) from customers where name like '%XX%'") == 0

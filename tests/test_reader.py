@@ -54,8 +54,8 @@ def test_two_row_header_through_merged_cells(tmp_path):
 
 
 def test_merged_body_cells_apply_to_every_row_of_the_merge(tmp_path):
-    rows = [LOG_HEADER, log_row(), log_row(day=None, person=None, customer="天津某某机械有限公司"),
-            log_row(day=None, person=None, customer="天津某某贸易有限公司")]
+    rows = [LOG_HEADER, log_row(), log_row(day=None, person=None, customer="天津恒通机械有限公司"),
+            log_row(day=None, person=None, customer="天津德润贸易有限公司")]
     path = workbook(tmp_path / "a.xlsx", rows, merged=["A2:A4", "B2:B4"])
     recs = only(stage(path))
     assert [(r["activity_date"], r["salesperson_name"]) for r in recs] == [(D, "张三")] * 3
@@ -174,7 +174,7 @@ def test_xlsm_is_read(tmp_path):
 
 @pytest.mark.parametrize("kind, header, row, checks", [
     ("bc", ["登记日期", "业务员", "客户名称", "联系人", "联系电话", "客户类别"],
-     [D, "张三", "天津某某贸易有限公司", "刘总", "13800138000", "B1"], {"customer_class": "B1", "register_date": D}),
+     [D, "张三", "天津德润贸易有限公司", "刘总", "13800138000", "B1"], {"customer_class": "B1", "register_date": D}),
     ("roster", ["工号", "姓名", "岗位", "状态", "特长", "跟单能力", "客户容量"],
      ["S009", "赵六", "kae", "在岗", "咨询/内训，拓展", 4, 80],
      {"salesperson_id": "S009", "role": "KAE", "status": "在职", "specialties": ["企业内训", "拓展培训", "管理咨询"],

@@ -90,3 +90,17 @@ def test_feedback_lists_accepted_rows_with_codes_and_every_rejected_reason(built
                                                ("天津乙有限公司", "KH000005")]
     rejected = list(wb["退回（请更正后重交）"].iter_rows(min_row=2, values_only=True))
     assert [(r[3], r[5]) for r in rejected] == [("联系方式", "联系方式填写不规范：飞鸽（可填：电话、传真、E-mail、面访）")]
+
+
+def test_feedback_lists_a_sheet_that_was_not_read_for_the_owner_named_in_the_file(project, tmp_path):
+    from conftest import LOG_HEADER, log_row
+
+    project.add_roster()
+    project.add("日志表_张三_20261126.xlsx", [LOG_HEADER, log_row()],
+                extra_sheets={"通讯录": [["姓名", "手机", "部门"], ["刘一", "13900000001", "财务"]]})
+    project.ingest()
+    paths, _ = make_feedback(project.config, dt.date(2026, 11, 26), tmp_path)
+    assert [p.name for p in paths] == ["反馈_张三_S001_2026-11-26.xlsx"]
+    rejected = list(openpyxl.load_workbook(paths[0])["退回（请更正后重交）"].iter_rows(min_row=2, values_only=True))
+    assert [(r[0], r[1], r[2], r[3]) for r in rejected] == [("日志表_张三_20261126.xlsx", "通讯录", None, "(表头)")]
+    assert "通讯录" in rejected[0][5] and "未读取" in rejected[0][5]

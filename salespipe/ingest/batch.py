@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from salespipe.errors import UnreadableFile
-from salespipe.ingest.header import context_from_file_name, find_layout
+from salespipe.ingest.header import Context, context_from_file_name, find_layout
 from salespipe.ingest.reader import file_sha256, read_workbook
 from salespipe.ingest.rows import SheetSource, stage_sheet
 from salespipe.ingest.values import cell_text
@@ -32,6 +32,7 @@ class Batch:
     files: list[FileEntry] = field(default_factory=list)
     records: dict[str, list[dict]] = field(default_factory=dict)  # kind -> staged records
     sheet_rejects: list[dict] = field(default_factory=list)  # whole sheets or files
+    skipped: list[dict] = field(default_factory=list)  # rows (and sheets) that are not data, with the reason
 
     def add(self, kind: str, records: list[dict]) -> None:
         self.records.setdefault(kind, []).extend(records)
@@ -67,43 +68,59 @@ def read_batch(files: list[Path], known_hashes: set[str], area_code: str, scan_r
         if entry.sha256 in known_hashes:
             entry.status, entry.reason = "skipped", "内容与已读取的文件相同，已跳过"
         else:
-            known_hashes.add(entry.sha256)
             _read_file(batch, entry, area_code, scan_rows)
+            if entry.status == "ingested":  # only a file that was read makes its twins "already read"
+                known_hashes.add(entry.sha256)
         on_file(path)
     return batch
 
 
 def _read_file(batch: Batch, entry: FileEntry, area_code: str, scan_rows: int) -> None:
+    file_ctx = context_from_file_name(entry.path.stem)
     try:
         sheets = read_workbook(entry.path)
     except UnreadableFile as exc:
         entry.status, entry.reason = "rejected", exc.zh
-        batch.sheet_rejects.append(_whole(entry, None, "(文件)", exc.zh))
+        batch.sheet_rejects.append(_whole(entry, None, "(文件)", exc.zh, file_ctx))
         return
     entry.status = "ingested"
-    file_ctx = context_from_file_name(entry.path.stem)
     for sheet in sheets:
         if sheet.name.strip().casefold() in IGNORED_SHEETS:
+            if _has_data(sheet.grid, 1):
+                batch.skipped.append(_skipped(entry, sheet.name, None, "填写说明工作表，不是数据"))
             continue
         layout = find_layout(sheet.grid, f"{sheet.name} {entry.path.stem}", scan_rows)
         if layout is None:
             if _has_data(sheet.grid):
-                batch.sheet_rejects.append(_whole(entry, sheet.name, "(表头)",
-                                                  "无法识别表头：找不到任何一种表格的列名（请使用 salespipe template 生成的模板）"))
+                hidden = "（隐藏的工作表）" if sheet.hidden else ""
+                batch.sheet_rejects.append(_whole(entry, sheet.name, "(表头)", (
+                    f"工作表「{sheet.name}」{hidden}未读取：无法识别表头，找不到任何一种表格的列名，不是销售日志表、"
+                    f"业绩登记表等可识别的表格（请使用 salespipe template 生成的模板）"), file_ctx))
+            elif _has_data(sheet.grid, 1):
+                batch.skipped.append(_skipped(entry, sheet.name, None, "工作表只有一个单元格有内容，不是表格"))
             continue
         source = SheetSource(entry.file_id, entry.order, entry.path.name, sheet.name, area_code)
+        skipped: list[tuple[int, str]] = []
         records = stage_sheet(sheet, layout, source, file_ctx,
-                              {"sheet_index": sheet.index, "file_sha256": entry.sha256})
+                              {"sheet_index": sheet.index, "file_sha256": entry.sha256}, skipped)
+        batch.skipped.extend(_skipped(entry, sheet.name, row, reason, layout.kind.key) for row, reason in skipped)
         batch.add(layout.kind.key, records)
         if layout.kind.key not in entry.kinds:
             entry.kinds.append(layout.kind.key)
 
 
-def _has_data(grid: list[list]) -> bool:
-    return sum(1 for row in grid for v in row if cell_text(v)) >= 2
+def _has_data(grid: list[list], cells: int = 2) -> bool:
+    return sum(1 for row in grid for v in row if cell_text(v)) >= cells
 
 
-def _whole(entry: FileEntry, sheet: str | None, column: str, reason: str) -> dict:
+def _whole(entry: FileEntry, sheet: str | None, column: str, reason: str, file_ctx: Context) -> dict:
+    """A reject of a whole file or sheet; its owner and day, where the file name says them (日志表_张三_20261126),
+    let the salesperson's feedback list it."""
     return {"file": entry.path.name, "sheet": sheet, "row_number": None, "column_name": column, "value": None,
-            "reason": reason, "salesperson_id": None, "salesperson_name": None, "kind": None,
-            "row_date": None, "file_sha256": entry.sha256, "superseded_by": None}
+            "reason": reason, "salesperson_id": None, "salesperson_name": file_ctx.salesperson, "kind": None,
+            "row_date": file_ctx.date, "file_sha256": entry.sha256, "superseded_by": None}
+
+
+def _skipped(entry: FileEntry, sheet: str, row: int | None, reason: str, kind: str | None = None) -> dict:
+    return {"file": entry.path.name, "sheet": sheet, "row_number": row, "reason": reason, "kind": kind,
+            "file_sha256": entry.sha256}

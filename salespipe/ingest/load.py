@@ -41,6 +41,8 @@ class LoadResult:
     superseded_rows: int = 0
     new_reviews: int = 0
     new_followups: int = 0
+    rows_skipped: int = 0  # non-blank rows that are not data (headers, titles, totals, notes, examples, hints)
+    sheets_not_read: list = field(default_factory=list)  # (file, sheet, reason)
     per_file: dict[int, list[int]] = field(default_factory=dict)  # file_id -> [accepted, rejected]
     # rows an earlier chunk of the same run accepted and this chunk's newer files superseded: sha256 -> rows
     withdrawn: Counter = field(default_factory=Counter)
@@ -51,6 +53,8 @@ class LoadResult:
                      "new_followups"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.reasons.update(other.reasons)
+        self.rows_skipped += other.rows_skipped
+        self.sheets_not_read.extend(other.sheets_not_read)
         self.per_file.update(other.per_file)
 
 
@@ -131,7 +135,10 @@ def load_batch(con, batch: Batch, run_id: str, now: dt.datetime, default_capacit
     for kind, recs in records.items():
         if kind in TARGET_TABLE and kind != "roster":  # rosters were applied first
             _insert(con, kind, [r for r in recs if not r["problems"] and not r.get("superseded_by")], run_id)
-    _insert_rejects(con, batch, run_id, now.date(), result)
+    _insert_rejects(con, batch, run_id, now.date(), result, roster)
+    append_rows(con, "skipped_rows", [{**row, "run_id": run_id} for row in batch.skipped])
+    result.rows_skipped = sum(1 for row in batch.skipped if row["row_number"] is not None)
+    result.sheets_not_read = [(r["file"], r["sheet"], r["reason"]) for r in batch.sheet_rejects if r["sheet"]]
     log_rows = sorted((r for r in records.get("log", []) if not r["problems"] and not r.get("superseded_by")),
                       key=lambda r: (r["row_date"], r["file_order"], r["sheet_index"], r["source_row"]))
     result.new_followups = create_followups(con, log_rows)
@@ -333,8 +340,13 @@ def cents_text(cents: int) -> str:
     return f"{sign}{cents // 100}.{cents % 100:02d}"
 
 
-def _insert_rejects(con, batch: Batch, run_id: str, received_on: dt.date, result: LoadResult) -> None:
+def _insert_rejects(con, batch: Batch, run_id: str, received_on: dt.date, result: LoadResult,
+                    roster: Roster) -> None:
     rows = list(batch.sheet_rejects)
+    for row in rows:  # a whole file or sheet: its owner from the file name, when the roster knows them once
+        matches = roster.by_name.get(person_key(row["salesperson_name"])) if row["salesperson_name"] else None
+        if matches and len(matches) == 1:
+            row["salesperson_id"] = matches[0][0]
     for kind, recs in batch.records.items():
         for r in recs:
             counts = result.per_file.setdefault(r["file_id"], [0, 0])

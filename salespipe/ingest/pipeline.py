@@ -38,6 +38,8 @@ class IngestSummary:
     superseded_rows: int = 0
     customers_total: int = 0
     unreadable: list[tuple[str, str]] = field(default_factory=list)  # (file name, reason)
+    rows_skipped: int = 0  # non-blank rows that are not data (headers, titles, totals, notes, examples, hints)
+    sheets_not_read: list[tuple[str, str, str]] = field(default_factory=list)  # (file name, sheet, reason)
 
 
 def ingest(paths: list[Path] | None, config: Config, now: dt.datetime | None = None,
@@ -207,7 +209,8 @@ def _summarise(con, entries: list[FileEntry], result: LoadResult, run_id: str) -
     summary = IngestSummary(run_id=run_id, rows_accepted=result.rows_accepted, rows_rejected=result.rows_rejected,
                             reasons=result.reasons, new_customers=result.new_customers,
                             new_reviews=result.new_reviews, new_followups=result.new_followups,
-                            superseded_rows=result.superseded_rows)
+                            superseded_rows=result.superseded_rows, rows_skipped=result.rows_skipped,
+                            sheets_not_read=list(result.sheets_not_read))
     for f in entries:
         summary.files[f.status] += 1
         if f.status == "rejected":

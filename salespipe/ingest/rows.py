@@ -45,6 +45,8 @@ def parse_value(column: Column, raw, ctx: Context, area_code: str):
     """One cell → typed value (None when blank). Raises BadValue with the Chinese reason."""
     if V.is_blank(raw):
         return None
+    if raw.__class__ in V.SPECIAL_CELLS:
+        raise BadValue(raw.reason(column.name))
     p = column.parser
     if p == "text":
         return V.cell_text(raw)
@@ -55,7 +57,7 @@ def parse_value(column: Column, raw, ctx: Context, area_code: str):
     if p == "month":
         return V.parse_month(raw)
     if p == "phone":
-        return normalize_phone(V.cell_text(raw), area_code)
+        return normalize_phone(V.expand_scientific(V.cell_text(raw), column.name), area_code)
     if p == "money":
         return int(V.parse_money(raw) * 100)  # cents, stored as DECIMAL(18,2) by the loader
     if p == "int":
@@ -80,17 +82,48 @@ def parse_value(column: Column, raw, ctx: Context, area_code: str):
     raise AssertionError(f"unknown parser {p}")
 
 
-def is_skippable(filled: list[str], index: int, wide_rows: set[int], after_total: bool) -> bool:
-    """Blank rows, 合计/小计/总计 rows, and notes under or inside the table are not data.
-    `filled` is the row's non-empty cell texts, in order."""
+SKIP_TOTAL = "合计行，不是记录"
+SKIP_NOTE = "说明、备注或标题行，不是记录"
+SKIP_HEADER = "表头"
+SKIP_TITLE = "表头上方的标题行"
+SKIP_REPEATED_HEADER = "重复的表头"
+SKIP_BLOCK_TITLE = "分段标题（业务员、日期等），已用于下面的行"
+SKIP_EMPTY_TEMPLATE = "空模板行：只填了序号、日期或业务员，没有记录内容"
+SKIP_EXAMPLE = "模板的填写示例行（示例、样例或 XX 占位名称），不是实际记录"
+SKIP_HINT = "模板的填写提示行（必填、下拉选择、格式…），不是实际记录"
+
+_HINT = re.compile(r"^(必填|选填|非必填|可选|可不填|不必填|下拉|从下拉|请填写|请选择|请输入|请按|格式|填写|填[0-9一-七]|如[:：]|例如|手机或|可多选)")
+_EXAMPLE = re.compile(r"^(示例|样例|范例|举例|例子|例[:：]?$|例[:：]|填写示例|参考示例|填表示例)")
+_PLACEHOLDER = re.compile(r"[Xx×＊*]{2}|某某|○○|〇〇")  # with 示例/样例 beside it: an example row
+_PLACEHOLDER_NAME = re.compile(r"[Xx×＊*]{2}|某某")  # 天津XX科技有限公司, 天津某某机械有限公司: a template's name on its own
+_TEMPLATE_START = ("必", "选", "非", "可", "下", "从", "请", "格", "填", "如", "例", "示", "样", "范", "举", "参", "手", "不")
+
+
+def skip_reason(filled: list[str], index: int, wide_rows: set[int], after_total: bool) -> str | None:
+    """Why a row is not data, or None when it may be: blank rows (''), 合计/小计/总计 rows, notes under or
+    inside the table, and a template's example and hint rows (input-sheets.md). `filled` is the row's
+    non-empty cell texts, in order."""
     if not filled:
-        return True
+        return ""
     if is_summary(filled):
-        return True
+        return SKIP_TOTAL
     first = filled[0]
     if len(set(filled)) == 1 and (index in wide_rows or _NOTE.match(first) or (after_total and len(filled) == 1)):
-        return True
-    return False
+        return SKIP_NOTE
+    return template_reason(filled)
+
+
+def template_reason(filled: list[str]) -> str | None:
+    """SKIP_EXAMPLE for a template's example row (示例 / 样例 in its first cells, or 示例 said in a note beside
+    a placeholder name), SKIP_HINT for a row of fill-in hints (most cells 必填 / 下拉选择 / 格式：…)."""
+    if any(_EXAMPLE.match(t) for t in filled[:2]):
+        return SKIP_EXAMPLE
+    if any(_PLACEHOLDER.search(t) for t in filled) and any("示例" in t or "样例" in t for t in filled):
+        return SKIP_EXAMPLE
+    hints = sum(1 for t in filled if _HINT.match(t))
+    if hints >= 2 and hints * 2 > len(filled):
+        return SKIP_HINT
+    return None
 
 
 _SUMMARY_START = frozenset("合小总本共")
@@ -102,14 +135,19 @@ def is_summary(filled: list[str]) -> bool:
 
 
 def stage_sheet(sheet: Sheet, layout: Layout, source: SheetSource, file_ctx: Context,
-                meta: dict | None = None) -> list[dict]:
-    """Every data row of the sheet as a staged record, in sheet order. `meta` is copied into each record.
+                meta: dict | None = None, skipped: list | None = None) -> list[dict]:
+    """Every data row of the sheet as a staged record, in sheet order. `meta` is copied into each record;
+    every other non-blank row is appended to `skipped` as (Excel row number, reason).
 
     Column-wise: the data rows are picked first, then each column is parsed as one list through a
     cache of the values already seen (the same cell text recurs thousands of times a night)."""
     kind = layout.kind
     ctx = context_from_rows(sheet.grid[: layout.top], file_ctx)
-    numbers, picked, contexts = _data_rows(sheet, layout, ctx)
+    if skipped is not None:
+        for r in range(layout.bottom + 1):
+            if any(not V.is_blank(v) for v in sheet.grid[r]):
+                skipped.append((r + 1, SKIP_HEADER if r >= layout.top else SKIP_TITLE))
+    numbers, picked, contexts = _data_rows(sheet, layout, ctx, skipped if skipped is not None else [])
     if not picked:
         return []
     one_context = all(c is contexts[0] for c in contexts)
@@ -126,12 +164,33 @@ def stage_sheet(sheet: Sheet, layout: Layout, source: SheetSource, file_ctx: Con
     values += [itertools.repeat(v, n) for v in base.values()]
     values += [numbers, [[] for _ in range(n)], [[] for _ in range(n)], _extras(picked, layout)]
     records = [dict(zip(fields, row_values)) for row_values in zip(*values)]
+    _keep_written(records, picked, numbers, layout, sheet.written)
     for i, problem in problems:
         records[i]["problems"].append(problem)
     check = CHECKS[kind.key]
     for rec in records:
         check(rec)
     return records
+
+
+WRITTEN_FIELDS = ("customer_name", "contact", "phone")
+
+
+def _keep_written(records: list[dict], picked: list[list], numbers: list[int], layout: Layout,
+                  written: dict[tuple[int, int], str]) -> None:
+    """`<field>_written`: the cell's text exactly as the salesperson typed it (before invisible characters,
+    NFKC and bracket tidying), for the customer name, contact and phone."""
+    for name in WRITTEN_FIELDS:
+        index = layout.columns.get(name)
+        if index is None:
+            continue
+        key = name + "_written"
+        for rec, row, number in zip(records, picked, numbers):
+            raw = written.get((number - 1, index)) if written else None
+            if raw is None:
+                value = row[index]
+                raw = value if value.__class__ is str else V.cell_text(value)
+            rec[key] = raw if raw != "" else None
 
 
 def _extras(picked: list[list], layout: Layout) -> list:
@@ -145,8 +204,10 @@ def _extras(picked: list[list], layout: Layout) -> list:
     return out
 
 
-def _data_rows(sheet: Sheet, layout: Layout, ctx: Context) -> tuple[list[int], list[list], list[Context]]:
-    """(Excel row numbers, rows padded to the table's width, the title context of each row)."""
+def _data_rows(sheet: Sheet, layout: Layout, ctx: Context,
+               skipped: list) -> tuple[list[int], list[list], list[Context]]:
+    """(Excel row numbers, rows padded to the table's width, the title context of each row); the rows
+    that are not data go to `skipped` as (Excel row number, reason)."""
     grid = sheet.grid
     wide_rows = sheet.wide_merge_rows()
     header_labels = {V.cell_text(grid[layout.bottom][c]) for c in layout.columns.values()}
@@ -157,6 +218,7 @@ def _data_rows(sheet: Sheet, layout: Layout, ctx: Context) -> tuple[list[int], l
     substantive = [layout.columns[c.field] for c in layout.kind.columns
                    if c.field in layout.columns and not c.from_title]
     header_cells = {grid[layout.bottom][c] for c in layout.columns.values()} | header_labels
+    name_index = layout.columns.get("customer_name")
     numbers, picked, contexts, after_total = [], [], [], False
     for r in range(layout.bottom + 1, len(grid)):
         row = grid[r]
@@ -166,23 +228,36 @@ def _data_rows(sheet: Sheet, layout: Layout, ctx: Context) -> tuple[list[int], l
         # a note, a title, a total or a repeated header
         plain = (len(cells) >= 6 and not after_total and r not in wide_rows and len(lead) == 3
                  and "" not in lead and None not in lead and not cells & header_cells
-                 and not any(v.__class__ is str and (v[:1] in _SUMMARY_START or v[:1].isspace()) for v in lead))
+                 and not any(v.__class__ is str and (v[:1] in _SUMMARY_START or v[:1].isspace()
+                                                     or v[:1] in _TEMPLATE_START) for v in lead)
+                 and not (name_index is not None and name_index < len(row) and row[name_index].__class__ is str
+                          and _PLACEHOLDER_NAME.search(row[name_index])))
         if not plain:
             filled = [v.strip() if v.__class__ is str else V.cell_text(v) for v in row if v != "" and v is not None]
             if "" in filled:
                 filled = [t for t in filled if t]
-            if is_skippable(filled, r, wide_rows, after_total):
-                after_total = after_total or is_summary(filled)
+            reason = skip_reason(filled, r, wide_rows, after_total)
+            if reason is None and name_index is not None and name_index < len(row) \
+                    and _PLACEHOLDER_NAME.search(V.cell_text(row[name_index])):
+                reason = SKIP_EXAMPLE  # 天津XX科技有限公司: a template's placeholder, not a customer
+            if reason is not None:
+                after_total = after_total or reason == SKIP_TOTAL
+                if reason:
+                    skipped.append((r + 1, reason))
                 continue
             texts = set(filled)
             if len(texts & header_labels) >= repeat_threshold:
+                skipped.append((r + 1, SKIP_REPEATED_HEADER))
                 continue  # the header repeated for another block
             if len(texts) <= 2 and ctx.says_something(" ".join(texts)) and not _looks_like_data(row, layout):
                 ctx = ctx.updated("  ".join(texts))  # a block title: 业务员：李四  日期：2026-11-27
+                skipped.append((r + 1, SKIP_BLOCK_TITLE))
                 continue
         if len(row) < width:
             row = row + [""] * (width - len(row))
         if substantive and all(V.is_blank(row[i]) for i in substantive):
+            if any(not V.is_blank(v) for v in row):
+                skipped.append((r + 1, SKIP_EMPTY_TEMPLATE))
             continue  # an empty template row (only 序号, date or salesperson filled)
         numbers.append(r + 1)
         picked.append(row)
@@ -233,9 +308,9 @@ def _parse_column(column: Column, raws: list, contexts: list[Context], one_conte
     """One column's parsed values (None when blank or bad); problems appended as (row index, problem)."""
     if column.parser == "text":
         parsed = [v.strip() if v.__class__ is str else V.cell_text(v) for v in raws]
-        special = [i for i, v in enumerate(parsed) if not v]
+        special = [i for i, v in enumerate(parsed) if not v or raws[i].__class__ in V.SPECIAL_CELLS]
         for i in special:
-            parsed[i] = _BLANK
+            parsed[i] = _BLANK if not parsed[i] else BadValue(raws[i].reason(column.name))
     else:
         if one_context:
             cache = _cache_for(column, contexts[0].year, area_code)
@@ -265,8 +340,8 @@ def _parse_column(column: Column, raws: list, contexts: list[Context], one_conte
             value = None
         elif value.__class__ is list:
             value = list(value)
-        elif scale and value is not None and not (isinstance(raw, str) and "万" in raw):
-            value *= scale  # the header says 合同金额（万元）
+        elif scale and value is not None and not V.states_unit(raw):
+            value *= scale  # the header says 合同金额（万元） and the cell no unit of its own (12800元 wins)
         parsed[i] = value
     return parsed
 

@@ -16,6 +16,60 @@ from salespipe.errors import BadValue
 EXCEL_EPOCH = dt.date(1899, 12, 30)
 
 
+class CellError:
+    """An Excel error value in a cell (#N/A, #VALUE!, #REF! …): a bad value, never a blank one."""
+
+    __slots__ = ("code",)
+
+    def __init__(self, code: str):
+        self.code = code
+
+    def __str__(self) -> str:
+        return self.code
+
+    def __repr__(self) -> str:
+        return f"CellError({self.code!r})"
+
+    def __eq__(self, other) -> bool:
+        return other.__class__ is CellError and other.code == self.code
+
+    def __hash__(self) -> int:
+        return hash((CellError, self.code))
+
+    def reason(self, column: str) -> str:
+        return (f"{column}是错误值（{self.code}，多为公式出错，例如 VLOOKUP 找不到）："
+                f"请在 Excel 或 WPS 里改正这个单元格，保存后重新提交")
+
+
+class Uncalculated:
+    """A formula whose result the file does not hold (the workbook was written by a program and never
+    calculated): what Excel would show cannot be known, so the value is bad, not blank."""
+
+    __slots__ = ("formula",)
+
+    def __init__(self, formula: str):
+        self.formula = formula
+
+    def __str__(self) -> str:
+        return "=" + self.formula
+
+    def __repr__(self) -> str:
+        return f"Uncalculated({self.formula!r})"
+
+    def __eq__(self, other) -> bool:
+        return other.__class__ is Uncalculated and other.formula == self.formula
+
+    def __hash__(self) -> int:
+        return hash((Uncalculated, self.formula))
+
+    def reason(self, column: str) -> str:
+        return (f"{column}是公式，但文件里没有计算结果（文件由其他程序生成，从未在 Excel/WPS 中计算过）："
+                f"请用 Excel 或 WPS 打开这个文件、保存后重新提交")
+
+
+SPECIAL_CELLS = (CellError, Uncalculated)
+
+
 def nfkc(text: str) -> str:
     """Full-width → half-width (ＡＢ１２，（） → AB12,()), then trimmed."""
     return unicodedata.normalize("NFKC", text).strip()
@@ -46,6 +100,8 @@ def is_blank(value) -> bool:
 
 _WEEKDAY = re.compile(r"\s*[(（]?\s*(星期|周|礼拜)[一二三四五六日天]\s*[)）]?\s*$|\s*[(（][一二三四五六日天][)）]\s*$")
 _DATE_YMD = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*[日号]?(?:(?:\s+|T)\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$")
+_DAYTIME = re.compile(r"\s*(上午|下午|中午|晚上|早上|傍晚|am|pm)\s*(\d{1,2}\s*([:：]\s*\d{2}|点|时)(\s*\d{1,2}\s*分?)?)?$", re.I)
+_CN_NUMERAL_DATE = re.compile(r"[〇零一二三四五六七八九十两][年月日号]|[年月][〇零一二三四五六七八九十]")
 _DATE_COMPACT = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
 _DATE_MD = re.compile(r"^(\d{1,2})\s*月\s*(\d{1,2})\s*[日号]?$")
 _DATE_IN_TEXT = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})|(?<!\d)(20\d{2})(\d{2})(\d{2})(?!\d)")
@@ -73,6 +129,9 @@ def parse_date(value, year_hint: int | None = None) -> dt.date:
     if not text:
         raise BadValue("日期为空")
     text = _WEEKDAY.sub("", text).strip()  # 2026-11-26（周四） / 2026年11月26日 星期四
+    text = _DAYTIME.sub("", text).strip()  # 2026-9-1 上午 / 2026-9-1 下午3点
+    if _CN_NUMERAL_DATE.search(text):  # 二〇二六年九月一日 / 十一月二十六日
+        text = _cn_digits(text)
     if m := _DATE_YMD.match(text):
         return _make_date(int(m[1]), int(m[2]), int(m[3]), value)
     if m := _DATE_COMPACT.match(text):
@@ -84,6 +143,16 @@ def parse_date(value, year_hint: int | None = None) -> dt.date:
     if re.fullmatch(r"\d+(\.\d+)?", text):
         return _date_from_number(float(text))
     raise BadValue(f"日期格式无法识别：{text}（请写成 2026-11-26）")
+
+
+def _cn_digits(text: str) -> str:
+    """二〇二六年九月一日 → 2026年9月1日 (cn2an; a year is read digit by digit)."""
+    import cn2an
+
+    try:
+        return cn2an.transform(text, "cn2an")
+    except (ValueError, KeyError):
+        raise BadValue(f"日期格式无法识别：{text}（请写成 2026-11-26）") from None
 
 
 def _date_from_number(number: float) -> dt.date:
@@ -137,21 +206,86 @@ CENT = Decimal("0.01")
 
 
 def parse_money(value) -> Decimal:
-    """Yuan with 2 decimals from 12800, '12,800', '1.28万元', '１２８００元', '¥12,800'."""
+    """Yuan with 2 decimals from 12800, '12,800', '12,800.00', '1.28万元', '１２８００元', '¥12,800', '12800元整' and
+    capital amounts '壹万贰仟捌佰元整' (cn2an). input-sheets.md: numbers with `,` `，` `元` `万元` (×10,000).
+    Separators that can be read two ways ('12.800,00', '1,2800') raise BadValue rather than guess."""
     if isinstance(value, bool):
         raise BadValue(f"金额格式无法识别：{value}")
     if isinstance(value, (int, float)):
         return Decimal(repr(value)).quantize(CENT)
-    text = nfkc(str(value)).replace(",", "").replace(" ", "")
-    text = re.sub(r"^(¥|RMB|人民币)", "", text, flags=re.I)
+    text = re.sub(r"\s+", "", nfkc(str(value)))
+    text = re.sub(r"^(¥|￥|RMB|CNY|人民币)", "", text, flags=re.I).removesuffix("整").removesuffix("正")
     factor = Decimal(1)
-    if text.endswith("万元") or text.endswith("万"):
-        factor, text = Decimal(10000), text.rstrip("元").rstrip("万")
-    text = text.removesuffix("元")
+    if text.endswith(("万元", "万")):
+        factor, text = Decimal(10000), text.removesuffix("元").removesuffix("万")
+    text = text.removesuffix("元").removesuffix("圆")
+    if _CAPITAL.search(text):
+        return (_capital_amount(text, value) * factor).quantize(CENT)
+    text = _thousands(text, value)
     try:
         return (Decimal(text) * factor).quantize(CENT)
     except InvalidOperation:
         raise BadValue(f"金额格式无法识别：{cell_text(value)}") from None
+
+
+_CAPITAL = re.compile(r"[零壹贰叁肆伍陆柒捌玖拾佰仟萬億一二三四五六七八九十百千亿两]")
+_GROUPED = re.compile(r"^-?\d{1,3}(,\d{3})+(\.\d+)?$")
+
+
+def _thousands(text: str, raw) -> str:
+    """'12,800.50' → '12800.50'; commas only as thousands separators before one decimal point."""
+    if "," not in text:
+        return text
+    if _GROUPED.match(text):
+        return text.replace(",", "")
+    raise BadValue(f"金额的分隔符无法确定：{cell_text(raw)}（请写成 12800 或 12,800.00）")
+
+
+def _capital_amount(text: str, raw) -> Decimal:
+    """壹万贰仟捌佰 / 壹万贰仟捌佰元伍角 → Decimal (cn2an for the yuan part; 角 and 分 added)."""
+    import cn2an
+
+    jiao = fen = Decimal(0)
+    if m := re.search(r"(?:(.)角)?(?:(.)分)?$", text):
+        if m[0]:
+            try:
+                jiao = Decimal(cn2an.cn2an(m[1], "smart")) / 10 if m[1] else Decimal(0)
+                fen = Decimal(cn2an.cn2an(m[2], "smart")) / 100 if m[2] else Decimal(0)
+            except ValueError:
+                raise BadValue(f"金额格式无法识别：{cell_text(raw)}") from None
+            text = re.split(r"[元圆]", text[: m.start()])[0] if m.start() else ""
+    text = re.split(r"[元圆]", text)[0]
+    try:
+        yuan = Decimal(str(cn2an.cn2an(text, "smart"))) if text else Decimal(0)
+    except ValueError:
+        raise BadValue(f"金额格式无法识别：{cell_text(raw)}") from None
+    return yuan + jiao + fen
+
+
+def states_unit(raw) -> bool:
+    """Does the cell say its own unit (12800元, 1.28万, 壹万贰仟捌佰元整)? Then the header's 万元 does not apply."""
+    return isinstance(raw, str) and bool(re.search(r"[元万圆]|" + _CAPITAL.pattern, raw))
+
+
+_SCIENTIFIC = re.compile(r"^([+-]?)(\d)(?:\.(\d+))?[eE]([+]?)(\d{1,3})$")
+
+
+def expand_scientific(text: str, what: str = "联系电话") -> str:
+    """A number written as text in scientific notation → its digits, when they are all there.
+
+    `1.7743856575E10` → '17743856575' (a program's shortest exact form: no '+', so nothing was rounded);
+    `2.2234578E+09` with as many digits as the number has → exact too. Excel's display form with digits lost
+    (`2.22346E+09`, `1.38001E+10`) raises BadValue: the lost digits cannot be known."""
+    m = _SCIENTIFIC.match(text.strip())
+    if not m:
+        return text
+    sign, first, rest, plus, exponent = m[1], m[2], m[3] or "", m[4], int(m[5])
+    if len(rest) > exponent:
+        raise BadValue(f"{what}格式无法识别：{text}")
+    if plus and len(rest) < exponent:
+        raise BadValue(f"{what}被显示成了科学计数法（{text}），后几位数字已经丢失：请把单元格设为文本格式，"
+                       f"重新输入完整号码后再提交")
+    return sign + first + rest + "0" * (exponent - len(rest))
 
 
 def parse_number(value, what: str = "数字") -> float:

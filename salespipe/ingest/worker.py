@@ -67,6 +67,7 @@ def join(pieces: list[Batch]) -> Batch:
         for kind, records in piece.records.items():
             whole.add(kind, records)
         whole.sheet_rejects.extend(piece.sheet_rejects)
+        whole.skipped.extend(piece.skipped)
     return whole
 
 
