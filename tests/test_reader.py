@@ -251,3 +251,12 @@ def test_money_header_in_ten_thousands_scales_the_numbers(tmp_path):
     rows = [header, [D, "张三", "天津甲有限公司", "咨询", 1.28, 3000], [D, "张三", "天津乙有限公司", "咨询", "2万", "1,000"]]
     recs = only(stage(workbook(tmp_path / "a.xlsx", rows)), "orders")
     assert [(r["amount"], r["cost"]) for r in recs] == [(1_280_000, 300_000), (2_000_000, 100_000)]
+
+
+def test_the_written_out_invisible_characters_are_every_format_character_of_the_bmp():
+    import unicodedata
+
+    from salespipe.ingest.reader import _INVISIBLE
+
+    expected = {chr(i) for i in range(0x10000) if unicodedata.category(chr(i)) == "Cf"}
+    assert {chr(i) for i in range(0x10000) if _INVISIBLE.fullmatch(chr(i))} == expected
