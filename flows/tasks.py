@@ -33,11 +33,16 @@ def settings(config_file: str | None, warehouse: str | None) -> Config:
 @task(name="ingest_inbox")
 def ingest_inbox(config: Config) -> dict:
     summary = ingest(None, config)
-    get_run_logger().info("文件 files %s，接受行 rows accepted %d，退回行 rows rejected %d，新客户 new customers %d",
-                          dict(summary.files), summary.rows_accepted, summary.rows_rejected, summary.new_customers)
+    logger = get_run_logger()
+    logger.info("文件 files %s，接受行 rows accepted %d，退回行 rows rejected %d，跳过的非数据行 rows skipped %d，"
+                "新客户 new customers %d", dict(summary.files), summary.rows_accepted, summary.rows_rejected,
+                summary.rows_skipped, summary.new_customers)
+    for name, sheet, reason in summary.sheets_not_read:
+        logger.warning("未读取的工作表 sheet not read: %s / %s：%s", name, sheet, reason)
     return {"files": dict(summary.files), "rows_accepted": summary.rows_accepted,
-            "rows_rejected": summary.rows_rejected, "new_customers": summary.new_customers,
-            "new_reviews": summary.new_reviews}
+            "rows_rejected": summary.rows_rejected, "rows_skipped": summary.rows_skipped,
+            "sheets_not_read": [list(s) for s in summary.sheets_not_read],
+            "new_customers": summary.new_customers, "new_reviews": summary.new_reviews}
 
 
 @task(name="check_data")

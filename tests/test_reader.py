@@ -260,3 +260,29 @@ def test_the_written_out_invisible_characters_are_every_format_character_of_the_
 
     expected = {chr(i) for i in range(0x10000) if unicodedata.category(chr(i)) == "Cf"}
     assert {chr(i) for i in range(0x10000) if _INVISIBLE.fullmatch(chr(i))} == expected
+
+
+def test_title_with_labels_and_values_in_separate_cells_still_names_the_salesperson(tmp_path):
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["日期", "2026-11-26", "业务员", "张三"])  # a title row, label and value in separate cells
+    sheet.append(LOG_HEADER[:1] + LOG_HEADER[2:])
+    sheet.append([D] + log_row()[2:])
+    book.save(tmp_path / "log.xlsx")
+    (rec,) = stage(tmp_path / "log.xlsx").records["log"]
+    assert rec["salesperson_name"] == "张三" and not rec["problems"]
+
+
+def test_the_upper_row_of_a_two_row_header_is_not_read_as_a_title(tmp_path):
+    # 联系人姓名 over a merged-down cell: its 姓名 is not "业务员/姓名：…" (found by the property test)
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["客户名称", "联系电话", "联系人姓名", "客户信息", None, "日期"])
+    sheet.append([None, None, None, "客户类别", "联系方式", None])
+    for col in "ABCF":
+        sheet.merge_cells(f"{col}1:{col}2")
+    sheet.merge_cells("D1:E1")
+    sheet.append(["天津市格致企业管理咨询有限公司", "022-23456789", "王经理", "B", "电话", D])
+    book.save(tmp_path / "日志表_周杰_20261126.xlsx")
+    (rec,) = stage(tmp_path / "日志表_周杰_20261126.xlsx").records["log"]
+    assert rec["salesperson_name"] == "周杰" and not rec["problems"]

@@ -159,13 +159,14 @@ def find_layout(grid: list[list], hint_text: str, scan_rows: int = 30) -> Layout
 
 # ---------------------------------------------------------------- title cells and file names
 
-_TITLE_PERSON = re.compile(r"(?:业务员|销售员|销售人员|业务代表|姓名)\s*(?:[:：]\s*|\s+)([\u4e00-\u9fffA-Za-z·]{2,12})")
+_TITLE_PERSON = re.compile(r"(?<![人户])(?:业务员|销售员|销售人员|业务代表|姓名)\s*(?:[:：]\s*|\s+)([\u4e00-\u9fffA-Za-z·]{2,12})")
 _TITLE_STAFF = re.compile(r"(?:工号|员工编号|员工号)\s*[:：]\s*([A-Za-z0-9_-]+)")
 _TITLE_DATE = re.compile(r"(?:日期|联系日期|登记日期|签单日期|检查日期)\s*[:：]\s*([0-9年月日./\- ]+)")
 _TITLE_MONTH = re.compile(r"(?:月份)\s*[:：]\s*(\d{4}\s*[-/.年]\s*\d{1,2})")
 _YEAR_MONTH = re.compile(r"(20\d{2}\s*年\s*\d{1,2})\s*月")
 _NAME_TOKEN = re.compile(r"^[\u4e00-\u9fff·]{2,4}$")
-_NOT_A_NAME = ("表", "日志", "登记", "业绩", "目标", "评分", "检查", "名册", "客户", "分配", "销售", "审批", "汇总", "月", "周")
+_NOT_A_NAME = ("表", "日志", "登记", "业绩", "目标", "评分", "检查", "名册", "客户", "分配", "销售", "审批", "汇总",
+               "月报", "月度", "本月", "上月", "下月", "月份", "周报", "本周", "上周", "下周", "周表")
 
 
 @dataclass
@@ -213,9 +214,12 @@ def context_from_file_name(stem: str) -> Context:
 
 
 def context_from_rows(rows: list[list], base: Context) -> Context:
+    """What the title rows above the header say; a row of column names (the upper row of a header the
+    layout took as one row) says nothing: 联系人姓名 is not 姓名：…"""
     ctx = base
     for row in rows:
-        text = "  ".join(dict.fromkeys(cell_text(v) for v in row if cell_text(v)))
-        if text:
-            ctx = ctx.updated(text)
+        texts = list(dict.fromkeys(cell_text(v) for v in row if cell_text(v)))
+        hits = header_hits([[t] for t in texts]) if len(texts) > 1 else 0
+        if texts and not (hits >= 2 and hits * 2 > len(texts)):  # (日期 | 2026-11-26 | 业务员 | 张三 is a title)
+            ctx = ctx.updated("  ".join(texts))
     return ctx

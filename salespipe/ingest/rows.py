@@ -57,7 +57,7 @@ def parse_value(column: Column, raw, ctx: Context, area_code: str):
     if p == "month":
         return V.parse_month(raw)
     if p == "phone":
-        return normalize_phone(V.expand_scientific(V.cell_text(raw), column.name), area_code)
+        return normalize_phone(V.expand_scientific(V.nfkc(V.cell_text(raw)), column.name), area_code)
     if p == "money":
         return int(V.parse_money(raw) * 100)  # cents, stored as DECIMAL(18,2) by the loader
     if p == "int":
