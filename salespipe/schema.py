@@ -21,9 +21,9 @@ ROW_CUSTOMER_COLUMNS = [
     ("phone", "VARCHAR", "联系电话（规范化）"),
     ("address", "VARCHAR", "地址"),
     ("industry", "VARCHAR", "行业"),
-    ("customer_name_written", "VARCHAR", "客户名称：单元格里原样的文字（清理前，用于核对业务员填写的内容）"),
-    ("contact_written", "VARCHAR", "联系人：单元格里原样的文字（清理前）"),
-    ("phone_written", "VARCHAR", "联系电话：单元格里原样的文字（规范化前）"),
+    ("customer_name_written", "VARCHAR", "客户名称：单元格里原样的文字（清理前）；与 customer_name 相同时为空，coalesce(customer_name_written, customer_name) 即原文"),
+    ("contact_written", "VARCHAR", "联系人：单元格里原样的文字（清理前）；与 contact 相同时为空"),
+    ("phone_written", "VARCHAR", "联系电话：单元格里原样的文字（规范化前）；与 phone 相同时为空"),
 ]
 
 TABLES: dict[str, tuple[str, list[tuple[str, str, str]]]] = {
@@ -179,7 +179,7 @@ TABLES: dict[str, tuple[str, list[tuple[str, str, str]]]] = {
         ("salesperson_id", "VARCHAR", "业务员工号"),
         ("customer_code", "VARCHAR", "客户编码"),
         ("customer_name", "VARCHAR", "表中填写的客户名称"),
-        ("customer_name_written", "VARCHAR", "客户名称：单元格里原样的文字（清理前）"),
+        ("customer_name_written", "VARCHAR", "客户名称：单元格里原样的文字（清理前）；与 customer_name 相同时为空"),
         ("business_type", "VARCHAR", "业务类型"),
         ("business_detail", "VARCHAR", "业务类别或课程"),
         ("amount", "DECIMAL(18,2)", "合同金额（元）"),
@@ -232,9 +232,9 @@ TABLES: dict[str, tuple[str, list[tuple[str, str, str]]]] = {
         ("need_detail", "VARCHAR", "客户需求类别"),
         ("source", "VARCHAR", "来源：网络打入 / 购买数据库 / 关系介绍 / 电话开发"),
         ("acquired_on", "DATE", "获取日期"),
-        ("customer_name_written", "VARCHAR", "客户名称：单元格里原样的文字（清理前）"),
-        ("contact_written", "VARCHAR", "联系人：单元格里原样的文字（清理前）"),
-        ("phone_written", "VARCHAR", "联系电话：单元格里原样的文字（规范化前）"),
+        ("customer_name_written", "VARCHAR", "客户名称：单元格里原样的文字（清理前）；与 customer_name 相同时为空"),
+        ("contact_written", "VARCHAR", "联系人：单元格里原样的文字（清理前）；与 contact 相同时为空"),
+        ("phone_written", "VARCHAR", "联系电话：单元格里原样的文字（规范化前）；与 phone 相同时为空"),
         *SOURCE_COLUMNS,
     ]),
     "assignment_approvals": ("分配审批表中填写的审批（原样保存；执行结果见 assignment_decisions）", [

@@ -286,3 +286,11 @@ def test_the_upper_row_of_a_two_row_header_is_not_read_as_a_title(tmp_path):
     book.save(tmp_path / "日志表_周杰_20261126.xlsx")
     (rec,) = stage(tmp_path / "日志表_周杰_20261126.xlsx").records["log"]
     assert rec["salesperson_name"] == "周杰" and not rec["problems"]
+
+
+def test_every_hint_and_example_word_begins_with_a_character_the_fast_path_looks_at():
+    from salespipe.ingest import rows
+
+    for pattern in (rows._HINT, rows._EXAMPLE):
+        firsts = {alternative[0] for alternative in pattern.pattern[2:-1].split("|")}
+        assert firsts <= rows._TEMPLATE_START, pattern.pattern

@@ -289,7 +289,8 @@ def test_accepted_rows_keep_the_text_as_written_beside_the_cleaned_value(project
     assert project.query("select customer_name, contact, phone, customer_name_written, contact_written, phone_written "
                          "from activities") == [
         ("<script>alert（1）</script>天津锦程物流有限公司", "刘明", "02223456789",
-         "<script>alert(1)</script>天津锦程物流有限公司", "刘明", "022-2345 6789")]
+         "<script>alert(1)</script>天津锦程物流有限公司", None, "022-2345 6789")]  # None: as stored
+    assert project.scalar("select coalesce(contact_written, contact) from activities") == "刘明"
 
 
 # ---------------------------------------------------------------- 10_example_and_hint_rows

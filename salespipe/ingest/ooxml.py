@@ -24,7 +24,7 @@ from pathlib import Path
 
 from salespipe.ingest.values import CellError, Uncalculated, cell_text
 
-_MARKERS = (b't="e"', b"<f>", b"<f ", b"<f/", b":f>", b":f ", b":f/")  # an error value or a formula (any prefix)
+_ROOT = re.compile(rb"<(\w+:)?worksheet[\s>]")
 _SHEET_PART = re.compile(r"xl/worksheets/[^/]+\.xml", re.I)
 _UNIT_WORDS = ("万".encode(), "元".encode())
 _SCALED = re.compile(r'!\.|\\\.|"\."|0,+\s*["\\万]')  # the display divides a value in yuan (0!.0000"万")
@@ -68,7 +68,18 @@ def special_cells(path: Path, names: list[str]) -> dict[str, dict[tuple[int, int
 
 
 def _marked(data: bytes) -> bool:
-    return any(marker in data for marker in _MARKERS)
+    """Does the sheet XML hold an error value or a formula? Byte searches with the sheet's own namespace
+    prefix (`<f>` from Excel, `<x:f>` from some .NET exporters)."""
+    if b't="e"' in data:
+        return True
+    root = _ROOT.search(data, 0, 4096)
+    tag = b"<" + (root[1] or b"" if root else b"") + b"f"
+    at = data.find(tag)
+    while at >= 0:  # one search for "<f", then the character after it (not <filterColumn …)
+        if data[at + len(tag):at + len(tag) + 1] in (b">", b" ", b"/"):
+            return True
+        at = data.find(tag, at + 1)
+    return False
 
 
 def _sheet_parts(z: zipfile.ZipFile) -> dict[str, str]:

@@ -107,8 +107,11 @@ def _read_zip(path: Path) -> list[Sheet]:
     from salespipe.ingest.ooxml import special_cells
 
     try:
-        with open(path, "rb") as f:
-            workbook = pc.CalamineWorkbook.from_filelike(f)
+        if path.suffix.lower() in (".xlsx", ".xlsm"):  # named for what it is: calamine opens it by name (faster)
+            workbook = pc.CalamineWorkbook.from_path(str(path))
+        else:  # .xls, .et or no extension on a zip: calamine looks at the content
+            with open(path, "rb") as f:
+                workbook = pc.CalamineWorkbook.from_filelike(f)
     except pc.PasswordError:
         raise UnreadableFile(*ENCRYPTED) from None
     except Exception as exc:  # calamine raises several error types for damaged files

@@ -96,7 +96,7 @@ _HINT = re.compile(r"^(必填|选填|非必填|可选|可不填|不必填|下拉
 _EXAMPLE = re.compile(r"^(示例|样例|范例|举例|例子|例[:：]?$|例[:：]|填写示例|参考示例|填表示例)")
 _PLACEHOLDER = re.compile(r"[Xx×＊*]{2}|某某|○○|〇〇")  # with 示例/样例 beside it: an example row
 _PLACEHOLDER_NAME = re.compile(r"[Xx×＊*]{2}|某某")  # 天津XX科技有限公司, 天津某某机械有限公司: a template's name on its own
-_TEMPLATE_START = ("必", "选", "非", "可", "下", "从", "请", "格", "填", "如", "例", "示", "样", "范", "举", "参", "手", "不")
+_TEMPLATE_START = frozenset("必选非可下从请格填如例示样范举参不手")  # the first characters of _HINT and _EXAMPLE
 
 
 def skip_reason(filled: list[str], index: int, wide_rows: set[int], after_total: bool) -> str | None:
@@ -116,13 +116,15 @@ def skip_reason(filled: list[str], index: int, wide_rows: set[int], after_total:
 def template_reason(filled: list[str]) -> str | None:
     """SKIP_EXAMPLE for a template's example row (示例 / 样例 in its first cells, or 示例 said in a note beside
     a placeholder name), SKIP_HINT for a row of fill-in hints (most cells 必填 / 下拉选择 / 格式：…)."""
-    if any(_EXAMPLE.match(t) for t in filled[:2]):
+    starts = [t for t in filled if t[:1] in _TEMPLATE_START]  # (most rows: none, and nothing more is read)
+    if starts:
+        if any(_EXAMPLE.match(t) for t in filled[:2]):
+            return SKIP_EXAMPLE
+        hints = sum(1 for t in starts if _HINT.match(t))
+        if hints >= 2 and hints * 2 > len(filled):
+            return SKIP_HINT
+    if any("示例" in t or "样例" in t for t in filled) and any(_PLACEHOLDER.search(t) for t in filled):
         return SKIP_EXAMPLE
-    if any(_PLACEHOLDER.search(t) for t in filled) and any("示例" in t or "样例" in t for t in filled):
-        return SKIP_EXAMPLE
-    hints = sum(1 for t in filled if _HINT.match(t))
-    if hints >= 2 and hints * 2 > len(filled):
-        return SKIP_HINT
     return None
 
 
@@ -170,6 +172,11 @@ def stage_sheet(sheet: Sheet, layout: Layout, source: SheetSource, file_ctx: Con
     check = CHECKS[kind.key]
     for rec in records:
         check(rec)
+    written = [name for name in WRITTEN_FIELDS if name + "_written" in records[0]]
+    for rec in records:  # the text as typed only where it differs from the stored value
+        for name in written:
+            if rec[name + "_written"] == rec.get(name):
+                rec[name + "_written"] = None
     return records
 
 
@@ -179,7 +186,9 @@ WRITTEN_FIELDS = ("customer_name", "contact", "phone")
 def _keep_written(records: list[dict], picked: list[list], numbers: list[int], layout: Layout,
                   written: dict[tuple[int, int], str]) -> None:
     """`<field>_written`: the cell's text exactly as the salesperson typed it (before invisible characters,
-    NFKC and bracket tidying), for the customer name, contact and phone."""
+    NFKC and bracket tidying), for the customer name, contact and phone; None where it is the stored value
+    itself (most names and contacts), so that `coalesce(contact_written, contact)` is always the text as typed.
+    (Storing every text twice made the year's rebuild warehouse 50 % bigger.)"""
     for name in WRITTEN_FIELDS:
         index = layout.columns.get(name)
         if index is None:
@@ -228,8 +237,8 @@ def _data_rows(sheet: Sheet, layout: Layout, ctx: Context,
         # a note, a title, a total or a repeated header
         plain = (len(cells) >= 6 and not after_total and r not in wide_rows and len(lead) == 3
                  and "" not in lead and None not in lead and not cells & header_cells
-                 and not any(v.__class__ is str and (v[:1] in _SUMMARY_START or v[:1].isspace()
-                                                     or v[:1] in _TEMPLATE_START) for v in lead)
+                 and not any(v.__class__ is str and (v[:1] in _SUMMARY_START or v[:1].isspace()) for v in lead)
+                 and not (lead[0].__class__ is str and lead[0][:1] in _TEMPLATE_START)
                  and not (name_index is not None and name_index < len(row) and row[name_index].__class__ is str
                           and _PLACEHOLDER_NAME.search(row[name_index])))
         if not plain:
