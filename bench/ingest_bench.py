@@ -183,13 +183,27 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def append_result(text: str) -> None:
-    """Print a result table and append it to docs/benchmarks.md."""
+    """Print a result table and put it into docs/benchmarks.md in place of the earlier table of the same
+    benchmark (the heading after the date names it: `### <date> — full rebuild: …`); git keeps the history."""
     print(text)
     doc = ROOT / "docs" / "benchmarks.md"
     if not doc.exists():
-        doc.write_text("# Benchmarks\n\nAppended by `./run bench`; rates are data rows per second.\n\n", encoding="utf-8")
-    with open(doc, "a", encoding="utf-8") as f:
-        f.write(text + "\n")
+        doc.write_text("# Benchmarks\n\nWritten by `./run bench`: the latest table of each benchmark; rates are data "
+                       "rows per second.\n\n", encoding="utf-8")
+    doc.write_text(replace_section(doc.read_text(encoding="utf-8"), text), encoding="utf-8")
+
+
+def benchmark_of(heading: str) -> str:
+    """'### 2026-11-30 — full rebuild: 15,001 workbooks …' → 'full rebuild'."""
+    return heading.split(" — ", 1)[-1].split(":", 1)[0].split("(", 1)[0].strip()
+
+
+def replace_section(doc: str, text: str) -> str:
+    """`doc` with `text` (a `### ` section) in place of every earlier section of the same benchmark, or appended."""
+    head, *sections = doc.split("\n### ")
+    kind = benchmark_of(text.splitlines()[0])
+    kept = [s for s in sections if benchmark_of(s.splitlines()[0]) != kind]
+    return "\n### ".join([head, *kept]).rstrip("\n") + "\n\n" + text.rstrip("\n") + "\n"
 
 
 if __name__ == "__main__":

@@ -99,3 +99,12 @@ def test_a_reading_error_in_the_reader_process_reaches_the_loader(tmp_path):
         with pytest.raises(FileNotFoundError):
             next(chunks)
     assert not reader.folder.exists()  # its chunk files are cleaned up
+
+
+def test_a_new_benchmark_table_replaces_the_earlier_one_of_the_same_benchmark_only():
+    from bench.ingest_bench import replace_section
+
+    doc = "# Benchmarks\n\nintro\n\n### 2026-11-27 — full rebuild: 15,001 workbooks\n\nold\n\n### 2026-11-27 — marts on a year: x\n\nm\n"
+    new = replace_section(doc, "### 2026-11-30 — full rebuild: 15,001 workbooks\n\nnew\n")
+    assert new == ("# Benchmarks\n\nintro\n\n### 2026-11-27 — marts on a year: x\n\nm\n\n"
+                   "### 2026-11-30 — full rebuild: 15,001 workbooks\n\nnew\n")
