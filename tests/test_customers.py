@@ -200,3 +200,45 @@ def test_followups_get_sequential_numbers_and_current_fields(project):
     # class C customers get no 跟单号; log rows are linked to theirs
     assert project.query("select followup_no from activities order by activity_date, source_row") == [
         ("GD000001",), (None,), ("GD000002",), ("GD000001",)]
+
+
+# ---------------------------------------------------------------- metrics.md's certain rules, through ingest
+
+
+def _codes(project, rows):
+    project.add_roster()
+    summary = _log(project, "日志表_张三_20261123.xlsx", rows)
+    codes = dict(project.query("select customer_name, customer_code from activities"))
+    return codes, summary
+
+
+def test_an_abbreviation_with_the_same_phone_and_contact_is_the_same_customer(project):
+    codes, summary = _codes(project, [
+        log_row(D1, customer="航瑞5G通信技术（天津）有限公司", contact="刘明", phone="13812345678"),
+        log_row(D1, customer="航瑞通信", contact="刘明", phone="138-1234-5678"),
+        log_row(D1, customer="天津市富航汽车零部件股份有限公司", contact="赵刚", phone="022-58761234"),
+        log_row(D1, customer="富航汽配", contact="赵刚", phone="02258761234")])
+    # by hand: 航瑞 first (KH000001) with its abbreviation; 富航 second (KH000002) with 汽配
+    assert codes == {"航瑞5G通信技术（天津）有限公司": "KH000001", "航瑞通信": "KH000001",
+                     "天津市富航汽车零部件股份有限公司": "KH000002", "富航汽配": "KH000002"}
+    assert summary.new_reviews == 0
+
+
+@pytest.mark.parametrize("first, second, phones", [
+    ("天津市河西区育才职业培训学校", "天津市和平区育才职业培训学校", ("022-23456789", "022-27654321")),  # another 区
+    ("天津市金泰印刷厂", "天津金泰印刷有限公司", ("022-23456789", "022-27654321")),  # 厂 / 有限公司, no phone in common
+    ("天津东铭集团有限公司", "天津东铭生物科技有限公司", ("022-23456789", "022-23456789")),  # group and member
+    ("佰光同集团有限公司", "天津佰光同金属制品有限公司", ("022-23456789", "022-23456789")),
+    ("天津发佳力餐饮管理有限公司", "天津发佳力石油设备有限公司", ("022-23456789", "022-23456789")),  # sisters, one desk
+])
+def test_certain_non_matches_get_two_codes_and_are_never_asked(project, first, second, phones):
+    codes, summary = _codes(project, [log_row(D1, customer=first, contact="王经理", phone=phones[0]),
+                                      log_row(D1, customer=second, contact="王经理", phone=phones[1])])
+    assert codes == {first: "KH000001", second: "KH000002"}
+    assert summary.new_reviews == 0
+
+
+def test_the_factory_and_the_company_with_a_phone_in_common_are_not_kept_apart_by_the_rule(project):
+    codes, _ = _codes(project, [log_row(D1, customer="天津市金泰印刷厂", contact="王经理", phone="022-23456789"),
+                                log_row(D1, customer="天津金泰印刷有限公司", contact="王经理", phone="022-23456789")])
+    assert codes == {"天津市金泰印刷厂": "KH000001", "天津金泰印刷有限公司": "KH000001"}

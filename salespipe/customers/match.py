@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 
 from rapidfuzz.distance import Levenshtein
 
-from salespipe.customers.names import NameParts, city_of_phone, industry_conflict, parse_name
+from salespipe.customers.names import (NameParts, abbreviates, businesses_differ, city_of_phone, factory_and_company,
+                                       industry_conflict, parent_and_member, parse_name)
 
 
 @dataclass
@@ -35,6 +36,7 @@ class Record:
         self.blocking: set[tuple] | None = None
         self.parts: list[NameParts] = [parse_name(n) for n in sorted(self.names)]
         self.branches = {p.branch for p in self.parts}
+        self.districts = {p.district for p in self.parts if p.district}
         self.cities = set(self.cities) | {p.region for p in self.parts if p.region} | \
             {c for c in map(city_of_phone, self.phones) if c}
 
@@ -54,6 +56,7 @@ class Pair:
     reasons: list[str]
     conflict: str | None  # a reason that forbids merging (branch, city)
     name_points: float = 0.0  # the names' own evidence: without it a pair is never merged automatically
+    certain: bool = False  # metrics.md's certain match: merged whatever the score
 
 
 @dataclass
@@ -102,13 +105,38 @@ def _agreement(x: set, y: set, points: float, label: str, reasons: list[str]) ->
     return 0.0
 
 
+def certain_non_match(a: Record, b: Record) -> str | None:
+    """metrics.md's certain non-matches (never merged, never asked), as the reason; None when none holds:
+    another branch or city, another 区/县 inside the names, a group parent and a company of the group,
+    the 厂 and the 有限公司 of one 字号 with no phone in common, names whose industry words clash (sister
+    companies sharing an address, a front desk or a contact stay apart)."""
+    if a.branches != b.branches:
+        return "分支机构不同：" + " / ".join(sorted(x or "总部" for x in a.branches ^ b.branches))
+    if a.cities and b.cities and not (a.cities & b.cities):
+        return f"城市不同：{'、'.join(sorted(a.cities))} / {'、'.join(sorted(b.cities))}"
+    if a.districts and b.districts and not (a.districts & b.districts):
+        return f"区县不同：{'、'.join(sorted(a.districts))} / {'、'.join(sorted(b.districts))}"
+    pairs = list(itertools.product(a.parts, b.parts))
+    if any(pa.core == pb.core and pa.legal_form == pb.legal_form for pa, pb in pairs):
+        return None  # one spelling in common: nothing below can tell them apart
+    if any(parent_and_member(pa, pb) for pa, pb in pairs):
+        return "集团与其下属公司"
+    if not (a.phones & b.phones) and any(factory_and_company(pa, pb) for pa, pb in pairs):
+        return "厂与公司两种名称，且没有相同电话"
+    if all(businesses_differ(pa, pb) for pa, pb in pairs):
+        return "业务不同：" + " / ".join(sorted({p.core for p in a.parts} | {p.core for p in b.parts}))
+    return None
+
+
+def certain_match(a: Record, b: Record) -> bool:
+    """metrics.md's certain match: an abbreviation of a full name written with the same phone and the same contact."""
+    return bool(a.phones & b.phones and a.contacts & b.contacts) and any(
+        abbreviates(pa, pb) or abbreviates(pb, pa) for pa, pb in itertools.product(a.parts, b.parts))
+
+
 def score_pair(a: Record, b: Record) -> Pair:
     reasons: list[str] = []
-    conflict = None
-    if a.branches != b.branches:
-        conflict = "分支机构不同：" + " / ".join(sorted(x or "总部" for x in a.branches ^ b.branches))
-    elif a.cities and b.cities and not (a.cities & b.cities):
-        conflict = f"城市不同：{'、'.join(sorted(a.cities))} / {'、'.join(sorted(b.cities))}"
+    conflict = certain_non_match(a, b)
     points, why, _ = name_evidence(a, b)
     score = points
     if why:
@@ -121,9 +149,12 @@ def score_pair(a: Record, b: Record) -> Pair:
         else:
             score -= 1.0
             reasons.append(f"行业不同：{'、'.join(sorted(a.industries))} / {'、'.join(sorted(b.industries))}")
+    certain = conflict is None and certain_match(a, b)
+    if certain:
+        reasons.insert(0, "简称与全称，电话和联系人都相同")
     if conflict:
         reasons.insert(0, conflict)
-    return Pair(a.rid, b.rid, round(score, 2), reasons, conflict, points)
+    return Pair(a.rid, b.rid, round(score, 2), reasons, conflict, points, certain)
 
 
 def blocking_keys(record: Record) -> set[tuple]:
@@ -196,7 +227,8 @@ def _compatible(records: list[Record], clusters: _Clusters, i: int, j: int, sett
     for x in clusters.members[ri]:
         for y in clusters.members[rj]:
             pair = score_pair(records[x], records[y])
-            if pair.conflict or (name_evidence(records[x], records[y])[0] <= 0 and pair.score < settings.review):
+            if pair.conflict or (not pair.certain and name_evidence(records[x], records[y])[0] <= 0
+                                 and pair.score < settings.review):
                 return False
     return True
 
@@ -209,8 +241,9 @@ def match(records: list[Record], settings: Settings | None = None,
     scored.sort(key=lambda p: (-p.score, p.a, p.b))
     clusters = _Clusters(records)
     refused: list[Pair] = []
+    scored.sort(key=lambda p: not p.certain)  # certain matches first (stable: by score within each)
     for pair in scored:
-        if pair.conflict or pair.score < settings.auto_merge or pair.name_points <= 0:
+        if pair.conflict or (not pair.certain and (pair.score < settings.auto_merge or pair.name_points <= 0)):
             continue
         if clusters.find(pair.a) == clusters.find(pair.b):
             continue
@@ -219,7 +252,7 @@ def match(records: list[Record], settings: Settings | None = None,
         else:
             refused.append(pair)
     reviews: dict[tuple[int, int], Pair] = {}
-    uncertain = (p for p in scored if settings.review <= p.score and not p.conflict
+    uncertain = (p for p in scored if settings.review <= p.score and not p.conflict and not p.certain
                  and (p.score < settings.auto_merge or p.name_points <= 0))
     for pair in [*refused, *uncertain]:
         ra, rb = clusters.find(pair.a), clusters.find(pair.b)

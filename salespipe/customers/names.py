@@ -71,6 +71,7 @@ _TRAILING_REGION = re.compile("(?:" + "|".join(map(re.escape, _REGIONS)) + ")$")
 _CITY_OF = {**{f"{c}市": c for c in PROVINCES + CITIES}, **{f"{p}省": p for p in PROVINCES},
             **{c: c for c in PROVINCES + CITIES}}
 _TIANJIN_DISTRICTS = set(DISTRICTS[:19])
+_ANY_DISTRICT = re.compile(r"[\u4e00-\u9fff]{1,3}?(?:新区|区|县)")
 _PUNCT = re.compile(r"[\s·・,，.。、'\"“”‘’:：;；!！?？\-—_/\\]+")
 _BRACKETS = re.compile(r"[(（\[【]([^()（）\[\]【】]*)[)）\]】]")
 
@@ -83,6 +84,7 @@ class NameParts:
     legal_form: str  # 有限公司
     branch: str  # 北京分公司 ('' for the head office)
     core: str  # trade + industry, what remains for comparison: 格致企业管理咨询
+    district: str = ""  # a 区/县 written in the name: 河西区 (天津市河西区育才职业培训学校)
 
     @property
     def key(self) -> str:
@@ -137,13 +139,19 @@ def parse_name(name: str) -> NameParts:
         text, branch = head[: -len(place)], place + word
     # a leading region, then possibly a district: 天津市滨海新区… (a second city name is a 字号: 天津德州营销)
     found = _LEADING_REGION.match(text)
+    district = ""
     if found and len(text) > len(found[0]) + 1:
         region = region or _region_of(found[0])
         text = text[len(found[0]):]
+        if found[0] in DISTRICTS:
+            district = found[0]
         for d in _DISTRICT_PREFIXES:
             if text.startswith(d) and len(text) > len(d) + 1:
-                text = text[len(d):]
+                text, district = text[len(d):], d
                 break
+        else:
+            if not district and (m := _ANY_DISTRICT.match(text)) and len(text) >= len(m[0]) + 4:
+                text, district = text[len(m[0]):], m[0]  # a 区/县 not listed: 湛江市赤坎区…
     legal = ""
     for form in LEGAL_FORMS:
         if text.endswith(form) and len(text) > len(form):
@@ -160,7 +168,47 @@ def parse_name(name: str) -> NameParts:
                 trade = trade[: -len(word)]
                 stripped = True
                 break
-    return NameParts(region, trade, "".join(industry_words), legal, _norm(branch), text)
+    return NameParts(region, trade, "".join(industry_words), legal, _norm(branch), text, district)
+
+
+GROUP_FORMS = ("集团有限公司", "集团股份有限公司", "集团公司", "集团")
+FACTORY_FORMS = ("总厂", "厂")
+COMPANY_FORMS = ("股份有限公司", "有限责任公司", "有限公司", "公司")
+
+
+def parent_and_member(a: NameParts, b: NameParts) -> bool:
+    """A group parent and a company of the group (metrics.md: never the same customer): X集团有限公司 beside
+    天津X生物科技有限公司 or X集团生物科技有限公司 — the group's name is its 字号 alone, the member's adds
+    words after it (and is not itself a 集团)."""
+    for group, member in ((a, b), (b, a)):
+        if group.legal_form in GROUP_FORMS and not group.industry and member.legal_form not in GROUP_FORMS \
+                and len(group.trade) >= 2 and member.core.startswith(group.trade) \
+                and len(member.core) >= len(group.trade) + 2:
+            return True
+    return False
+
+
+def factory_and_company(a: NameParts, b: NameParts) -> bool:
+    """The 厂 and the 有限公司 of one 字号 (天津市金泰印刷厂 / 天津金泰印刷有限公司)."""
+    forms = {a.legal_form, b.legal_form}
+    return a.trade == b.trade and bool(forms & set(FACTORY_FORMS)) and bool(forms & set(COMPANY_FORMS))
+
+
+def abbreviates(short: NameParts, full: NameParts) -> bool:
+    """`short` is an abbreviation of `full` (metrics.md: its characters in order within the full name's 字号 and
+    industry words — 航瑞通信 for 航瑞5G通信技术（天津）有限公司; one character of a longer short name may be
+    the abbreviation's own, as 配 in 富航汽配 for 富航汽车零部件)."""
+    s, f = short.core, full.core
+    if len(s) < 2 or len(s) >= len(f) or s[:2] != f[:2] or short.branch != full.branch:
+        return False
+    missing, at = 0, 0
+    for ch in s:
+        found = f.find(ch, at)
+        if found < 0:
+            missing += 1
+            continue
+        at = found + 1
+    return missing == 0 or (missing == 1 and len(s) >= 4)
 
 
 GENERIC_WORDS = ("服务", "发展", "实业", "工业", "商务", "国际", "技术", "科技", "工程", "设备", "材料", "制造")
@@ -185,6 +233,19 @@ def _industries_conflict(a: str, b: str) -> bool:
     if not x or not y:
         return False
     return not (x in y or y in x or _shared_word(x, y))
+
+
+def businesses_differ(a: NameParts, b: NameParts) -> bool:
+    """Two lines of business under one 字号 (sister companies: 发佳力餐饮管理 / 发佳力石油设备): what follows the
+    names' common start (at least two characters) is, in both, at least two characters of specific words (not
+    服务, 发展 …; words the industry list does not know, such as 石油, count) and shares no character. An
+    abbreviation shares some (格致咨询 / 格致企业管理咨询, 富航汽配 / 富航汽车零部件), and a one-character typo
+    leaves one character on each side (润环物流 / 润环物业: left to the score)."""
+    k = 0
+    while k < min(len(a.core), len(b.core)) and a.core[k] == b.core[k]:
+        k += 1
+    x, y = _specific(a.core[k:]), _specific(b.core[k:])
+    return k >= 2 and len(x) >= 2 and len(y) >= 2 and not set(x) & set(y)
 
 
 def _specific(industry: str) -> str:
