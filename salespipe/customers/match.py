@@ -129,9 +129,15 @@ def certain_non_match(a: Record, b: Record) -> str | None:
 
 
 def certain_match(a: Record, b: Record) -> bool:
-    """metrics.md's certain match: an abbreviation of a full name written with the same phone and the same contact."""
+    """metrics.md's certain matches: equal normalised names (the same core and branch, with a legal form or at
+    least four characters: 天津市格致企业管理咨询有限公司 = 格致企业管理咨询（天津）有限责任公司), and an abbreviation
+    of a full name written with the same phone and the same contact."""
+    pairs = list(itertools.product(a.parts, b.parts))
+    if any(pa.key == pb.key and pa.core and (len(pa.core) >= 4 or (pa.legal_form and pb.legal_form))
+           for pa, pb in pairs):
+        return True
     return bool(a.phones & b.phones and a.contacts & b.contacts) and any(
-        abbreviates(pa, pb) or abbreviates(pb, pa) for pa, pb in itertools.product(a.parts, b.parts))
+        abbreviates(pa, pb) or abbreviates(pb, pa) for pa, pb in pairs)
 
 
 def score_pair(a: Record, b: Record) -> Pair:
@@ -150,7 +156,7 @@ def score_pair(a: Record, b: Record) -> Pair:
             score -= 1.0
             reasons.append(f"行业不同：{'、'.join(sorted(a.industries))} / {'、'.join(sorted(b.industries))}")
     certain = conflict is None and certain_match(a, b)
-    if certain:
+    if certain and points < 5.0:
         reasons.insert(0, "简称与全称，电话和联系人都相同")
     if conflict:
         reasons.insert(0, conflict)

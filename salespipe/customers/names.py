@@ -71,6 +71,7 @@ _TRAILING_REGION = re.compile("(?:" + "|".join(map(re.escape, _REGIONS)) + ")$")
 _CITY_OF = {**{f"{c}市": c for c in PROVINCES + CITIES}, **{f"{p}省": p for p in PROVINCES},
             **{c: c for c in PROVINCES + CITIES}}
 _TIANJIN_DISTRICTS = set(DISTRICTS[:19])
+_DEPARTMENT = re.compile(r"[\u4e00-\u9fff]{1,5}部|办公室|总经办|总经理办公室|[\u4e00-\u9fff]{1,4}(?:科|处|中心)")
 _ANY_DISTRICT = re.compile(r"[\u4e00-\u9fff]{1,3}?(?:新区|区|县)")
 _PUNCT = re.compile(r"[\s·・,，.。、'\"“”‘’:：;；!！?？\-—_/\\]+")
 _BRACKETS = re.compile(r"[(（\[【]([^()（）\[\]【】]*)[)）\]】]")
@@ -93,8 +94,21 @@ class NameParts:
 
 
 def _norm(text: str) -> str:
-    text = unicodedata.normalize("NFKC", text).casefold()
+    """NFKC, case-folded, traditional characters as simplified (北京振遠閥門 → 北京振远阀门, OpenCC t2s), no
+    spaces or punctuation."""
+    text = _simplified(unicodedata.normalize("NFKC", text)).casefold()
     return _PUNCT.sub("", text)
+
+
+@lru_cache(maxsize=1)
+def _t2s():
+    import opencc
+
+    return opencc.OpenCC("t2s")
+
+
+def _simplified(text: str) -> str:
+    return text if text.isascii() else _t2s().convert(text)
 
 
 def _region_of(text: str) -> str:
@@ -131,6 +145,12 @@ def parse_name(name: str) -> NameParts:
             if at > 0 and text[at + len(form):].endswith(BRANCH_WORDS):
                 text, branch = text[: at + len(form)], text[at + len(form):]
                 break
+    # a department after the legal form is not another customer: …有限公司行政部 / 销售部 / 办公室
+    for form in LEGAL_FORMS[:9]:
+        at = text.find(form)
+        if at > 0 and _DEPARTMENT.fullmatch(text[at + len(form):]):
+            text = text[: at + len(form)]
+            break
     if not branch and text.endswith(BRANCH_WORDS):
         word = next(w for w in BRANCH_WORDS if text.endswith(w))
         head = text[: -len(word)]
