@@ -255,6 +255,14 @@ def _industries_conflict(a: str, b: str) -> bool:
     return not (x in y or y in x or _shared_word(x, y))
 
 
+@lru_cache(maxsize=200_000)
+def sound(core: str) -> str:
+    """How a name's core is said, without tones (pypinyin): 鼎科电气 and 顶科电气 are both 'ding ke dian qi'."""
+    from pypinyin import lazy_pinyin
+
+    return " ".join(lazy_pinyin(core))
+
+
 def businesses_differ(a: NameParts, b: NameParts) -> bool:
     """Two lines of business under one 字号 (sister companies: 发佳力餐饮管理 / 发佳力石油设备): what follows the
     names' common start (at least two characters) is, in both, at least two characters of specific words (not
