@@ -242,3 +242,24 @@ def test_the_factory_and_the_company_with_a_phone_in_common_are_not_kept_apart_b
     codes, _ = _codes(project, [log_row(D1, customer="天津市金泰印刷厂", contact="王经理", phone="022-23456789"),
                                 log_row(D1, customer="天津金泰印刷有限公司", contact="王经理", phone="022-23456789")])
     assert codes == {"天津市金泰印刷厂": "KH000001", "天津金泰印刷有限公司": "KH000001"}
+
+
+@pytest.mark.parametrize("full, other", [
+    ("天津市河西区实验中学", "河西实验中学"),  # the district written into the short name
+    ("北京振远阀门有限公司", "北京振遠閥門有限公司"),  # traditional characters (OpenCC t2s)
+    ("天津鼎科电气有限责任公司", "天津顶科电气有限责任公司"),  # a homophone typo, the same phone and contact
+    ("天津市汇成船舶工程有限责任公司", "天津市汇成船舶工程有限责任公司行政部"),  # a department
+])
+def test_spellings_people_write_with_the_same_phone_and_contact_get_one_code(project, full, other):
+    codes, summary = _codes(project, [log_row(D1, customer=full, contact="常宏", phone="022-53491740"),
+                                      log_row(D1, customer=other, contact="常宏", phone="022-53491740")])
+    assert codes == {full: "KH000001", other: "KH000001"} and summary.new_reviews == 0
+
+
+def test_a_homophone_typo_beside_the_name_and_its_abbreviation_is_one_customer(project):
+    # the full name, its abbreviation and a homophone typo, all with the same phone and contact
+    codes, _ = _codes(project, [
+        log_row(D1, customer="天津鼎科电气有限责任公司", contact="邹梅", phone="15261166618"),
+        log_row(D1, customer="天津鼎科电气", contact="邹梅", phone="15261166618"),
+        log_row(D1, customer="天津顶科电气有限责任公司", contact="邹梅", phone="15261166618")])
+    assert set(codes.values()) == {"KH000001"}

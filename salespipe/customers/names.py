@@ -218,8 +218,21 @@ def abbreviates(short: NameParts, full: NameParts) -> bool:
     """`short` is an abbreviation of `full` (metrics.md: its characters in order within the full name's 字号 and
     industry words — 航瑞通信 for 航瑞5G通信技术（天津）有限公司; one character of a longer short name may be
     the abbreviation's own, as 配 in 富航汽配 for 富航汽车零部件)."""
-    s, f = short.core, full.core
-    if len(s) < 2 or len(s) >= len(f) or s[:2] != f[:2] or short.branch != full.branch:
+    if short.branch != full.branch:
+        return False
+    return any(_abbreviates(short.core, f) for f in {full.core, with_district(full)})
+
+
+def with_district(parts: NameParts) -> str:
+    """The core with the name's district in front, as people shorten school and hospital names: 天津市河西区育才
+    中学 → 河西育才中学."""
+    if not parts.district:
+        return parts.core
+    return parts.district.removesuffix("新区").removesuffix("区").removesuffix("县") + parts.core
+
+
+def _abbreviates(s: str, f: str) -> bool:
+    if len(s) < 2 or len(s) >= len(f) or s[:2] != f[:2]:
         return False
     missing, at = 0, 0
     for ch in s:
@@ -253,6 +266,15 @@ def _industries_conflict(a: str, b: str) -> bool:
     if not x or not y:
         return False
     return not (x in y or y in x or _shared_word(x, y))
+
+
+def same_characters(a: str, b: str) -> bool:
+    """The same 字号 start and at least 80 % of the characters in common, in another order (swapped industry
+    words: 万瑞海洋工程 / 万瑞工程海洋)."""
+    if len(a) < 4 or len(b) < 4 or a[:2] != b[:2] or a == b:
+        return False
+    x, y = set(a), set(b)
+    return len(x & y) / len(x | y) >= 0.8
 
 
 @lru_cache(maxsize=200_000)
