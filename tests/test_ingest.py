@@ -400,3 +400,20 @@ def test_every_non_empty_row_of_every_sheet_is_accepted_rejected_or_skipped_with
     assert project.query("select sheet from rejects where row_number is null and sheet is not null") == [("通讯录",)]
     assert [s[1] for s in summary.sheets_not_read] == ["通讯录"]
     assert project.scalar("select count(*) from customers where name like '%XX%'") == 0
+
+
+def test_a_symbolic_link_in_the_inbox_is_rejected_and_the_file_it_points_to_stays_untouched(project, tmp_path):
+    project.add_roster()
+    elsewhere = workbook(tmp_path / "elsewhere" / "日志表_张三_20261126.xlsx", [LOG_HEADER, log_row()])
+    before = elsewhere.read_bytes()
+    (project.inbox / "日志表_张三_20261126.xlsx").symlink_to(elsewhere)
+    (project.inbox / "坏链接.xlsx").symlink_to(tmp_path / "nowhere.xlsx")  # a dangling link
+    summary = project.ingest()
+    assert summary.files == {"ingested": 1, "rejected": 2} and summary.rows_accepted == 3
+    assert elsewhere.read_bytes() == before and not elsewhere.is_symlink()
+    moved = project.root / "rejected" / "日志表_张三_20261126.xlsx"
+    assert moved.is_symlink() and moved.resolve() == elsewhere.resolve()
+    assert (project.root / "rejected" / "坏链接.xlsx").is_symlink()
+    reasons = [r[0] for r in project.query("select reason from rejects where sheet is null order by file")]
+    assert len(reasons) == 2 and all("链接" in r for r in reasons)
+    assert project.scalar("select count(*) from activities") == 0

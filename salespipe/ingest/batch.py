@@ -48,12 +48,14 @@ def collect_files(paths: list[Path]) -> list[Path]:
     loaded in chunks know its salespeople from the first chunk on.)"""
     found: set[Path] = set()
     for path in paths:
-        candidates = [path] if path.is_file() else [p for p in path.rglob("*") if p.is_file()]
+        candidates = [path] if path.is_file() or path.is_symlink() else \
+            [p for p in path.rglob("*") if p.is_symlink() or p.is_file()]
         for p in candidates:
             if not p.name.startswith(IGNORED_FILE_PREFIXES) and not p.name.endswith(".reason.txt"):
-                found.add(p.resolve())
+                # a symbolic link stays a link (never its target): it is rejected unread and only the link moves
+                found.add(p.absolute() if p.is_symlink() else p.resolve())
     return sorted(found, key=lambda p: (not any(w in p.name.casefold() for w in ROSTER_WORDS),
-                                        os.stat(p).st_mtime_ns, p.name, str(p)))
+                                        os.lstat(p).st_mtime_ns, p.name, str(p)))
 
 
 def read_batch(files: list[Path], known_hashes: set[str], area_code: str, scan_rows: int,
@@ -75,9 +77,14 @@ def read_batch(files: list[Path], known_hashes: set[str], area_code: str, scan_r
     return batch
 
 
+SYMLINK = ("这是一个链接（快捷方式），不是工作簿本身：请把工作簿文件本身放进收件箱", "a symbolic link: not followed")
+
+
 def _read_file(batch: Batch, entry: FileEntry, area_code: str, scan_rows: int) -> None:
     file_ctx = context_from_file_name(entry.path.stem)
     try:
+        if entry.path.is_symlink():  # never followed: the file it points to is not ours to read or move
+            raise UnreadableFile(*SYMLINK)
         sheets = read_workbook(entry.path)
     except UnreadableFile as exc:
         entry.status, entry.reason = "rejected", exc.zh

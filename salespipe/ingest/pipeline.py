@@ -4,6 +4,7 @@ reason file, only after the commit."""
 from __future__ import annotations
 
 import datetime as dt
+import os
 import shutil
 import uuid
 from collections import Counter
@@ -234,7 +235,7 @@ def _plan_moves(batch: Batch, config: Config, now: dt.datetime, taken: set[Path]
 
 def _move_files(entries: list[FileEntry]) -> None:
     for f in entries:
-        if not f.path.exists() or f.path == f.target:
+        if not os.path.lexists(f.path) or f.path == f.target:  # (lexists: a link is moved as the link itself)
             continue
         f.target.parent.mkdir(parents=True, exist_ok=True)
         shutil.move(str(f.path), f.target)

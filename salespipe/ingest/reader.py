@@ -49,6 +49,9 @@ class Sheet:
 
 
 def file_sha256(path: Path) -> str:
+    """The content hash; of a symbolic link, the hash of where it points (its target is never opened)."""
+    if path.is_symlink():
+        return hashlib.sha256(b"symlink:" + str(path.readlink()).encode("utf-8", "surrogateescape")).hexdigest()
     digest = hashlib.sha256()
     with open(path, "rb") as f:
         for chunk in iter(lambda: f.read(1 << 20), b""):
