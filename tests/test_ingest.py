@@ -417,3 +417,37 @@ def test_a_symbolic_link_in_the_inbox_is_rejected_and_the_file_it_points_to_stay
     reasons = [r[0] for r in project.query("select reason from rejects where sheet is null order by file")]
     assert len(reasons) == 2 and all("链接" in r for r in reasons)
     assert project.scalar("select count(*) from activities") == 0
+
+
+def _rezip(path, replace: dict[str, bytes]) -> None:
+    import zipfile
+
+    with zipfile.ZipFile(path) as z:
+        parts = {n: z.read(n) for n in z.namelist()}
+    parts.update(replace)
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in parts.items():
+            z.writestr(name, data)
+
+
+def test_files_that_would_exhaust_memory_are_rejected_and_the_good_ones_load(project):
+    project.add_roster()
+    project.add("日志表_张三_20261126.xlsx", [LOG_HEADER, log_row()])
+    # a stray cell at XFD1048576: calamine would allocate 1,048,576 × 16,384 cells and abort the process
+    sparse = project.add("日志表_李四_20261126.xlsx", [LOG_HEADER, log_row(person="李四")])
+    book = openpyxl.load_workbook(sparse)
+    book.active["XFD1048576"] = "x"
+    book.save(sparse)
+    strings = project.add("日志表_李四_20261125.xlsx", [LOG_HEADER, log_row(day=dt.date(2026, 11, 25), person="李四")])
+    book = openpyxl.load_workbook(strings)
+    book.save(strings)
+    _rezip(strings, {"xl/sharedStrings.xml": b'<?xml version="1.0"?><sst xmlns="http://schemas.openxmlformats.org/'
+                     b'spreadsheetml/2006/main" count="4000000000" uniqueCount="4000000000"><si><t>x</t></si></sst>'})
+    bomb = project.add("日志表_李四_20261124.xlsx", [LOG_HEADER, log_row(day=dt.date(2026, 11, 24), person="李四")])
+    _rezip(bomb, {"xl/media/padding.bin": bytes(300 << 20)})  # 300 MB of zeros, a few hundred KB zipped
+    summary = project.ingest()
+    assert summary.files == {"ingested": 2, "rejected": 3} and summary.rows_accepted == 3 + 1
+    reasons = dict(project.query("select file, reason from rejects where sheet is null"))
+    assert "1,048,576 行 × 16,384 列" in reasons["日志表_李四_20261126.xlsx"]
+    assert "4,000,000,000 个文字" in reasons["日志表_李四_20261125.xlsx"]
+    assert "解压后过大" in reasons["日志表_李四_20261124.xlsx"]

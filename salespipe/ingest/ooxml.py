@@ -42,29 +42,81 @@ def _attr(elem, name: str) -> str | None:
     return None
 
 
-def special_cells(path: Path, names: list[str]) -> dict[str, dict[tuple[int, int], object]]:
-    """{sheet name: {(row, col): CellError | Uncalculated | unit text}} for the named worksheets.
-    A file that is not an OOXML workbook (an .ods) gives {}; so does any XML this cannot parse (calamine
-    has read the values already)."""
+MAX_INFLATED = 512 << 20  # bytes a workbook's parts may unpack to (the largest real log workbooks: a few MB)
+MAX_PART = 256 << 20  # bytes one part may unpack to
+MAX_CELLS = 5_000_000  # rows × columns of a sheet's used range: calamine allocates the whole rectangle
+MAX_STRINGS = 5_000_000  # shared strings a workbook declares
+_THREE_LETTER_REF = re.compile(rb' r="([A-Z]{3})\d')
+_UNIQUE_COUNT = re.compile(rb'uniqueCount="(\d+)"')
+
+
+def special_cells(path: Path) -> dict[str, dict[tuple[int, int], object]]:
+    """{sheet name: {(row, col): CellError | Uncalculated | unit text}}, read before calamine opens the file.
+
+    Also the cheap checks that keep one file from ending the night (calamine aborts the whole process when it
+    cannot allocate a sheet's rectangle): parts that unpack to more than MAX_PART / MAX_INFLATED bytes, more
+    than MAX_STRINGS shared strings, or a used range of more than MAX_CELLS cells (a stray cell at XFD1048576)
+    raise UnreadableFile with a reason. A zip that is not an OOXML workbook (an .ods) gives {}; so does XML
+    this cannot parse (calamine reads the values)."""
+    from salespipe.errors import UnreadableFile
+
     try:
         with zipfile.ZipFile(path) as z:
+            _check_sizes(z)
             units = _unit_styles(z)
-            if not units:  # the common case: look at the worksheet parts' bytes before resolving any names
-                marked = [n for n in z.namelist() if _SHEET_PART.fullmatch(n) and _marked(z.read(n))]
-                if not marked:
-                    return {}
-            parts = _sheet_parts(z)
-            found = {}
-            for name in names:
-                part = parts.get(name)
-                if part is None or part not in z.NameToInfo:
-                    continue
-                data = z.read(part)
-                if units or _marked(data):
-                    found[name] = _scan_sheet(data, units)
-            return found
-    except (zipfile.BadZipFile, ET.ParseError, KeyError, ValueError):
+            found: dict[str, bytes] = {}
+            for part in z.namelist():
+                if _SHEET_PART.fullmatch(part):
+                    data = z.read(part)
+                    _check_range(data)
+                    if units or _marked(data):
+                        found[part] = data
+            if not found:
+                return {}
+            names = {part: name for name, part in _sheet_parts(z).items()}
+            return {names[part]: _scan_sheet(data, units) for part, data in found.items() if part in names}
+    except UnreadableFile:
+        raise
+    except (zipfile.BadZipFile, ET.ParseError, KeyError, ValueError, EOFError, OSError, NotImplementedError):
         return {}
+
+
+def _too_big(what_zh: str, what_en: str):
+    from salespipe.errors import UnreadableFile
+
+    return UnreadableFile(f"文件{what_zh}，无法读取：请在 Excel 或 WPS 中删除多余的行列（按 Ctrl+End 看最后一个单元格），"
+                          f"另存后重新提交", f"workbook too large: {what_en}")
+
+
+def _check_sizes(z: zipfile.ZipFile) -> None:
+    infos = z.infolist()
+    if sum(i.file_size for i in infos) > MAX_INFLATED or any(i.file_size > MAX_PART for i in infos):
+        raise _too_big("解压后过大（超过 512 MB）", "parts unpack to more than the limit")
+    strings = next((i for i in infos if i.filename.lower() == "xl/sharedstrings.xml"), None)
+    if strings is not None:
+        with z.open(strings) as f:
+            head = f.read(4096)
+        m = _UNIQUE_COUNT.search(head)
+        if m and int(m[1]) > MAX_STRINGS:
+            raise _too_big(f"声明了 {int(m[1]):,} 个文字", f"{m[1]} shared strings")
+
+
+def _check_range(data: bytes) -> None:
+    """The sheet's used rectangle from its first and last <row r="…"> and its widest cell reference."""
+    root = _ROOT.search(data, 0, 4096)
+    tag = b"<" + (root[1] or b"" if root else b"") + b'row r="'
+    first, last = data.find(tag), data.rfind(tag)
+    if first < 0:
+        return
+    number = lambda at: int(data[at + len(tag):data.index(b'"', at + len(tag))] or 0)
+    rows = number(last) - number(first) + 1
+    columns = 702  # ZZ: references of one or two letters
+    wide = _THREE_LETTER_REF.findall(data) if _THREE_LETTER_REF.search(data) else []
+    if wide:
+        letters = max(wide)
+        columns = (letters[0] - 64) * 676 + (letters[1] - 64) * 26 + letters[2] - 64
+    if rows * columns > MAX_CELLS:
+        raise _too_big(f"的表格范围过大（约 {rows:,} 行 × {columns:,} 列）", f"a used range of {rows} x {columns} cells")
 
 
 def _marked(data: bytes) -> bool:

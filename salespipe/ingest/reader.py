@@ -109,6 +109,7 @@ def _read_zip(path: Path) -> list[Sheet]:
     empty (errors, formulas never calculated) and 万 display formats put in from the sheet XML."""
     from salespipe.ingest.ooxml import special_cells
 
+    overlays = special_cells(path)  # first: it refuses files that would exhaust memory in calamine
     try:
         if path.suffix.lower() in (".xlsx", ".xlsm"):  # named for what it is: calamine opens it by name (faster)
             workbook = pc.CalamineWorkbook.from_path(str(path))
@@ -132,7 +133,6 @@ def _read_zip(path: Path) -> list[Sheet]:
         raise UnreadableFile(f"文件已损坏，无法读取（{type(exc).__name__}）", f"corrupt workbook: {exc}") from None
     finally:
         workbook.close()
-    overlays = special_cells(path, [s.name for s in sheets])
     for sheet in sheets:
         put_cells(sheet.grid, overlays.get(sheet.name, {}))
         fill_merges(sheet.grid, sheet.merges)
