@@ -263,3 +263,16 @@ def test_a_homophone_typo_beside_the_name_and_its_abbreviation_is_one_customer(p
         log_row(D1, customer="天津鼎科电气", contact="邹梅", phone="15261166618"),
         log_row(D1, customer="天津顶科电气有限责任公司", contact="邹梅", phone="15261166618")])
     assert set(codes.values()) == {"KH000001"}
+
+
+def test_a_representative_office_is_its_company_and_a_renamed_company_keeps_its_code(project):
+    # 驻津办事处 has no legal personality of its own (the company signs); （原…） names the company's old name
+    codes, summary = _codes(project, [
+        log_row(D1, customer="廊坊天恒自动化设备有限公司", contact="刘明", phone="0316-2345678"),
+        log_row(D1, customer="廊坊天恒自动化设备有限公司驻津办事处", contact="赵刚", phone="022-58761234"),
+        log_row(D1, customer="天津华泰人力资源股份有限公司", contact="乔总", phone="022-63145853"),
+        log_row(D2, customer="天津越瑞人力资源股份有限公司（原天津华泰人力资源股份有限公司）", contact="黎颖",
+                phone="13647066039")])
+    assert codes == {"廊坊天恒自动化设备有限公司": "KH000001", "廊坊天恒自动化设备有限公司驻津办事处": "KH000001",
+                     "天津华泰人力资源股份有限公司": "KH000002",
+                     "天津越瑞人力资源股份有限公司（原天津华泰人力资源股份有限公司）": "KH000002"}

@@ -12,6 +12,7 @@ merges) are proposed for a person to decide. Existing codes are never merged aut
 from __future__ import annotations
 
 import itertools
+import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 
@@ -36,10 +37,14 @@ class Record:
     def __post_init__(self):
         self.blocking: set[tuple] | None = None
         self.parts: list[NameParts] = [parse_name(n) for n in sorted(self.names)]
+        self.parts += [parse_name(old) for n in sorted(self.names) for old in _FORMER.findall(n)]  # （原…）
         self.branches = {p.branch for p in self.parts}
         self.districts = {p.district for p in self.parts if p.district}
         self.cities = set(self.cities) | {p.region for p in self.parts if p.region} | \
             {c for c in map(city_of_phone, self.phones) if c}
+
+
+_FORMER = re.compile(r"[（(]原(?:名)?[:：]?([^（）()]{4,})[)）]")  # 天津越瑞人力资源股份有限公司（原天津华泰人力资源股份有限公司）
 
 
 @dataclass

@@ -35,7 +35,7 @@ LEGAL_FORMS = (
     "股份有限公司", "有限责任公司", "集团有限公司", "集团股份有限公司", "有限公司", "集团公司", "总公司", "集团", "公司",
     "总厂", "厂", "合作社", "事务所", "中心", "研究院", "研究所", "学校", "医院", "商行", "工作室",
 )
-BRANCH_WORDS = ("分公司", "分厂", "办事处", "分部", "分店", "支行", "分行", "分中心", "分院", "营业部")
+BRANCH_WORDS = ("分公司", "分厂", "分部", "分店", "支行", "分行", "分中心", "分院", "营业部")
 INDUSTRY_WORDS = (
     "企业管理咨询", "管理咨询", "企业管理", "咨询服务", "咨询", "信息技术", "信息科技", "信息", "网络科技", "科技发展", "科技", "技术开发",
     "技术", "软件", "电子商务", "电子", "电气", "电器", "机械制造", "机械设备", "机械", "汽车配件", "汽车", "化工", "制药", "医药",
@@ -71,7 +71,10 @@ _TRAILING_REGION = re.compile("(?:" + "|".join(map(re.escape, _REGIONS)) + ")$")
 _CITY_OF = {**{f"{c}市": c for c in PROVINCES + CITIES}, **{f"{p}省": p for p in PROVINCES},
             **{c: c for c in PROVINCES + CITIES}}
 _TIANJIN_DISTRICTS = set(DISTRICTS[:19])
-_DEPARTMENT = re.compile(r"[\u4e00-\u9fff]{1,5}部|办公室|总经办|总经理办公室|[\u4e00-\u9fff]{1,4}(?:科|处|中心)")
+# a representative office (驻津办事处, 代表处) has no legal personality of its own: the company signs, so it
+# is the company — unlike a 分公司, a registered branch (metrics.md: branches are different customers)
+_DEPARTMENT = re.compile(r"[\u4e00-\u9fff]{1,5}部|办公室|总经办|总经理办公室|[\u4e00-\u9fff]{0,4}(?:办事处|代表处|联络处)"
+                         r"|[\u4e00-\u9fff]{1,4}(?:科|处|中心)")
 _ANY_DISTRICT = re.compile(r"[\u4e00-\u9fff]{1,3}?(?:新区|区|县)")
 _PUNCT = re.compile(r"[\s·・,，.。、'\"“”‘’:：;；!！?？\-—_/\\]+")
 _BRACKETS = re.compile(r"[(（\[【]([^()（）\[\]【】]*)[)）\]】]")
