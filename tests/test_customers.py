@@ -115,6 +115,11 @@ def _decide(project, tmp_path, decision):
     assert ws.cell(3, header.index("客户名称A") + 1).value == FULL
     assert ws.cell(3, header.index("客户名称B") + 1).value == "天津格致咨询"
     assert "字号相同：格致" in ws.cell(3, header.index("理由") + 1).value
+    # by hand: 022-23456789 vs 13900000000, 王经理 both, 天津市南开区复康路12号 both
+    assert [ws.cell(3, header.index(h) + 1).value for h in ("电话", "联系人", "地址")] == ["不同", "相同", "相同"]
+    assert ws.cell(3, header.index("电话") + 1).fill.fgColor.rgb.endswith("FFC7CE")
+    assert any(header.index("是否同一客户") + 1 == openpyxl.utils.column_index_from_string(str(rng).split(":")[0][:1])
+               for dv in ws.data_validations.dataValidation for rng in dv.sqref.ranges)
     ws.cell(3, header.index("是否同一客户") + 1, decision)
     ws.cell(3, header.index("审核人") + 1, "吴经理")
     wb.save(project.inbox / path.name)
