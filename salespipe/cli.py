@@ -26,28 +26,29 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("report", help="日报/周报/月报 / render a daily, weekly or monthly report")
     p.add_argument("kind", choices=["daily", "weekly", "monthly"])
     p.add_argument("--date", type=_date, help="a day in the period (default: today in Asia/Shanghai)")
-    p.add_argument("--format", default="html,xlsx", help="html,xlsx")
-    p.add_argument("--out", type=Path, default=Path("out/reports"))
+    p.add_argument("--format", type=_formats, default=["html", "xlsx"],
+                   help="html、xlsx 或两者，用逗号分开 / html, xlsx or both, comma-separated (default both)")
+    p.add_argument("--out", type=Path, default=Path("out/reports"), help="输出文件夹 / output folder")
     p.add_argument("--send", action="store_true", help="e-mail it to the managers (or write .eml without SMTP)")
     _common(p)
 
     p = sub.add_parser("feedback", help="给业务员的核对反馈 / one checked workbook per salesperson")
     p.add_argument("--date", type=_date, help="the day of the sheets (default: today in Asia/Shanghai)")
-    p.add_argument("--out", type=Path, default=Path("out/feedback"))
+    p.add_argument("--out", type=Path, default=Path("out/feedback"), help="输出文件夹 / output folder")
     p.add_argument("--send", action="store_true", help="send each workbook to that salesperson only")
     _common(p)
 
     p = sub.add_parser("assign", help="分配建议表 / the assignment recommendations workbook")
     p.add_argument("--date", type=_date, help="the day of the recommendations (default: today in Asia/Shanghai)")
-    p.add_argument("--out", type=Path, default=Path("out/assign"))
+    p.add_argument("--out", type=Path, default=Path("out/assign"), help="输出文件夹 / output folder")
     _common(p)
 
     p = sub.add_parser("template", help="生成空白模板 / write blank input workbooks with drop-downs")
-    p.add_argument("--out", type=Path, default=Path("out/templates"))
+    p.add_argument("--out", type=Path, default=Path("out/templates"), help="输出文件夹 / output folder")
     _common(p)
 
     p = sub.add_parser("review", help="待确认的客户匹配表 / workbook of uncertain customer matches to decide")
-    p.add_argument("--out", type=Path, default=Path("out/review"))
+    p.add_argument("--out", type=Path, default=Path("out/review"), help="输出文件夹 / output folder")
     _common(p)
 
     p = sub.add_parser("demo", help="生成演示数据并读取 / build a demo month and ingest it")
@@ -58,7 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("run", help="运行一次 Prefect 流程 / run a scheduled flow now")
     p.add_argument("flow", choices=["nightly", "weekly", "monthly"])
-    p.add_argument("--date", help="the report date YYYY-MM-DD (default: today in Asia/Shanghai)")
+    p.add_argument("--date", type=_date_text, help="the report date, e.g. 2026-11-30 (default: today in Asia/Shanghai)")
     _common(p)
 
     p = sub.add_parser("serve", help="按计划运行 / serve the Prefect deployments with their schedules")
@@ -76,9 +77,30 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _date(text: str):
-    import datetime as dt
+    """A day as people write it: 2026-11-30, 2026/11/30, 20261130, 2026年11月30日 (values.parse_date); a day
+    that does not exist or cannot be read is refused with the reason in Chinese (exit 2)."""
+    from salespipe.errors import BadValue
+    from salespipe.ingest.values import parse_date
 
-    return dt.date.fromisoformat(text)
+    try:
+        return parse_date(text.strip())
+    except BadValue as exc:
+        raise argparse.ArgumentTypeError(f"{exc}（例如 2026-11-30） / not a date: {text}") from None
+
+
+def _date_text(text: str) -> str:
+    return _date(text).isoformat()
+
+
+FORMATS = ("html", "xlsx")
+
+
+def _formats(text: str) -> list[str]:
+    formats = [f.strip().lower() for f in text.split(",") if f.strip()]
+    unknown = [f for f in formats if f not in FORMATS]
+    if unknown or not formats:
+        raise argparse.ArgumentTypeError(f"格式只能是 {'、'.join(FORMATS)}：{text} / formats: html, xlsx")
+    return formats
 
 
 def _today(config):
@@ -104,6 +126,9 @@ def cmd_ingest(args, config) -> int:
     from salespipe.ingest import ingest
     from salespipe.summary import print_summary
 
+    missing = [str(p) for p in args.paths if not os.path.lexists(p)]
+    if missing:
+        raise SalespipeError(f"路径不存在：{'、'.join(missing)}", f"no such file or folder: {', '.join(missing)}")
     summary = ingest(args.paths or None, config, progress=True)
     print_summary(summary, config)
     return 0
@@ -112,8 +137,7 @@ def cmd_ingest(args, config) -> int:
 def cmd_report(args, config) -> int:
     from reports import make_report
 
-    formats = [f.strip() for f in args.format.split(",") if f.strip()]
-    paths, notes = make_report(config, args.kind, args.date or _today(config), formats, args.out, args.send)
+    paths, notes = make_report(config, args.kind, args.date or _today(config), args.format, args.out, args.send)
     for line in [*map(str, paths), *notes]:
         print(line)
     return 0
@@ -122,7 +146,10 @@ def cmd_report(args, config) -> int:
 def cmd_feedback(args, config) -> int:
     from reports.feedback import make_feedback
 
-    paths, notes = make_feedback(config, args.date or _today(config), args.out, args.send)
+    day = args.date or _today(config)
+    paths, notes = make_feedback(config, day, args.out, args.send)
+    if not paths:
+        print(f"{day.isoformat()} 没有业务员交来的日志，未生成反馈表 / no sheets for {day.isoformat()}: no feedback written")
     for line in [*map(str, paths), *notes]:
         print(line)
     return 0
@@ -173,7 +200,13 @@ def cmd_run(args, config) -> int:
 
     flow = getattr(importlib.import_module(f"flows.{args.flow}"), args.flow)
     result = flow(report_date=args.date, config_file=args.config, warehouse=args.warehouse)
-    print(result)
+    if isinstance(result, dict):
+        for key, value in result.items():
+            print(f"{key}: {value}")
+        return 0
+    period = {"weekly": "本周", "monthly": "本月"}.get(args.flow, "")
+    print(f"{args.flow}: 报告已生成 / report rendered" if result else
+          f"{args.flow}: 这天不是{period}最后一个工作日，未生成报告 / not the period's last workday: nothing rendered")
     return 0
 
 

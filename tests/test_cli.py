@@ -57,3 +57,42 @@ def test_every_command_is_in_the_readme():
     for name in commands:
         assert f"salespipe {name}" in text, name
     assert "./run demo" in text and "./run test" in text
+
+
+def test_a_date_people_write_is_read_and_a_day_that_does_not_exist_is_refused_in_chinese(capsys):
+    parser = build_parser()
+    import datetime as dt
+
+    for text in ("2026-11-30", "2026/11/30", "20261130", "2026年11月30日"):
+        assert parser.parse_args(["report", "daily", "--date", text]).date == dt.date(2026, 11, 30)
+    try:
+        parser.parse_args(["report", "daily", "--date", "2026-13-01"])
+    except SystemExit as exc:
+        assert exc.code == 2
+    err = capsys.readouterr().err
+    assert "日期不存在：2026-13-01" in err and "invalid _date value" not in err
+
+
+def test_an_unknown_report_format_is_refused_before_anything_runs(capsys):
+    try:
+        build_parser().parse_args(["report", "daily", "--format", "pdf"])
+    except SystemExit as exc:
+        assert exc.code == 2
+    assert "格式只能是 html、xlsx：pdf" in capsys.readouterr().err
+    assert build_parser().parse_args(["report", "daily", "--format", "HTML"]).format == ["html"]
+
+
+def test_ingest_of_a_path_that_does_not_exist_fails_and_creates_no_warehouse(project, tmp_path, capsys):
+    warehouse = tmp_path / "new.duckdb"
+    code = main(["ingest", str(tmp_path / "nonexistent"), "--warehouse", str(warehouse),
+                 "--config", str(project.root / "config" / "salespipe.toml")])
+    assert code == 1 and not warehouse.exists()
+    assert "路径不存在" in capsys.readouterr().err
+
+
+def test_feedback_on_a_day_without_sheets_says_so(project, capsys):
+    project.add_roster()
+    project.ingest()
+    assert main(["feedback", "--date", "2026-11-29", "--out", str(project.root / "fb"),
+                 "--config", str(project.root / "config" / "salespipe.toml")]) == 0
+    assert "2026-11-29 没有业务员交来的日志，未生成反馈表" in capsys.readouterr().out
