@@ -114,8 +114,8 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     os.environ.setdefault("DO_NOT_TRACK", "1")
     args = build_parser().parse_args(argv)
-    config = load_config(args.config, args.warehouse)
     try:
+        config = load_config(args.config, args.warehouse)
         return COMMANDS[args.command](args, config)
     except SalespipeError as exc:
         print(f"错误：{exc.zh}\nerror: {exc.en}", file=sys.stderr)

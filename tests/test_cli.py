@@ -4,6 +4,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from salespipe.cli import build_parser, main
 from salespipe.warehouse import connect
 from conftest import LOG_HEADER, log_row
@@ -96,3 +98,33 @@ def test_feedback_on_a_day_without_sheets_says_so(project, capsys):
     assert main(["feedback", "--date", "2026-11-29", "--out", str(project.root / "fb"),
                  "--config", str(project.root / "config" / "salespipe.toml")]) == 0
     assert "2026-11-29 没有业务员交来的日志，未生成反馈表" in capsys.readouterr().out
+
+
+def _config_with(project, old: str, new: str) -> str:
+    path = project.root / "config" / "salespipe.toml"
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    return str(path)
+
+
+@pytest.mark.parametrize("old, new, says", [
+    ('selling_roles = ["CC", "KAE"]', 'selling_roles = "CC"', '[scores] selling_roles：应为列表'),
+    ("auto_merge = 4.0", 'auto_merge = "four"', "[matching] auto_merge：应为数字"),
+    ("retries = 3", "retries = -1", "[mail] retries：应不小于 0"),
+    ('comparison = "环比"', 'comparison = "月比"', "[scores] comparison：只能是 '环比' or '同比'"),
+    ("trend_periods = 8", "trend_period = 8", "[report] trend_period：不认识的设置"),
+    ("review = 2.5", "review = 5.0", "review 不能大于 auto_merge"),
+    ("[scores]", "[scores\n", "不是有效的 TOML"),
+])
+def test_a_wrong_configuration_is_refused_naming_the_key_in_chinese(project, capsys, old, new, says):
+    config = _config_with(project, old, new)
+    assert main(["ingest", "--config", config]) == 1
+    err = capsys.readouterr().err
+    assert says in err and "Traceback" not in err
+    assert not (project.root / "wh" / "salespipe.duckdb").exists()
+
+
+def test_a_missing_configuration_file_is_named(tmp_path, capsys):
+    assert main(["report", "daily", "--config", str(tmp_path / "nope.toml")]) == 1
+    assert f"配置文件不存在：{tmp_path / 'nope.toml'}" in capsys.readouterr().err
