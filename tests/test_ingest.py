@@ -451,3 +451,42 @@ def test_files_that_would_exhaust_memory_are_rejected_and_the_good_ones_load(pro
     assert "1,048,576 行 × 16,384 列" in reasons["日志表_李四_20261126.xlsx"]
     assert "4,000,000,000 个文字" in reasons["日志表_李四_20261125.xlsx"]
     assert "解压后过大" in reasons["日志表_李四_20261124.xlsx"]
+
+
+def test_a_rejected_file_read_again_is_skipped_not_rejected_twice(project):
+    project.add_roster()
+    bad = project.inbox / "坏文件.xlsx"
+    bad.write_bytes(b"PK\x03\x04" + b"\x00" * 200)
+    project.ingest()
+    # a run killed between the publish and the moves leaves the file in the inbox: the next run sees it again
+    (project.inbox / "坏文件.xlsx").write_bytes(b"PK\x03\x04" + b"\x00" * 200)
+    summary = project.ingest(now=dt.datetime(2026, 11, 27, 18, 0))
+    assert summary.files == {"skipped": 1} and summary.unreadable == []
+    assert project.scalar("select count(*) from rejects where file = '坏文件.xlsx'") == 1
+    assert project.query("select status from ingested_files where file_name = '坏文件.xlsx' order by ingested_at") == [
+        ("rejected",), ("skipped",)]
+
+
+def test_long_names_fit_the_file_system_when_the_archive_already_holds_one(project):
+    project.add_roster()
+    name = "日志表_张三_20261126_" + "很长的说明" * 14 + "abcde.xlsx"  # 246 bytes in UTF-8
+    assert len(name.encode()) == 246
+    project.add(name, [LOG_HEADER, log_row()])
+    project.ingest()
+    project.add(name, [LOG_HEADER, log_row(contact="刘明")])  # the same name again, other content
+    summary = project.ingest(now=dt.datetime(2026, 11, 26, 19, 0))
+    archived = sorted(p.name for p in (project.root / "archive" / "2026-11-26").iterdir())
+    assert len(archived) == 3 and all(len(n.encode()) <= 255 - len(".reason.txt") for n in archived)
+    assert summary.moves_failed == [] and not any(project.inbox.iterdir())
+
+
+def test_a_move_that_fails_after_the_publish_is_reported_not_raised(project):
+    project.add_roster()
+    project.add("日志表_张三_20261126.xlsx", [LOG_HEADER, log_row()])
+    (project.root / "archive").mkdir()
+    (project.root / "archive" / "2026-11-26").write_text("not a folder")  # the archive cannot take the files
+    summary = project.ingest()
+    assert summary.rows_accepted == 3 + 1 and len(summary.moves_failed) == 2
+    again = project.ingest(now=dt.datetime(2026, 11, 26, 19, 0))  # the files are still in the inbox
+    assert again.files == {"skipped": 2} and again.rows_accepted == 0
+    assert project.scalar("select count(*) from activities") == 1

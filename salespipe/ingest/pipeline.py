@@ -41,6 +41,7 @@ class IngestSummary:
     unreadable: list[tuple[str, str]] = field(default_factory=list)  # (file name, reason)
     rows_skipped: int = 0  # non-blank rows that are not data (headers, titles, totals, notes, examples, hints)
     sheets_not_read: list[tuple[str, str, str]] = field(default_factory=list)  # (file name, sheet, reason)
+    moves_failed: list[str] = field(default_factory=list)  # files the run could not move after publishing
 
 
 def ingest(paths: list[Path] | None, config: Config, now: dt.datetime | None = None,
@@ -63,7 +64,7 @@ def _ingest(paths: list[Path] | None, config: Config, now: dt.datetime, progress
             run(con, "checkpoint")
         finally:
             con.close()
-    _move_files(entries)
+    summary.moves_failed = _move_files(entries)
     return summary
 
 
@@ -115,12 +116,15 @@ def _load_in_chunks(con, files: list[Path], run_id: str, now: dt.datetime, confi
     capacity = int(config.ingest.get("default_capacity", 60))
     known = {r[0] for r in con.execute(
         "select sha256 from ingested_files where status in ('ingested', 'superseded')").fetchall()}
+    rejected_before = dict(con.execute(
+        "select sha256, any_value(reason) from ingested_files where status = 'rejected' group by sha256").fetchall())
     entries: list[FileEntry] = []
     total = LoadResult()
     taken: set[Path] = set()
     profiles = Profiles()
     try:
         for batch in _batches(files, known, area, scan, size, every, reader, on_file):
+            _rejected_again(batch, rejected_before)
             _plan_moves(batch, config, now, taken)
             run(con, "begin transaction")
             with paused_gc():
@@ -171,6 +175,22 @@ def _batches(files: list[Path], known: set[str], area: str, scan: int, size: int
             on_file(f.path)
         yield batch
         batch = None  # loaded: let it go before the next chunk is read
+
+
+REJECTED_BEFORE = "与之前退回的文件内容相同，已跳过"
+
+
+def _rejected_again(batch: Batch, rejected_before: dict[str, str]) -> None:
+    """A file rejected by an earlier run, read again (it was left in the inbox by a run killed before its
+    moves, or dropped in twice) and rejected for the same reason, is skipped: not a second reject in the
+    reports. The same bytes now readable (the reader learned a format) are ingested as usual."""
+    again = {f.sha256 for f in batch.files if f.status == "rejected" and rejected_before.get(f.sha256) == f.reason}
+    if not again:
+        return
+    for f in batch.files:
+        if f.sha256 in again:
+            f.status, f.reason = "skipped", f"{REJECTED_BEFORE}（原因：{f.reason}）"
+    batch.sheet_rejects = [r for r in batch.sheet_rejects if not (r["sheet"] is None and r["file_sha256"] in again)]
 
 
 def _record_files(con, batch: Batch, result: LoadResult, run_id: str, now: dt.datetime) -> None:
@@ -225,23 +245,45 @@ def _plan_moves(batch: Batch, config: Config, now: dt.datetime, taken: set[Path]
     archive = config.path("archive") / now.date().isoformat()
     rejected = config.path("rejected")
     for f in batch.files:
-        target_dir = rejected if f.status == "rejected" else archive
-        target = target_dir / f.path.name
-        if target.exists() or target in taken:
-            target = target_dir / f"{f.path.stem}.{f.sha256[:8]}.{f.file_id}{f.path.suffix}"
+        target_dir = rejected if f.status == "rejected" or (f.reason or "").startswith(REJECTED_BEFORE) else archive
+        target = target_dir / _short(f.path.name)
+        if os.path.lexists(target) or target in taken:
+            target = target_dir / _short(f.path.name, f".{f.sha256[:8]}.{f.file_id}")
         taken.add(target)
         f.target = target
 
 
-def _move_files(entries: list[FileEntry]) -> None:
+NAME_BYTES = 255 - len(".reason.txt")  # a file name and its reason file must fit the file system's 255 bytes
+
+
+def _short(name: str, tag: str = "") -> str:
+    """`name` with `tag` before its extension, its stem cut to fit NAME_BYTES (UTF-8, whole characters)."""
+    stem, dot, ext = name.rpartition(".") if "." in name else (name, "", "")
+    suffix = tag + dot + ext
+    budget = NAME_BYTES - len(suffix.encode("utf-8", "surrogateescape"))
+    encoded = stem.encode("utf-8", "surrogateescape")
+    if len(encoded) > budget:
+        stem = encoded[:budget].decode("utf-8", "ignore")
+    return stem + suffix
+
+
+def _move_files(entries: list[FileEntry]) -> list[str]:
+    """Move each file to its target after the publish. A move that fails (a full disk, a file another run
+    took) cannot undo the published run: it is reported, and the file left where it is is skipped or
+    rejected again next time without being counted twice."""
+    failed = []
     for f in entries:
         if not os.path.lexists(f.path) or f.path == f.target:  # (lexists: a link is moved as the link itself)
             continue
-        f.target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.move(str(f.path), f.target)
-        if f.status == "rejected":
-            f.target.with_name(f.target.name + ".reason.txt").write_text(
-                f"{f.reason}\n文件 file: {f.path.name}\nsha256: {f.sha256}\n", encoding="utf-8")
+        try:
+            f.target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.move(str(f.path), f.target)
+            if f.status == "rejected":
+                f.target.with_name(f.target.name + ".reason.txt").write_text(
+                    f"{f.reason}\n文件 file: {f.path.name}\nsha256: {f.sha256}\n", encoding="utf-8")
+        except OSError as exc:
+            failed.append(f"{f.path.name}: {exc.strerror or exc}")
+    return failed
 
 
 __all__ = ["ingest", "IngestSummary"]
