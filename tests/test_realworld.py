@@ -370,3 +370,30 @@ def test_a_cell_that_states_its_unit_wins_over_the_unit_in_the_header(project):
     assert project.query("select source_row, amount, paid from orders order by source_row") == [
         (row, Decimal("12800.00"), Decimal("6400.00")) for row in range(2, 8)]
     assert project.query("select * from rejects") == []
+
+
+# ---------------------------------------------------------------- a percentage format (issue 14: what Excel shows)
+
+
+def test_a_score_shown_as_a_percentage_is_read_as_excel_shows_it(project, tmp_path):
+    import xlwt
+
+    project.add_roster()
+    header = ["检查日期", "业务员", "总得分", "检查人"]
+    path = project.add("日常业务检查记录_20261126.xlsx", [header, [D, "张三", 0.95, "吴经理"], [D, "李四", 0.875, "吴经理"]])
+    book = openpyxl.load_workbook(path)
+    book.active["C2"].number_format = "0%"  # built-in format 9: shows 95%
+    book.active["C3"].number_format = "0.0%"  # a custom format: shows 87.5%
+    book.save(path)
+    legacy = xlwt.Workbook()
+    sheet = legacy.add_sheet("检查")
+    for c, text in enumerate(header):
+        sheet.write(0, c, text)
+    sheet.write(1, 0, "2026-11-25")
+    sheet.write(1, 1, "张三")
+    sheet.write(1, 2, 0.9, xlwt.easyxf(num_format_str="0%"))
+    legacy.save(str(project.inbox / "日常业务检查记录_20261125.xls"))
+    project.ingest()
+    # by hand: 0.95 shown as 95%, 0.875 as 87.5%, 0.9 as 90% — the 100-point score a person reads
+    assert project.query("select salesperson_id, total_score from inspections order by salesperson_id, total_score") == [
+        ("S001", 90.0), ("S001", 95.0), ("S002", 87.5)]

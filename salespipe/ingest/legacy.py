@@ -15,9 +15,9 @@ from xlrd.biffh import (XL_CELL_BLANK, XL_CELL_BOOLEAN, XL_CELL_DATE, XL_CELL_EM
                         XL_CELL_TEXT, XLRDError)
 
 from salespipe.errors import UnreadableFile
-from salespipe.ingest.ooxml import _SCALED
+from salespipe.ingest.ooxml import _SCALED, shown
 from salespipe.ingest.reader import ENCRYPTED, Sheet
-from salespipe.ingest.values import CellError, cell_text
+from salespipe.ingest.values import CellError
 
 
 def read_xls(path: Path) -> list[Sheet]:
@@ -68,6 +68,8 @@ def _unit_formats(book) -> dict[int, str]:
             units[index] = "元" if _SCALED.search(code) else "万元"
         elif "元" in code:
             units[index] = "元"
+        elif "%" in code.replace('"%"', "").replace("\\%", ""):
+            units[index] = "%"
     return units
 
 
@@ -99,5 +101,5 @@ def _value(ctype: int, value, datemode: int, unit: str | None):
     if ctype == XL_CELL_BOOLEAN:
         return bool(value)
     if ctype == XL_CELL_NUMBER and unit is not None:
-        return cell_text(value) + unit
+        return shown(value, unit)
     return value

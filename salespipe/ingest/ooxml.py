@@ -7,8 +7,8 @@ are found here and put into calamine's grid:
 - an error value (`t="e"`) → `CellError('#N/A')`;
 - a formula with no stored result (written by a program, never calculated) → `Uncalculated(formula)`;
 - a number whose number format states a unit: `0.00"万元"` → the text '1.28万元' (the value is in 万);
-  `0!.0000"万"` or `#,##0"元"` → '12800元' (the value is in yuan whatever the display). The money parser
-  then reads the unit in the cell, which wins over the header's.
+  `0!.0000"万"` or `#,##0"元"` → '12800元' (the value is in yuan whatever the display); a percentage
+  format → '95%' for 0.95. The parsers then read the unit in the cell, which wins over the header's.
 
 Only sheets whose XML holds an error, a formula or such a style are parsed: most hold none, and the check
 is a byte search of the worksheet parts.
@@ -19,6 +19,7 @@ import io
 import posixpath
 import re
 import zipfile
+from decimal import Decimal
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -27,6 +28,7 @@ from salespipe.ingest.values import CellError, Uncalculated, cell_text
 _ROOT = re.compile(rb"<(\w+:)?worksheet[\s>]")
 _SHEET_PART = re.compile(r"xl/worksheets/[^/]+\.xml", re.I)
 _UNIT_WORDS = ("万".encode(), "元".encode())
+_PERCENT_IDS = re.compile(rb'numFmtId="(?:9|10)"')
 _SCALED = re.compile(r'!\.|\\\.|"\."|0,+\s*["\\万]')  # the display divides a value in yuan (0!.0000"万")
 
 
@@ -162,7 +164,7 @@ def _unit_styles(z: zipfile.ZipFile) -> dict[int, str]:
     if styles is None:
         return {}
     data = z.read(styles)
-    if not any(w in data for w in _UNIT_WORDS):
+    if not any(w in data for w in _UNIT_WORDS) and b"%" not in data and not _PERCENT_IDS.search(data):
         return {}
     root = ET.fromstring(data)
     formats = {}
@@ -173,13 +175,24 @@ def _unit_styles(z: zipfile.ZipFile) -> dict[int, str]:
                 formats[elem.get("numFmtId")] = "元" if _SCALED.search(code) else "万元"
             elif "元" in code:
                 formats[elem.get("numFmtId")] = "元"
+            elif "%" in code.replace('"%"', "").replace("\\%", ""):
+                formats[elem.get("numFmtId")] = "%"
     units = {}
     for section in root:
         if _local(section.tag) == "cellXfs":
             for index, xf in enumerate(section):
-                if (unit := formats.get(xf.get("numFmtId"))) is not None:
+                number_format = xf.get("numFmtId")
+                unit = formats.get(number_format) or ("%" if number_format in ("9", "10") else None)  # 0% / 0.00%
+                if unit is not None:
                     units[index] = unit
     return units
+
+
+def shown(value: float | str, unit: str) -> str:
+    """A number as its format shows it with its unit: 1.28 + 万元 → '1.28万元'; 0.95 + % → '95%'."""
+    if unit == "%":
+        return format((Decimal(str(value)) * 100).normalize(), "f") + "%"
+    return cell_text(float(value)) + unit
 
 
 def _scan_sheet(data: bytes, units: dict[int, str]) -> dict[tuple[int, int], object]:
@@ -226,5 +239,5 @@ def _special(cell, units: dict[int, str]):
     if units and style is not None and kind in (None, "n") and text:
         unit = units.get(int(style))
         if unit is not None:
-            return cell_text(float(text)) + unit
+            return shown(text, unit)
     return None

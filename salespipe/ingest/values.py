@@ -292,7 +292,7 @@ def parse_number(value, what: str = "数字") -> float:
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return float(value)
     text = nfkc(str(value)).replace(",", "").replace(" ", "")
-    text = re.sub(r"(分|人|个|次|户)$", "", text)
+    text = re.sub(r"(分|人|个|次|户|%)$", "", text)  # 95% is 95 (a score shown with a percentage format)
     try:
         return float(text)
     except ValueError:
