@@ -1,6 +1,7 @@
 """Ingest against a real DuckDB file: idempotency, supersede, unreadable files, failed runs."""
 import datetime as dt
 import os
+from pathlib import Path
 from decimal import Decimal
 
 from msoffcrypto.format.ooxml import OOXMLFile
@@ -8,7 +9,7 @@ import openpyxl
 import pytest
 
 from salespipe.errors import SalespipeError
-from salespipe.ingest import load as load_module
+from salespipe.ingest import ingest, load as load_module
 from salespipe.ingest.rows import SKIP_EXAMPLE, SKIP_HINT
 from conftest import LOG_HEADER, ROSTER, log_row, workbook, xls_workbook
 
@@ -490,3 +491,20 @@ def test_a_move_that_fails_after_the_publish_is_reported_not_raised(project):
     again = project.ingest(now=dt.datetime(2026, 11, 26, 19, 0))  # the files are still in the inbox
     assert again.files == {"skipped": 2} and again.rows_accepted == 0
     assert project.scalar("select count(*) from activities") == 1
+
+
+def test_ingesting_the_archive_again_renames_nothing_and_counts_nothing(project):
+    project.add_roster()
+    project.add("日志表_张三_20261126.xlsx", [LOG_HEADER, log_row()])
+    (project.inbox / "坏文件.xlsx").write_bytes(b"PK\x03\x04" + b"\x00" * 200)
+    project.ingest()
+    before = sorted(p.relative_to(project.root) for p in (project.root / "archive").rglob("*")) + \
+        sorted(p.relative_to(project.root) for p in (project.root / "rejected").rglob("*"))
+    archived_to = project.query("select archived_to from ingested_files order by file_name")
+    summary = ingest([project.root / "archive", project.root / "rejected"], project.config,
+                     now=dt.datetime(2026, 11, 27, 18, 0))
+    after = sorted(p.relative_to(project.root) for p in (project.root / "archive").rglob("*")) + \
+        sorted(p.relative_to(project.root) for p in (project.root / "rejected").rglob("*"))
+    assert after == before and summary.files == {"skipped": 3} and summary.rows_accepted == 0
+    assert project.scalar("select count(*) from rejects where file = '坏文件.xlsx'") == 1
+    assert all(Path(p).exists() for (p,) in archived_to)
