@@ -36,8 +36,9 @@ class Record:
 
     def __post_init__(self):
         self.blocking: set[tuple] | None = None
-        self.parts: list[NameParts] = [parse_name(n) for n in sorted(self.names)]
-        self.parts += [parse_name(old) for n in sorted(self.names) for old in _FORMER.findall(n)]  # （原…）
+        names = sorted(self.names)
+        self.parts: list[NameParts] = [parse_name(n) for n in names]
+        self.parts += [parse_name(old) for n in names for old in _FORMER.findall(n)]  # （原…）: the former name
         self.branches = {p.branch for p in self.parts}
         self.districts = {p.district for p in self.parts if p.district}
         self.cities = set(self.cities) | {p.region for p in self.parts if p.region} | \
@@ -246,7 +247,7 @@ def _compatible(records: list[Record], clusters: _Clusters, i: int, j: int, sett
     for x in clusters.members[ri]:
         for y in clusters.members[rj]:
             pair = score_pair(records[x], records[y])
-            if pair.conflict or (not pair.certain and name_evidence(records[x], records[y])[0] <= 0
+            if pair.conflict or (not pair.certain and pair.name_points <= 0
                                  and pair.score < settings.review and _unrelated(records[x], records[y])):
                 return False
     return True
@@ -266,10 +267,9 @@ def match(records: list[Record], settings: Settings | None = None,
     """Cluster the records; `never` holds pairs of codes a person decided are different customers."""
     settings = settings or Settings()
     scored = [score_pair(records[i], records[j]) for i, j in candidate_pairs(records, settings)]
-    scored.sort(key=lambda p: (-p.score, p.a, p.b))
+    scored.sort(key=lambda p: (not p.certain, -p.score, p.a, p.b))  # certain matches first, then by score
     clusters = _Clusters(records)
     refused: list[Pair] = []
-    scored.sort(key=lambda p: not p.certain)  # certain matches first (stable: by score within each)
     for pair in scored:
         if pair.conflict or (not pair.certain and (pair.score < settings.auto_merge or pair.name_points <= 0)):
             continue

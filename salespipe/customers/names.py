@@ -195,8 +195,8 @@ def parse_name(name: str) -> NameParts:
 
 
 GROUP_FORMS = ("集团有限公司", "集团股份有限公司", "集团公司", "集团")
-FACTORY_FORMS = ("总厂", "厂")
-COMPANY_FORMS = ("股份有限公司", "有限责任公司", "有限公司", "公司")
+FACTORY_FORMS = frozenset({"总厂", "厂"})
+COMPANY_FORMS = frozenset({"股份有限公司", "有限责任公司", "有限公司", "公司"})
 
 
 def parent_and_member(a: NameParts, b: NameParts) -> bool:
@@ -214,7 +214,7 @@ def parent_and_member(a: NameParts, b: NameParts) -> bool:
 def factory_and_company(a: NameParts, b: NameParts) -> bool:
     """The 厂 and the 有限公司 of one 字号 (天津市金泰印刷厂 / 天津金泰印刷有限公司)."""
     forms = {a.legal_form, b.legal_form}
-    return a.trade == b.trade and bool(forms & set(FACTORY_FORMS)) and bool(forms & set(COMPANY_FORMS))
+    return a.trade == b.trade and bool(forms & FACTORY_FORMS) and bool(forms & COMPANY_FORMS)
 
 
 def abbreviates(short: NameParts, full: NameParts) -> bool:

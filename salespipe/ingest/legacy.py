@@ -15,7 +15,7 @@ from xlrd.biffh import (XL_CELL_BLANK, XL_CELL_BOOLEAN, XL_CELL_DATE, XL_CELL_EM
                         XL_CELL_TEXT, XLRDError)
 
 from salespipe.errors import UnreadableFile
-from salespipe.ingest.ooxml import _SCALED, shown
+from salespipe.ingest.ooxml import format_unit, shown
 from salespipe.ingest.reader import ENCRYPTED, Sheet
 from salespipe.ingest.values import CellError
 
@@ -57,19 +57,14 @@ def _corrupt(exc: Exception) -> UnreadableFile:
 
 
 def _unit_formats(book) -> dict[int, str]:
-    """XF index → '万元' / '元' for number formats that state a unit (see ooxml.py)."""
+    """XF index → the unit its number format states (ooxml.format_unit)."""
     if not book.formatting_info:
         return {}
     units = {}
     for index, xf in enumerate(book.xf_list):
         fmt = book.format_map.get(xf.format_key)
-        code = fmt.format_str if fmt is not None else ""
-        if "万" in code:
-            units[index] = "元" if _SCALED.search(code) else "万元"
-        elif "元" in code:
-            units[index] = "元"
-        elif "%" in code.replace('"%"', "").replace("\\%", ""):
-            units[index] = "%"
+        if fmt is not None and (unit := format_unit(fmt.format_str)) is not None:
+            units[index] = unit
     return units
 
 

@@ -50,10 +50,9 @@ class LoadResult:
     def absorb(self, other: "LoadResult") -> None:
         """Add a later chunk's result to this one."""
         for name in ("rows_accepted", "rows_rejected", "new_customers", "superseded_rows", "new_reviews",
-                     "new_followups"):
+                     "new_followups", "rows_skipped"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.reasons.update(other.reasons)
-        self.rows_skipped += other.rows_skipped
         self.sheets_not_read.extend(other.sheets_not_read)
         self.per_file.update(other.per_file)
 

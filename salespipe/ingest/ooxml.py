@@ -23,6 +23,7 @@ from decimal import Decimal
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+from salespipe.errors import UnreadableFile
 from salespipe.ingest.values import CellError, Uncalculated, cell_text
 
 _ROOT = re.compile(rb"<(\w+:)?worksheet[\s>]")
@@ -60,8 +61,6 @@ def special_cells(path: Path) -> dict[str, dict[tuple[int, int], object]]:
     than MAX_STRINGS shared strings, or a used range of more than MAX_CELLS cells (a stray cell at XFD1048576)
     raise UnreadableFile with a reason. A zip that is not an OOXML workbook (an .ods) gives {}; so does XML
     this cannot parse (calamine reads the values)."""
-    from salespipe.errors import UnreadableFile
-
     try:
         with zipfile.ZipFile(path) as z:
             _check_sizes(z)
@@ -70,8 +69,9 @@ def special_cells(path: Path) -> dict[str, dict[tuple[int, int], object]]:
             for part in z.namelist():
                 if _SHEET_PART.fullmatch(part):
                     data = z.read(part)
-                    _check_range(data)
-                    if units or _marked(data):
+                    prefix = _prefix(data)
+                    _check_range(data, prefix)
+                    if units or _marked(data, prefix):
                         found[part] = data
             if not found:
                 return {}
@@ -83,9 +83,7 @@ def special_cells(path: Path) -> dict[str, dict[tuple[int, int], object]]:
         return {}
 
 
-def _too_big(what_zh: str, what_en: str):
-    from salespipe.errors import UnreadableFile
-
+def _too_big(what_zh: str, what_en: str) -> UnreadableFile:
     return UnreadableFile(f"文件{what_zh}，无法读取：请在 Excel 或 WPS 中删除多余的行列（按 Ctrl+End 看最后一个单元格），"
                           f"另存后重新提交", f"workbook too large: {what_en}")
 
@@ -103,31 +101,32 @@ def _check_sizes(z: zipfile.ZipFile) -> None:
             raise _too_big(f"声明了 {int(m[1]):,} 个文字", f"{m[1]} shared strings")
 
 
-def _check_range(data: bytes) -> None:
-    """The sheet's used rectangle from its first and last <row r="…"> and its widest cell reference."""
+def _prefix(data: bytes) -> bytes:
+    """The namespace prefix the sheet XML writes its tags with: b'' (Excel) or b'x:' (some .NET exporters)."""
     root = _ROOT.search(data, 0, 4096)
-    tag = b"<" + (root[1] or b"" if root else b"") + b'row r="'
+    return (root[1] or b"") if root else b""
+
+
+def _check_range(data: bytes, prefix: bytes) -> None:
+    """The sheet's used rectangle from its first and last <row r="…"> and its widest cell reference."""
+    tag = b"<" + prefix + b'row r="'
     first, last = data.find(tag), data.rfind(tag)
     if first < 0:
         return
     number = lambda at: int(data[at + len(tag):data.index(b'"', at + len(tag))] or 0)
     rows = number(last) - number(first) + 1
-    columns = 702  # ZZ: references of one or two letters
     wide = _THREE_LETTER_REF.findall(data) if _THREE_LETTER_REF.search(data) else []
-    if wide:
-        letters = max(wide)
-        columns = (letters[0] - 64) * 676 + (letters[1] - 64) * 26 + letters[2] - 64
+    columns = cell_position(max(wide).decode() + "1")[1] + 1 if wide else 702  # 702 = ZZ: one or two letters
     if rows * columns > MAX_CELLS:
         raise _too_big(f"的表格范围过大（约 {rows:,} 行 × {columns:,} 列）", f"a used range of {rows} x {columns} cells")
 
 
-def _marked(data: bytes) -> bool:
+def _marked(data: bytes, prefix: bytes) -> bool:
     """Does the sheet XML hold an error value or a formula? Byte searches with the sheet's own namespace
     prefix (`<f>` from Excel, `<x:f>` from some .NET exporters)."""
     if b't="e"' in data:
         return True
-    root = _ROOT.search(data, 0, 4096)
-    tag = b"<" + (root[1] or b"" if root else b"") + b"f"
+    tag = b"<" + prefix + b"f"
     at = data.find(tag)
     while at >= 0:  # one search for "<f", then the character after it (not <filterColumn …)
         if data[at + len(tag):at + len(tag) + 1] in (b">", b" ", b"/"):
@@ -169,14 +168,8 @@ def _unit_styles(z: zipfile.ZipFile) -> dict[int, str]:
     root = ET.fromstring(data)
     formats = {}
     for elem in root.iter():
-        if _local(elem.tag) == "numFmt":
-            code = elem.get("formatCode") or ""
-            if "万" in code:
-                formats[elem.get("numFmtId")] = "元" if _SCALED.search(code) else "万元"
-            elif "元" in code:
-                formats[elem.get("numFmtId")] = "元"
-            elif "%" in code.replace('"%"', "").replace("\\%", ""):
-                formats[elem.get("numFmtId")] = "%"
+        if _local(elem.tag) == "numFmt" and (unit := format_unit(elem.get("formatCode") or "")) is not None:
+            formats[elem.get("numFmtId")] = unit
     units = {}
     for section in root:
         if _local(section.tag) == "cellXfs":
@@ -188,6 +181,18 @@ def _unit_styles(z: zipfile.ZipFile) -> dict[int, str]:
     return units
 
 
+def format_unit(code: str) -> str | None:
+    """What a number format says about its number: '万元' (`0.00"万元"`: the value is in 万), '元' (`#,##0"元"`, or
+    `0!.0000"万"`, which shows a value in yuan divided), '%' (a percentage), else None. For .xlsx and .xls alike."""
+    if "万" in code:
+        return "元" if _SCALED.search(code) else "万元"
+    if "元" in code:
+        return "元"
+    if "%" in code.replace('"%"', "").replace("\\%", ""):
+        return "%"
+    return None
+
+
 def shown(value: float | str, unit: str) -> str:
     """A number as its format shows it with its unit: 1.28 + 万元 → '1.28万元'; 0.95 + % → '95%'."""
     if unit == "%":
@@ -195,9 +200,19 @@ def shown(value: float | str, unit: str) -> str:
     return cell_text(float(value)) + unit
 
 
-def _scan_sheet(data: bytes, units: dict[int, str]) -> dict[tuple[int, int], object]:
-    from salespipe.ingest.reader import cell_position
+def cell_position(ref: str) -> tuple[int, int]:
+    """'D3' → (2, 3): 0-based row and column of an A1 reference. (openpyxl.utils.cell does this too, but
+    importing openpyxl costs the reader process 0.25 s — more than its whole start.)"""
+    m = re.match(r"([A-Za-z]+)(\d+)", ref)
+    if not m:
+        raise ValueError(ref)
+    col = 0
+    for ch in m[1].upper():
+        col = col * 26 + ord(ch) - 64
+    return int(m[2]) - 1, col - 1
 
+
+def _scan_sheet(data: bytes, units: dict[int, str]) -> dict[tuple[int, int], object]:
     cells: dict[tuple[int, int], object] = {}
     row_index, col_index = -1, -1
     for event, elem in ET.iterparse(io.BytesIO(data), events=("start", "end")):

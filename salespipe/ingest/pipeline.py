@@ -243,11 +243,12 @@ def _summarise(con, entries: list[FileEntry], result: LoadResult, run_id: str) -
 def _plan_moves(batch: Batch, config: Config, now: dt.datetime, taken: set[Path]) -> None:
     """Where each file goes after the commit: archive/<date>/ or rejected/ (never overwriting); a file that
     is in archive/ or rejected/ already stays there."""
-    archive = config.path("archive") / now.date().isoformat()
     rejected = config.path("rejected")
+    filed = (config.path("archive"), rejected)
+    archive = filed[0] / now.date().isoformat()
     for f in batch.files:
-        if f.path.parent.resolve().is_relative_to(config.path("archive")) or \
-                f.path.parent.resolve().is_relative_to(rejected):
+        folder = f.path.parent.resolve()
+        if any(folder.is_relative_to(root) for root in filed):
             f.target = f.path  # already filed (archive/ or rejected/ given as the PATH): it stays where it is
             continue
         target_dir = rejected if f.status == "rejected" or (f.reason or "").startswith(REJECTED_BEFORE) else archive

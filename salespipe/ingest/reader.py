@@ -190,14 +190,3 @@ def clean_invisible(grid: list[list]) -> dict[tuple[int, int], str]:
                 row[c] = _INVISIBLE.sub("", v)
     return written
 
-
-def cell_position(ref: str) -> tuple[int, int]:
-    """'D3' → (2, 3): 0-based row and column of an A1 reference."""
-    m = re.match(r"([A-Za-z]+)(\d+)", ref)
-    if not m:
-        raise ValueError(ref)
-    col = 0
-    for ch in m[1].upper():
-        col = col * 26 + ord(ch) - 64
-    return int(m[2]) - 1, col - 1
-

@@ -166,17 +166,12 @@ def stage_sheet(sheet: Sheet, layout: Layout, source: SheetSource, file_ctx: Con
     values += [itertools.repeat(v, n) for v in base.values()]
     values += [numbers, [[] for _ in range(n)], [[] for _ in range(n)], _extras(picked, layout)]
     records = [dict(zip(fields, row_values)) for row_values in zip(*values)]
-    _keep_written(records, picked, numbers, layout, sheet.written)
     for i, problem in problems:
         records[i]["problems"].append(problem)
     check = CHECKS[kind.key]
     for rec in records:
         check(rec)
-    written = [name for name in WRITTEN_FIELDS if name + "_written" in records[0]]
-    for rec in records:  # the text as typed only where it differs from the stored value
-        for name in written:
-            if rec[name + "_written"] == rec.get(name):
-                rec[name + "_written"] = None
+    _keep_written(records, picked, numbers, layout, sheet.written)
     return records
 
 
@@ -188,7 +183,8 @@ def _keep_written(records: list[dict], picked: list[list], numbers: list[int], l
     """`<field>_written`: the cell's text exactly as the salesperson typed it (before invisible characters,
     NFKC and bracket tidying), for the customer name, contact and phone; None where it is the stored value
     itself (most names and contacts), so that `coalesce(contact_written, contact)` is always the text as typed.
-    (Storing every text twice made the year's rebuild warehouse 50 % bigger.)"""
+    (Storing every text twice made the year's rebuild warehouse 50 % bigger.) Called after the kind's checks,
+    which store the cleaned value."""
     for name in WRITTEN_FIELDS:
         index = layout.columns.get(name)
         if index is None:
@@ -199,7 +195,7 @@ def _keep_written(records: list[dict], picked: list[list], numbers: list[int], l
             if raw is None:
                 value = row[index]
                 raw = value if value.__class__ is str else V.cell_text(value)
-            rec[key] = raw if raw != "" else None
+            rec[key] = raw if raw != "" and raw != rec.get(name) else None
 
 
 def _extras(picked: list[list], layout: Layout) -> list:
@@ -239,15 +235,13 @@ def _data_rows(sheet: Sheet, layout: Layout, ctx: Context,
                  and "" not in lead and None not in lead and not cells & header_cells
                  and not any(v.__class__ is str and (v[:1] in _SUMMARY_START or v[:1].isspace()) for v in lead)
                  and not (lead[0].__class__ is str and lead[0][:1] in _TEMPLATE_START)
-                 and not (name_index is not None and name_index < len(row) and row[name_index].__class__ is str
-                          and _PLACEHOLDER_NAME.search(row[name_index])))
+                 and not _placeholder_name(row, name_index))
         if not plain:
             filled = [v.strip() if v.__class__ is str else V.cell_text(v) for v in row if v != "" and v is not None]
             if "" in filled:
                 filled = [t for t in filled if t]
             reason = skip_reason(filled, r, wide_rows, after_total)
-            if reason is None and name_index is not None and name_index < len(row) \
-                    and _PLACEHOLDER_NAME.search(V.cell_text(row[name_index])):
+            if reason is None and _placeholder_name(row, name_index):
                 reason = SKIP_EXAMPLE  # 天津XX科技有限公司: a template's placeholder, not a customer
             if reason is not None:
                 after_total = after_total or reason == SKIP_TOTAL
@@ -272,6 +266,14 @@ def _data_rows(sheet: Sheet, layout: Layout, ctx: Context,
         picked.append(row)
         contexts.append(ctx)
     return numbers, picked, contexts
+
+
+def _placeholder_name(row: list, name_index: int | None) -> bool:
+    """The row's customer name is a template's placeholder (天津XX科技有限公司, 天津某某机械有限公司)."""
+    if name_index is None or name_index >= len(row):
+        return False
+    value = row[name_index]
+    return value.__class__ is str and bool(_PLACEHOLDER_NAME.search(value))
 
 
 def _looks_like_data(row: list, layout: Layout) -> bool:

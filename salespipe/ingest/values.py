@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import unicodedata
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 
@@ -16,51 +17,29 @@ from salespipe.errors import BadValue
 EXCEL_EPOCH = dt.date(1899, 12, 30)
 
 
+@dataclass(frozen=True, slots=True)
 class CellError:
     """An Excel error value in a cell (#N/A, #VALUE!, #REF! …): a bad value, never a blank one."""
 
-    __slots__ = ("code",)
-
-    def __init__(self, code: str):
-        self.code = code
+    code: str
 
     def __str__(self) -> str:
         return self.code
-
-    def __repr__(self) -> str:
-        return f"CellError({self.code!r})"
-
-    def __eq__(self, other) -> bool:
-        return other.__class__ is CellError and other.code == self.code
-
-    def __hash__(self) -> int:
-        return hash((CellError, self.code))
 
     def reason(self, column: str) -> str:
         return (f"{column}是错误值（{self.code}，多为公式出错，例如 VLOOKUP 找不到）："
                 f"请在 Excel 或 WPS 里改正这个单元格，保存后重新提交")
 
 
+@dataclass(frozen=True, slots=True)
 class Uncalculated:
     """A formula whose result the file does not hold (the workbook was written by a program and never
     calculated): what Excel would show cannot be known, so the value is bad, not blank."""
 
-    __slots__ = ("formula",)
-
-    def __init__(self, formula: str):
-        self.formula = formula
+    formula: str
 
     def __str__(self) -> str:
         return "=" + self.formula
-
-    def __repr__(self) -> str:
-        return f"Uncalculated({self.formula!r})"
-
-    def __eq__(self, other) -> bool:
-        return other.__class__ is Uncalculated and other.formula == self.formula
-
-    def __hash__(self) -> int:
-        return hash((Uncalculated, self.formula))
 
     def reason(self, column: str) -> str:
         return (f"{column}是公式，但文件里没有计算结果（文件由其他程序生成，从未在 Excel/WPS 中计算过）："
