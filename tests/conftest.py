@@ -106,6 +106,15 @@ class Project:
         return self.query(sql, params)[0][0]
 
 
+@pytest.fixture(scope="session")
+def prefect_server():
+    """The one temporary Prefect server of the test session (7-20 s to start)."""
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=90):
+        yield
+
+
 @pytest.fixture
 def project(tmp_path) -> Project:
     return Project(tmp_path / "project")

@@ -9,7 +9,6 @@ import urllib.parse
 
 import pytest
 from prefect.artifacts import Artifact
-from prefect.testing.utilities import prefect_test_harness
 
 from flows.monthly import monthly
 from flows.nightly import nightly
@@ -21,12 +20,6 @@ from salespipe.workdays import is_workday, last_workday_of_week, reports_due
 from conftest import LOG_HEADER, log_row
 
 THU, FRI = dt.date(2026, 11, 26), dt.date(2026, 11, 27)
-
-
-@pytest.fixture(scope="session")
-def prefect_server():
-    with prefect_test_harness(server_startup_timeout=90):
-        yield
 
 
 def run_nightly(project, day=THU):
