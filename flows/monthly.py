@@ -9,8 +9,8 @@ os.environ.setdefault("DO_NOT_TRACK", "1")
 
 from prefect import flow, get_run_logger  # noqa: E402
 
-from flows.tasks import (check_data, publish_artifacts, render_and_send, report_day, settings,  # noqa: E402
-                         write_assignment)
+from flows.tasks import (check_data, publish_artifacts, render_and_send, report_day, require_delivered,  # noqa: E402
+                         settings, write_assignment)
 from salespipe.workdays import reports_due  # noqa: E402
 
 
@@ -22,6 +22,8 @@ def monthly(report_date: str | None = None, config_file: str | None = None, ware
         get_run_logger().info("%s 不是月末 / not the month's last day", day)
         return False
     check_data(config, day)
-    publish_artifacts(config, "monthly", day, render_and_send(config, "monthly", day))
+    sent = render_and_send(config, "monthly", day)
+    publish_artifacts(config, "monthly", day, sent["paths"])
     write_assignment(config, day)
+    require_delivered(sent)
     return True

@@ -10,7 +10,7 @@ os.environ.setdefault("DO_NOT_TRACK", "1")
 from prefect import flow, get_run_logger  # noqa: E402
 
 from flows.tasks import (check_data, ingest_inbox, publish_artifacts, render_and_send, report_day,  # noqa: E402
-                         send_feedback, settings)
+                         require_delivered, send_feedback, settings)
 from salespipe.workdays import reports_due  # noqa: E402
 
 
@@ -23,7 +23,8 @@ def nightly(report_date: str | None = None, config_file: str | None = None, ware
     if not reports_due(day, config.raw)["daily"]:
         get_run_logger().info("%s 不是工作日，不发日报 / not a workday: no daily report", day)
         return {**summary, "daily": False}
-    paths = render_and_send(config, "daily", day)
+    sent = render_and_send(config, "daily", day)
     feedback = send_feedback(config, day)
-    publish_artifacts(config, "daily", day, paths)
-    return {**summary, "daily": True, "feedback": feedback}
+    publish_artifacts(config, "daily", day, sent["paths"])
+    require_delivered(sent, feedback)
+    return {**summary, "daily": True, "feedback": feedback["workbooks"]}

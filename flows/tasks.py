@@ -13,7 +13,9 @@ from reports.data import COUNTS, KINDS
 from reports.feedback import make_feedback
 from salespipe.checks import require_checks
 from salespipe.config import Config, load_config
+from salespipe.errors import SalespipeError
 from salespipe.ingest import ingest
+from salespipe.mail import DeliveryFailed
 
 
 def report_day(report_date: str | None, config: Config) -> dt.date:
@@ -54,30 +56,45 @@ def out_dir(config: Config) -> Path:
     return config.root / config.raw.get("paths", {}).get("reports", "out/reports")
 
 
-@task(name="render_and_send", retries=2, retry_delay_seconds=30)
-def render_and_send(config: Config, kind: str, day: dt.date) -> list[str]:
-    """Render; send unless this period's report was already sent (a second run changes nothing)."""
-    folder = out_dir(config)
-    sent_marker = folder / "sent" / f"{kind}_{day.isoformat()}"
-    paths, notes = make_report(config, kind, day, ["html", "xlsx"], folder, send=not sent_marker.exists())
-    if notes:
-        sent_marker.parent.mkdir(parents=True, exist_ok=True)
-        sent_marker.write_text("\n".join(notes), encoding="utf-8")
+@task(name="render_and_send")
+def render_and_send(config: Config, kind: str, day: dt.date) -> dict:
+    """Render and send; managers who already have this period's report are not sent it again (the
+    deliveries ledger), so a second run or a retried flow sends only what is missing. Sending is retried
+    inside (`[mail] retries`), not by Prefect: {"paths": [...], "undelivered": ["address（reply）", ...]}."""
+    paths, notes, missing = _delivered(lambda: make_report(config, kind, day, ["html", "xlsx"], out_dir(config), send=True))
+    return {"paths": [str(p) for p in paths], "undelivered": missing}
+
+
+@task(name="send_feedback")
+def send_feedback(config: Config, day: dt.date) -> dict:
+    """Each salesperson's workbook to that salesperson, once: {"workbooks": n, "undelivered": [...]}."""
+    paths, notes, missing = _delivered(lambda: make_feedback(config, day, out_dir(config) / "feedback", send=True))
+    return {"workbooks": len(paths), "undelivered": missing}
+
+
+def _delivered(make) -> tuple[list[Path], list[str], list[str]]:
+    """Run a make_* with send; log every line; a partial delivery is returned, not raised, so that the
+    flow does its other steps first and fails at its end (see `require_delivered`)."""
     logger = get_run_logger()
+    try:
+        paths, notes = make()
+        missing = []
+    except DeliveryFailed as exc:
+        paths, notes = exc.paths, exc.notes
+        missing = [f"{o.recipient}（{o.reply}）" for o in exc.missing]
     for line in [*map(str, paths), *notes]:
         logger.info(line)
-    return [str(p) for p in paths]
+    for who in missing:
+        logger.error("未送达 not delivered: %s", who)
+    return paths, notes, missing
 
 
-@task(name="send_feedback", retries=2, retry_delay_seconds=30)
-def send_feedback(config: Config, day: dt.date) -> int:
-    folder = out_dir(config) / "feedback"
-    sent_marker = folder / "sent" / day.isoformat()
-    paths, notes = make_feedback(config, day, folder, send=not sent_marker.exists())
-    if notes:
-        sent_marker.parent.mkdir(parents=True, exist_ok=True)
-        sent_marker.write_text("\n".join(notes), encoding="utf-8")
-    return len(paths)
+def require_delivered(*results: dict) -> None:
+    """The flow's last step: fail, naming them, when any recipient did not get their message."""
+    missing = [who for result in results for who in result.get("undelivered", [])]
+    if missing:
+        raise SalespipeError(f"以下收件人没有收到邮件：{'；'.join(missing)}。其余步骤已完成；重新运行只补发给他们",
+                             f"not delivered to {len(missing)} recipient(s); re-running sends only the missing ones")
 
 
 @task(name="write_assignment")

@@ -8,7 +8,8 @@ os.environ.setdefault("DO_NOT_TRACK", "1")
 
 from prefect import flow, get_run_logger  # noqa: E402
 
-from flows.tasks import check_data, publish_artifacts, render_and_send, report_day, settings  # noqa: E402
+from flows.tasks import (check_data, publish_artifacts, render_and_send, report_day, require_delivered,  # noqa: E402
+                         settings)
 from salespipe.workdays import reports_due  # noqa: E402
 
 
@@ -20,5 +21,7 @@ def weekly(report_date: str | None = None, config_file: str | None = None, wareh
         get_run_logger().info("%s 不是本周最后一个工作日 / not the week's last workday", day)
         return False
     check_data(config, day)
-    publish_artifacts(config, "weekly", day, render_and_send(config, "weekly", day))
+    sent = render_and_send(config, "weekly", day)
+    publish_artifacts(config, "weekly", day, sent["paths"])
+    require_delivered(sent)
     return True

@@ -14,7 +14,7 @@ from reports.data import KINDS, Report, gather
 from reports.excel import write_excel
 from reports.render import render_email, render_html, render_text
 from salespipe.config import Config
-from salespipe.mail import MailSettings, build_message, deliver
+from salespipe.mail import DeliveryFailed, MailSettings, Outgoing, build_message, deliver
 from salespipe.warehouse import connect
 
 
@@ -46,7 +46,8 @@ def write_report(report: Report, formats: list[str], out_dir: Path) -> list[Path
 
 def make_report(config: Config, kind: str, day: dt.date, formats: list[str], out_dir: Path,
                 send: bool = False) -> tuple[list[Path], list[str]]:
-    """Render the report; with send, e-mail it to the managers (or write .eml files without SMTP)."""
+    """Render the report; with send, e-mail it to the managers (or write .eml files without SMTP).
+    A manager who already has this period's report is not sent it again; DeliveryFailed names who is missing."""
     report = load_report(config, kind, day)
     paths = write_report(report, formats, out_dir)
     notes: list[str] = []
@@ -54,5 +55,10 @@ def make_report(config: Config, kind: str, day: dt.date, formats: list[str], out
         settings = MailSettings.from_config(config.raw)
         message = build_message(report.title, settings.sender, settings.role_addresses(), render_text(report),
                                 render_email(report, [p.name for p in paths]), paths)
-        notes = deliver([(file_stem(report), message)], settings, out_dir)
+        try:
+            notes = deliver([Outgoing(kind, report.start, "", file_stem(report), message)], settings, out_dir,
+                            config.warehouse, config.writing)
+        except DeliveryFailed as exc:
+            exc.paths = paths
+            raise
     return paths, notes

@@ -15,7 +15,8 @@ from openpyxl import Workbook
 from reports.data import COUNTS, RATES
 from reports.excel import _table
 from salespipe.config import Config
-from salespipe.mail import MailSettings, build_message, deliver
+from salespipe.excel import file_part
+from salespipe.mail import DeliveryFailed, MailSettings, Outgoing, build_message, deliver
 from salespipe.warehouse import connect, dicts
 
 
@@ -57,7 +58,7 @@ def write_feedback(person: dict, day: dt.date, out_dir: Path) -> Path:
            [[label, person["mine"].get(col), person["team"].get(col)] for col, label in COUNTS + RATES],
            [None, "count", "count"], row_formats={len(COUNTS) + i: [None, "rate", "rate"] for i in range(len(RATES))})
     out_dir.mkdir(parents=True, exist_ok=True)
-    path = out_dir / f"反馈_{person['name']}_{person['salesperson_id']}_{day.isoformat()}.xlsx"
+    path = out_dir / f"反馈_{file_part(person['name'])}_{file_part(person['salesperson_id'])}_{day.isoformat()}.xlsx"
     wb.save(path)
     return path
 
@@ -82,9 +83,15 @@ def make_feedback(config: Config, day: dt.date, out_dir: Path, send: bool = Fals
                 f"退回 {len(rows)} 行" + (f"，{len(sheets)} 个工作表或文件未能读取" if sheets else "")
                 + "（原因见附件，请更正后重交）。")
         html = f"<p style=\"font-family:sans-serif;\">{escape(text)}</p>"
-        messages.append((path.stem, build_message(f"日志核对反馈 {day.isoformat()} {person['name']}", settings.sender,
-                                                  [person["email"]], text, html, [path])))
+        message = build_message(f"日志核对反馈 {day.isoformat()} {person['name']}", settings.sender,
+                                [person["email"]], text, html, [path])
+        messages.append(Outgoing("feedback", day, sp, path.stem, message))
     if send:
-        notes += deliver(messages, settings, out_dir)
+        try:
+            notes += deliver(messages, settings, out_dir, config.warehouse, config.writing)
+        except DeliveryFailed as exc:
+            exc.notes[:0] = notes
+            exc.paths = paths
+            raise
     return paths, notes
 

@@ -275,7 +275,7 @@ def write_workbook(recs: Recommendations, out_dir: Path) -> Path:
     from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.worksheet.datavalidation import DataValidation
 
-    from salespipe.excel import append_row
+    from salespipe.excel import append_row, set_cell
 
     wb = Workbook()
     people = [c.label for c in recs.candidates]
@@ -321,7 +321,7 @@ def write_workbook(recs: Recommendations, out_dir: Path) -> Path:
     options = wb.create_sheet("_选项")
     options.sheet_state = "hidden"
     for i, label in enumerate(people or ["（无）"], start=1):
-        options.cell(i, 1, label)
+        set_cell(options, i, 1, label)
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / f"分配建议_{recs.day.isoformat()}.xlsx"
     wb.save(path)

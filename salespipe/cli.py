@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 from salespipe.config import load_config
@@ -137,7 +138,8 @@ def cmd_ingest(args, config) -> int:
 def cmd_report(args, config) -> int:
     from reports import make_report
 
-    paths, notes = make_report(config, args.kind, args.date or _today(config), args.format, args.out, args.send)
+    with _printing_delivery():
+        paths, notes = make_report(config, args.kind, args.date or _today(config), args.format, args.out, args.send)
     for line in [*map(str, paths), *notes]:
         print(line)
     return 0
@@ -147,12 +149,26 @@ def cmd_feedback(args, config) -> int:
     from reports.feedback import make_feedback
 
     day = args.date or _today(config)
-    paths, notes = make_feedback(config, day, args.out, args.send)
+    with _printing_delivery():
+        paths, notes = make_feedback(config, day, args.out, args.send)
     if not paths:
         print(f"{day.isoformat()} 没有业务员交来的日志，未生成反馈表 / no sheets for {day.isoformat()}: no feedback written")
     for line in [*map(str, paths), *notes]:
         print(line)
     return 0
+
+
+@contextmanager
+def _printing_delivery():
+    """On a partial delivery, print what was written and sent before the error names who is missing."""
+    from salespipe.mail import DeliveryFailed
+
+    try:
+        yield
+    except DeliveryFailed as exc:
+        for line in [*map(str, exc.paths), *exc.notes]:
+            print(line)
+        raise
 
 
 def cmd_assign(args, config) -> int:

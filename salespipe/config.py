@@ -32,6 +32,15 @@ class Config:
     raw: dict = field(repr=False)
     warehouse: Path
 
+    @property
+    def writing(self) -> dict:
+        """How runs write the warehouse: keyword arguments of warehouse.publishing."""
+        from salespipe.warehouse import STORAGE_VERSION
+
+        runs = self.raw.get("runs", {})
+        return {"wait_seconds": float(runs.get("lock_wait_seconds", 600)),
+                "storage_version": runs.get("storage_version", STORAGE_VERSION)}
+
     def path(self, key: str) -> Path:
         """A path from [paths], resolved against the project root."""
         return (self.root / self.raw["paths"][key]).resolve()
@@ -135,6 +144,7 @@ class Calendar(_Section):
 
 class Runs(_Section):
     lock_wait_seconds: Weight = Field(None, ge=0)
+    storage_version: Optional[str] = Field(None, pattern=r"^v\d+\.\d+\.\d+$")
 
 
 class Assignment(_Section):
@@ -172,7 +182,7 @@ _MESSAGES = {
     "int_from_float": "应为整数", "float_type": "应为数字", "float_parsing": "应为数字", "string_type": "应为文字（加引号）",
     "bool_type": "应为 true 或 false", "dict_type": "应为一个表（[section] 或 {…}）", "date_from_datetime_parsing": "应为日期 YYYY-MM-DD",
     "date_parsing": "应为日期 YYYY-MM-DD", "date_type": "应为日期 YYYY-MM-DD", "extra_forbidden": "不认识的设置（拼写错误？）",
-    "missing": "缺少这一项", "string_pattern_mismatch": "格式不对（区号如 022、0755）",
+    "missing": "缺少这一项", "string_pattern_mismatch": "格式不对（区号如 022、0755；存储版本如 v1.4.0）",
 }
 
 

@@ -272,6 +272,17 @@ TABLES: dict[str, tuple[str, list[tuple[str, str, str]]]] = {
         ("source_row", "INTEGER", "审批表行号"),
         ("recorded_at", "TIMESTAMPTZ", "执行时间"),
     ]),
+    "deliveries": ("邮件投递记录：每封报告或反馈邮件的每个收件人一行；status 为 sent 的不再重发（重跑、重试都一样）", [
+        ("kind", "VARCHAR", "邮件种类：daily 日报 / weekly 周报 / monthly 月报 / feedback 日志核对反馈"),
+        ("period", "DATE", "期间第一天（日报为当天，周报为周一，月报为 1 日；反馈为日志日期）"),
+        ("item", "VARCHAR", "报告为空字符串；反馈为业务员工号"),
+        ("recipient", "VARCHAR", "收件人邮箱"),
+        ("status", "VARCHAR", "sent 服务器已接收 / refused 被拒收（5xx，不自动重试）/ failed 暂时失败（4xx 或连接中断，重试后仍失败）"),
+        ("reply", "VARCHAR", "服务器的答复（代码和原文）"),
+        ("attempts", "INTEGER", "本次运行的尝试次数（1 + 重试次数）"),
+        ("sent_at", "TIMESTAMPTZ", "得到答复的时间"),
+        ("subject", "VARCHAR", "邮件主题"),
+    ]),
 }
 
 # Superseded log rows keep everything the live table has, plus when and by what.

@@ -8,6 +8,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
+from salespipe.excel import set_cell
 from salespipe.ingest import values as V
 from salespipe.ingest.kinds import KINDS, Column, Kind
 from salespipe.ingest.rows import ENUMS
@@ -66,7 +67,7 @@ def write_template(kind: Kind, out_dir: Path) -> Path:
             option_col += 1
             opt_letter = get_column_letter(option_col)
             for r, value in enumerate(values, start=1):
-                options.cell(r, option_col, value)
+                set_cell(options, r, option_col, value)
             dv = DataValidation(type="list", formula1=f"'_选项'!${opt_letter}$1:${opt_letter}${len(values)}",
                                 allow_blank=not column.required, showErrorMessage=False)
             dv.prompt, dv.promptTitle, dv.showInputMessage = "、".join(values)[:250], column.name, True

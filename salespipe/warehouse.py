@@ -4,11 +4,17 @@ A run never writes the published file in place: it takes the run lock (`<warehou
 the warehouse to `<warehouse>.building`, writes there, and on success renames it over the published
 file in one atomic step. Analysts' open read-only connections keep reading the previous file (and never
 block the run); a run that fails leaves the published file exactly as it was.
+
+The file is written in DuckDB's storage format `STORAGE_VERSION` (config [runs] storage_version), not
+the newest one of the library: DuckDB 2.0's own format opens in no 1.x client (the pip duckdb-cli 1.5.6,
+DBeaver's driver), v1.4.0 opens in 1.4, 1.5 and 2.0. A published file in another format is converted
+once, by the next run, with COPY FROM DATABASE (tables, views, macros and comments).
 """
 from __future__ import annotations
 
 import fcntl
 import os
+import re
 import shutil
 import time
 from contextlib import contextmanager
@@ -22,15 +28,20 @@ from salespipe.errors import SalespipeError, WarehouseBusy
 from salespipe.schema import TABLES, create_tables
 
 
-def connect(path: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
-    """A connection with every table present. A second writer fails at once with WarehouseBusy."""
+STORAGE_VERSION = "v1.4.0"  # the oldest format DuckDB 1.4+ reads that holds everything our SQL needs
+
+
+def connect(path: Path, read_only: bool = False, storage_version: str = STORAGE_VERSION) -> duckdb.DuckDBPyConnection:
+    """A connection with every table present; a file it creates is in `storage_version`'s format.
+    A second writer fails at once with WarehouseBusy."""
     path = Path(path)
     if read_only and not path.exists():
         raise SalespipeError(f"数据仓库还不存在：{path}（请先运行 salespipe ingest）", f"no warehouse at {path}: run ingest first")
     if not read_only:
         path.parent.mkdir(parents=True, exist_ok=True)
     try:
-        con = duckdb.connect(str(path), read_only=read_only)
+        con = duckdb.connect(str(path), read_only=read_only,
+                             config={} if read_only else {"storage_compatibility_version": storage_version})
     except duckdb.IOException as exc:
         if "lock" in str(exc).lower():
             raise WarehouseBusy("数据仓库正被另一个运行写入，请稍后再试", f"warehouse is locked: {exc}") from None
@@ -41,8 +52,9 @@ def connect(path: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
 
 
 @contextmanager
-def publishing(path: Path, wait_seconds: float = 600):
-    """Yield the private copy to write; publish it atomically when the block ends without error."""
+def publishing(path: Path, wait_seconds: float = 600, storage_version: str = STORAGE_VERSION):
+    """Yield the private copy to write (in `storage_version`'s format); publish it atomically when the block
+    ends without error."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path.with_name(path.name + ".lock"), "w") as lock:
@@ -53,6 +65,7 @@ def publishing(path: Path, wait_seconds: float = 600):
         try:
             if path.exists():
                 shutil.copyfile(path, building)
+                _convert(building, storage_version)
             yield building
             os.replace(building, path)
             path.with_name(path.name + ".wal").unlink(missing_ok=True)
@@ -62,6 +75,38 @@ def publishing(path: Path, wait_seconds: float = 600):
             raise
         finally:
             fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def storage_format(path: Path) -> str:
+    """The storage version DuckDB reports for the file, e.g. 'v1.4.0' (without the trailing '+')."""
+    con = duckdb.connect()
+    try:
+        con.execute("attach ? as probe (read_only)", [str(path)]).complete()
+        tags = con.execute("select tags from duckdb_databases() where database_name = 'probe'").fetchall()[0][0]
+        return str(tags.get("storage_version", "")).rstrip("+")
+    finally:
+        con.close()
+
+
+def _convert(path: Path, storage_version: str) -> None:
+    """Rewrite the file in `storage_version`'s format when it is in another one (once per format change)."""
+    if not re.fullmatch(r"v\d+\.\d+\.\d+", storage_version):  # an ATTACH option cannot be a parameter
+        raise SalespipeError(f"存储版本写法不对：{storage_version!r}（应如 v1.4.0）", f"bad storage version {storage_version!r}")
+    if storage_format(path) == storage_version:
+        return
+    converted = path.with_name(path.name + ".converting")
+    converted.unlink(missing_ok=True)
+    con = duckdb.connect()
+    try:
+        con.execute("attach ? as old (read_only)", [str(path)]).complete()
+        con.execute(f"attach ? as new (storage_version '{storage_version}')", [str(converted)]).complete()
+        con.execute("copy from database old to new").complete()
+    except BaseException:
+        converted.unlink(missing_ok=True)
+        raise
+    finally:
+        con.close()
+    os.replace(converted, path)
 
 
 def _acquire(lock, wait_seconds: float) -> None:

@@ -177,3 +177,13 @@ def test_daily_report_warns_of_recycling_and_monthly_shows_the_fairness_ledger(t
     (monthly,), _ = make_report(team.config, "monthly", D, ["html"], tmp_path / "r")
     ledger = Tables(monthly.read_text(encoding="utf-8")).tables["fairness"]
     assert [r[:2] for r in ledger[1:]] == [["张三（S001）", "1"], ["李四（S002）", "1"]]
+
+
+def test_a_roster_name_that_looks_like_a_formula_stays_text_in_the_hidden_options(project, tmp_path):
+    project.add_roster([*ROSTER, ["S004", "=1+1", "CC", "在职", dt.date(2025, 1, 1), None, "认证", "x@example.com"]])
+    project.ingest(now=dt.datetime(2026, 11, 30, 18, 0))
+    path, _ = recommendations(project, tmp_path)
+    options = openpyxl.load_workbook(path)["_选项"]
+    cells = {cell.value: cell.data_type for (cell,) in options.iter_rows(max_col=1)}
+    (label,) = [value for value in cells if value.startswith("=")]
+    assert label.startswith("=1+1") and cells[label] == "s"  # text, not a live formula ('f')

@@ -59,3 +59,38 @@ def test_without_smtp_settings_send_writes_eml_files_and_says_so(built, tmp_path
     assert "未配置 SMTP" in note
     message = email.message_from_bytes((tmp_path / "销售日报_2026-11-23.eml").read_bytes(), policy=email.policy.default)
     assert message["Subject"] == "销售日报（2026-11-23）"
+
+
+def test_a_slash_in_a_name_does_not_stop_anyones_feedback(project, smtp, tmp_path):
+    from conftest import LOG_HEADER, ROSTER, log_row
+
+    project.add_roster([*ROSTER, ["S004", "陈/晨", "CC", "在职", MON, None, "", "chen@example.com"],
+                        ["S005", "..", "CC", "在职", MON, None, "", "dots@example.com"]])
+    project.add("log.xlsx", [LOG_HEADER, log_row(MON, "陈/晨", "天津甲有限公司"), log_row(MON, "..", "天津乙有限公司"),
+                             log_row(MON, "张三", "天津丙有限公司")])
+    project.ingest()
+    paths, _ = make_feedback(project.config, MON, tmp_path / "fb", send=True)
+    assert sorted(p.name for p in paths) == sorted(["反馈_张三_S001_2026-11-23.xlsx", "反馈_陈_晨_S004_2026-11-23.xlsx",
+                                                    "反馈___S005_2026-11-23.xlsx"])
+    assert all(p.parent == tmp_path / "fb" for p in paths)
+    assert sorted(r for e in smtp.envelopes for r in e.rcpt_tos) == [
+        "chen@example.com", "dots@example.com", "zhangsan@example.com"]
+
+
+def test_a_batch_killed_after_the_server_accepted_is_not_sent_again(built, smtp, tmp_path):
+    """The journal line written the moment the server accepted survives a kill before the batch's end."""
+    import json
+
+    warehouse = built.config.warehouse
+    journal = warehouse.with_name(warehouse.name + ".deliveries.jsonl")
+    journal.write_text(json.dumps({"kind": "feedback", "period": MON.isoformat(), "item": "S001",
+                                   "recipient": "zhangsan@example.com", "status": "sent", "reply": "250 OK",
+                                   "attempts": 1, "sent_at": "2026-11-23T10:00:00+00:00",
+                                   "subject": "日志核对反馈 2026-11-23 张三"}, ensure_ascii=False)
+                       + "\n" + '{"kind": "feedback", "per', encoding="utf-8")  # the half line of the kill
+    paths, notes = make_feedback(built.config, MON, tmp_path, send=True)
+    assert [e.rcpt_tos for e in smtp.envelopes] == [["lisi@example.com"]]
+    assert any("已发送过" in n and "zhangsan@example.com" in n for n in notes)
+    assert not journal.exists()
+    assert built.query("select item, recipient, status, attempts from deliveries order by item") == [
+        ("S001", "zhangsan@example.com", "sent", 1), ("S002", "lisi@example.com", "sent", 1)]

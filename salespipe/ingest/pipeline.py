@@ -55,8 +55,8 @@ def _ingest(paths: list[Path] | None, config: Config, now: dt.datetime, progress
     run_id = now.strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
     files = collect_files(paths or [config.path("inbox")])
     with _second_reader(len(files), config) as reader, \
-            publishing(config.warehouse, float(config.raw.get("runs", {}).get("lock_wait_seconds", 600))) as target:
-        con = connect(target)
+            publishing(config.warehouse, **config.writing) as target:
+        con = connect(target, storage_version=config.writing["storage_version"])
         try:
             with _progress(len(files), config, progress) as on_file:
                 entries, result = _load_in_chunks(con, files, run_id, now, config, on_file, reader)
