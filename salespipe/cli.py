@@ -25,18 +25,18 @@ def build_parser() -> argparse.ArgumentParser:
     _common(p)
 
     p = sub.add_parser("report", help="日报/周报/月报 / render a daily, weekly or monthly report")
-    p.add_argument("kind", choices=["daily", "weekly", "monthly"])
+    p.add_argument("kind", choices=["daily", "weekly", "monthly"], help="日报 / 周报 / 月报")
     p.add_argument("--date", type=_date, help="a day in the period (default: today in Asia/Shanghai)")
     p.add_argument("--format", type=_formats, default=["html", "xlsx"],
                    help="html、xlsx 或两者，用逗号分开 / html, xlsx or both, comma-separated (default both)")
     p.add_argument("--out", type=Path, default=Path("out/reports"), help="输出文件夹 / output folder")
-    p.add_argument("--send", action="store_true", help="e-mail it to the managers (or write .eml without SMTP)")
+    p.add_argument("--send", action="store_true", help="发给行政经理和总经理（已收到本期报告的人不再重发）/ e-mail it to the managers, once per period (or write .eml without SMTP)")
     _common(p)
 
     p = sub.add_parser("feedback", help="给业务员的核对反馈 / one checked workbook per salesperson")
     p.add_argument("--date", type=_date, help="the day of the sheets (default: today in Asia/Shanghai)")
     p.add_argument("--out", type=Path, default=Path("out/feedback"), help="输出文件夹 / output folder")
-    p.add_argument("--send", action="store_true", help="send each workbook to that salesperson only")
+    p.add_argument("--send", action="store_true", help="每人只收到自己的反馈，每天一次 / send each workbook to that salesperson only, once")
     _common(p)
 
     p = sub.add_parser("assign", help="分配建议表 / the assignment recommendations workbook")
@@ -53,13 +53,13 @@ def build_parser() -> argparse.ArgumentParser:
     _common(p)
 
     p = sub.add_parser("demo", help="生成演示数据并读取 / build a demo month and ingest it")
-    p.add_argument("--seed", type=int, default=2026)
+    p.add_argument("--seed", type=int, default=2026, help="随机种子 / random seed (same seed, same files)")
     p.add_argument("--month", default="2026-11", help="demo month, YYYY-MM")
-    p.add_argument("--salespeople", type=int, default=12)
+    p.add_argument("--salespeople", type=int, default=12, help="业务员人数 / team size")
     _common(p)
 
     p = sub.add_parser("run", help="运行一次 Prefect 流程 / run a scheduled flow now")
-    p.add_argument("flow", choices=["nightly", "weekly", "monthly"])
+    p.add_argument("flow", choices=["nightly", "weekly", "monthly"], help="每晚 / 每周 / 每月的流程")
     p.add_argument("--date", type=_date_text, help="the report date, e.g. 2026-11-30 (default: today in Asia/Shanghai)")
     _common(p)
 

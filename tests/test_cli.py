@@ -128,3 +128,13 @@ def test_a_wrong_configuration_is_refused_naming_the_key_in_chinese(project, cap
 def test_a_missing_configuration_file_is_named(tmp_path, capsys):
     assert main(["report", "daily", "--config", str(tmp_path / "nope.toml")]) == 1
     assert f"配置文件不存在：{tmp_path / 'nope.toml'}" in capsys.readouterr().err
+
+
+def test_every_option_and_argument_has_help():
+    from salespipe.cli import build_parser
+
+    parser = build_parser()
+    (commands,) = [a for a in parser._actions if a.dest == "command"]
+    missing = [f"{name} {action.dest}" for name, sub in commands.choices.items() for action in sub._actions
+               if action.dest != "help" and not action.help]
+    assert missing == []
