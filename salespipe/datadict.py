@@ -21,7 +21,31 @@ def data_dictionary(con) -> str:
                               "order by column_index", [table]).fetchall()
         lines += [f"| `{name}` | {dtype} | {text or ''} |" for name, dtype, text in columns]
         lines.append("")
-    return "\n".join(lines)
+    return "\n".join(lines + macro_sections(con))
+
+
+def macro_sections(con) -> list[str]:
+    """The macros (table macros are called like tables: select * from activity_counts('week')), each with
+    its COMMENT; a comment line `参数名：说明` goes to the parameter table."""
+    macros = con.execute("select function_name, function_type, parameters, comment from duckdb_functions() "
+                         "where not internal and function_type in ('macro', 'table_macro') "
+                         "order by function_type desc, function_name").fetchall()
+    lines = ["# Macros 宏", "",
+             "Table macros (表宏) are queried like tables, `select * from activity_counts('week')`; scalar macros (宏) "
+             "are used like functions. Their comments are in `duckdb_functions()`.", ""]
+    for name, kind, parameters, comment in macros:
+        described, text = {}, []
+        for line in (comment or "").splitlines():
+            param, sep, rest = line.partition("：")
+            if sep and param in parameters:
+                described[param] = rest
+            else:
+                text.append(line)
+        lines += [f"## `{name}({', '.join(parameters)})`", "", ("表宏（table macro）：" if kind == "table_macro" else "宏：")
+                  + " ".join(text), "", "| parameter | 说明 |", "| --- | --- |"]
+        lines += [f"| `{param}` | {described.get(param, '')} |" for param in parameters]
+        lines.append("")
+    return lines
 
 
 def reference_warehouse():

@@ -39,6 +39,7 @@ def test_every_table_and_mart_answers_in_duckdb_1_5(project):
     assert {"activities", "deliveries", "mart_activity_daily", "mart_scores_monthly"} <= set(counts)
     for name in relations:
         assert cli(path, f"select count(*) from {name}") == [[str(counts[name])]], name
+    assert cli(path, "select count(*) > 0 from activity_counts('week')") == [["true"]]  # the table macros too
     # worked out in test_marts.py: 张三 on Monday made 1 call, 1 e-mail and 1 visit, and lost 乙
     assert cli(path, "select calls, emails, visits, lost_customers from mart_activity_daily "
                      f"where activity_date = '{MON}' and salesperson_id = 'S001'") == [["1", "1", "1", "1"]]

@@ -2,6 +2,7 @@
 comments from the definitions, not read off the code."""
 import datetime as dt
 import re
+from pathlib import Path
 
 import pytest
 
@@ -244,6 +245,9 @@ def test_overdue_receivables(project):
     rows = project.query("select customer_code, name, salesperson_id, amount_due, days_overdue "
                          "from receivables_overdue('2026-12-31')")
     assert [(r[0], r[1], r[2], float(r[3]), r[4]) for r in rows] == [("KH000001", A, "S001", 6000.0, 31)]
+    # the view's name column is that customer's name, and says so
+    assert project.scalar("select comment from duckdb_columns() where table_name = 'mart_receivables_overdue' "
+                          "and column_name = 'name'").startswith("客户名称")
 
 
 def test_reconciliation_lists_signings_without_orders_and_orders_without_signings(project):
@@ -264,8 +268,49 @@ def test_every_view_and_view_column_has_a_chinese_comment(week):
     for view, comment in views:
         assert comment and cjk.search(comment), view
     for view, column, comment in week.query(
-            "select table_name, column_name, comment from duckdb_columns() where table_name like 'mart_%'"):
+            "select table_name, column_name, comment from duckdb_columns() "
+            "where table_name in (select view_name from duckdb_views() where not internal)"):
         assert comment and cjk.search(comment), f"{view}.{column}"
+
+
+def test_every_macro_and_each_of_its_parameters_is_described(week):
+    macros = week.query("select function_name, parameters, comment from duckdb_functions() "
+                        "where not internal and function_type in ('macro', 'table_macro')")
+    assert {"activity_counts", "scores", "receivables_overdue", "period_start", "in_service"} <= {m for m, _, _ in macros}
+    for name, parameters, comment in macros:
+        assert comment and re.search(r"[\u4e00-\u9fff]", comment.splitlines()[0]), name
+        described = {line.partition("：")[0]: line.partition("：")[2] for line in comment.splitlines()[1:]}
+        assert all(described.get(p) for p in parameters), (name, parameters, comment)
+
+
+def test_only_views_with_a_team_total_row_say_they_have_one(week):
+    # the week has team-total rows in the activity and score marts; stg_rejected_rows has a row without a
+    # salesperson (孙悟空) that is not a team total; the other views name a salesperson on every row
+    said = dict(week.query("select table_name, comment from duckdb_columns() where column_name = 'salesperson_id' "
+                           "and table_name in (select view_name from duckdb_views() where not internal)"))
+    team = set()
+    for view in said:
+        columns = {c for (c,) in week.query("select column_name from duckdb_columns() where table_name = ?", [view])}
+        if "name" in columns and week.scalar(f"select count(*) from {view} where salesperson_id is null "
+                                             "and name = '全组合计'"):
+            team.add(view)
+    assert {"mart_activity_daily", "mart_scores_monthly", "mart_scores_yearly"} <= team
+    assert {view for view, comment in said.items() if "全组合计" in comment} == team
+
+
+def test_a_name_column_says_whose_name_it_holds(week):
+    customers = {n for (n,) in week.query("select name from customers")}
+    people = {n for (n,) in week.query("select name from salespeople")} | {"全组合计"}
+    checked = set()
+    for view, comment in week.query("select table_name, comment from duckdb_columns() where column_name = 'name' "
+                                    "and table_name in (select view_name from duckdb_views() where not internal)"):
+        values = {n for (n,) in week.query(f"select distinct name from {view} where name is not null")}
+        if not values:
+            continue
+        said = ("客户名称", "公司名称") if values <= customers else ("业务员姓名",) if values <= people else ()
+        assert comment.startswith(said), (view, values, comment)
+        checked.add(view)
+    assert {"mart_customers", "mart_activity_daily", "mart_order_reconciliation", "core_salespeople"} <= checked
 
 
 def test_same_period_last_year_comparison_from_the_configuration(scored):
@@ -278,3 +323,57 @@ def test_same_period_last_year_comparison_from_the_configuration(scored):
     # against November 2025 (no data): no growth base, no previous rank → profit and visits null, ranks 100
     row = score(scored, "S001")
     assert row[1] is None and row[2] is None and row[3] == 100 and row[4] == 100
+
+
+# ---------------------------------------------------------------- business type on core_events
+
+TYPED_LOG_HEADER = LOG_HEADER + ["推介业务", "客户需求"]
+BC_HEADER = ["登记日期", "业务员", "客户名称", "联系人", "联系电话", "地址", "客户类别", "客户需求"]
+D_, E_ = "天津丁有限公司", "天津戊有限公司"
+
+
+def readme_query(marker: str) -> str:
+    """The ```sql block of the README that starts with the comment line `marker`."""
+    readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
+    (block,) = [b for b in re.findall(r"```sql\n(.*?)```", readme, re.S) if b.startswith(marker)]
+    return block
+
+
+@pytest.fixture
+def typed(project):
+    project.add_roster()
+    project.add("log.xlsx", [TYPED_LOG_HEADER,
+        [*log_row(dt.date(2026, 10, 20), "张三", C, stage="7", result="签单"), "拓展培训", ""],  # October: not counted
+        [*log_row(dt.date(2026, 11, 2), "张三", A), "管理咨询", "认证"],      # 推介业务 wins over 客户需求
+        [*log_row(dt.date(2026, 11, 3), "张三", B), "", "内训"],             # no 推介业务: 客户需求 企业内训
+        [*log_row(dt.date(2026, 11, 4), "李四", A, stage="7", result="签单"), "咨询", ""],
+        [*log_row(dt.date(2026, 11, 5), "张三", C, stage="3", result="丢单"), "企业内训", ""],
+        [*log_row(dt.date(2026, 11, 7), "张三", E_), "", ""]])               # no type at all: left out
+    project.add("bc.xlsx", [BC_HEADER, [dt.date(2026, 11, 6), "李四", D_, "钱经理", "13800000004", "天津市河西区友谊路5号",
+                                        "C", "拓展培训"]])
+    project.add("orders.xlsx", [ORDER_HEADER,
+        [dt.date(2026, 11, 10), "张三", B, "内训", 10000, None, None, None],
+        [dt.date(2026, 11, 12), "李四", A, "企业内训", 8000, None, None, None],
+        [dt.date(2026, 12, 1), "张三", C, "拓展培训", 5000, None, None, None]])  # December: not counted
+    project.ingest(now=dt.datetime(2026, 12, 1, 18, 0))
+    return project
+
+
+def test_core_events_carry_the_business_type_of_every_source(typed):
+    # log: 推介业务 (咨询 → 管理咨询), else 客户需求 (内训 → 企业内训); BC: 客户需求; order: 业务类型; none: null
+    rows = typed.query("select e.source, c.name, e.event_date, e.business_type from core_events e "
+                       "join customers c using (customer_code) order by e.event_date, e.source")
+    assert [(r[0], r[1], r[3]) for r in rows] == [
+        ("log", C, "拓展培训"), ("log", A, "管理咨询"), ("log", B, "企业内训"), ("log", A, "管理咨询"),
+        ("log", C, "企业内训"), ("bc", D_, "拓展培训"), ("log", E_, None), ("order", B, "企业内训"),
+        ("order", A, "企业内训"), ("order", C, "拓展培训")]
+
+
+def test_readme_win_rate_by_business_type_query(typed):
+    # November, per type, customers counted once across the team (metrics.md: closed / followed):
+    # 企业内训: followed {乙 (log 客户需求, order), 丙 (log, 丢单), 甲 (李四's order)} = 3, closed {乙, 甲} = 2 → 2/3
+    # 拓展培训: followed {丁 (BC 客户需求)} = 1, closed 0 → 0 (丙's October 签单 and December order are outside)
+    # 管理咨询: followed {甲 (张三's row, 李四's 签单 row)} = 1, closed {甲} = 1 → 1
+    # 认证 is only 甲's 客户需求 next to a 推介业务, 戊 has no type: neither is a row
+    rows = typed.query(readme_query("-- 成单率 by 业务类型"))
+    assert rows == [("企业内训", 2, 3, pytest.approx(2 / 3)), ("拓展培训", 0, 1, 0.0), ("管理咨询", 1, 1, 1.0)]

@@ -67,3 +67,8 @@ def test_committed_data_dictionary_is_current_and_lists_every_mart():
     assert committed == data_dictionary(con), "run: .venv/bin/python -m salespipe.datadict > docs/data-dictionary.md"
     for (view,) in con.execute("select view_name from duckdb_views() where view_name like 'mart_%'").fetchall():
         assert f"## `{view}`" in committed
+    macros = con.execute("select function_name from duckdb_functions() where not internal "
+                         "and function_type in ('macro', 'table_macro')").fetchall()
+    assert len(macros) >= 10
+    for (macro,) in macros:
+        assert f"## `{macro}(" in committed, macro

@@ -1,5 +1,7 @@
--- 按期间（日/周/月/季/半年/年）统计每个业务员及全组的活动量；周、月由行直接去重计数，不由日数相加
--- from_date / to_date（可选）：只计算这段日期内的整期（报表用，省去全年的计算）
+-- 按期间统计每个业务员及全组合计（salesperson_id 为空）的活动量、成单率、丢单率与跟进频率；周、月由行直接去重计数，不由日数相加（mart_activity_* 由它生成）
+-- grain：期间粒度 day / week / month / quarter / half / year
+-- from_date：可选，只计算这一天及以后的行（报表用，应为期间第一天；省去全年的计算）
+-- to_date：可选，只计算这一天及以前的行（应为期间最后一天）
 create or replace macro activity_counts(grain, from_date := null, to_date := null) as table
 with events as (
     select period_start(grain, event_date) as period, * from core_events

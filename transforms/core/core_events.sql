@@ -1,4 +1,4 @@
--- 每个业务员与客户之间的事件：日志联系、BC类登记、签单（客户编码已解析到存续编码）
+-- 每个业务员与客户之间的事件：日志联系、BC类登记、签单（客户编码已解析到存续编码），带业务类型与来源行
 with log_events as (select * from stg_log_events),
 bc_events as (select * from stg_bc_events),
 order_events as (select * from stg_order_events),
@@ -8,9 +8,9 @@ merged_codes as (
 
 events as (
     select * from log_events
-    union all
+    union all by name
     select * from bc_events
-    union all
+    union all by name
     select * from order_events
 ),
 
@@ -26,7 +26,11 @@ final as (
         e.stage,
         e.amount,
         e.gross_profit,
-        e.result = '签单' as is_signed
+        e.result = '签单' as is_signed,
+        -- the follow-up ledger's rule (metrics.md): 推介业务, else 客户需求; an order's 业务类型
+        coalesce(e.business_type, e.need_type) as business_type,
+        e.source_file,
+        e.source_row
     from events as e
     left join merged_codes as m on m.alias_code = e.customer_code
 )

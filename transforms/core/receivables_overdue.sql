@@ -1,4 +1,5 @@
--- 逾期应收款：约定回款日期早于 as_of 且已回款少于合同金额的订单
+-- 逾期应收款：约定回款日期早于 as_of 且已回款少于合同金额的订单，每张一行（客户编码已解析到存续编码）
+-- as_of：截至日期（报告日期）
 create or replace macro receivables_overdue(as_of) as table
 with open_orders as (
     select * from orders where due_date < as_of::date and coalesce(paid, 0) < amount

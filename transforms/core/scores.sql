@@ -1,4 +1,5 @@
--- 第八章 业绩评估（表17）：能力六项、素质、综合得分与排名；grain = month / quarter / half / year
+-- 第八章 业绩评估（表17）：每个销售岗位业务员及全组合计（salesperson_id 为空）每期的能力六项、能力分、素质分、综合分与排名，以及计算用的原始数（收入、毛利、拜访、名次）
+-- grain：期间粒度 month / quarter / half / year
 create or replace macro scores(grain) as table
 with events as (
     select period_start(grain, event_date) as period, * from core_events
@@ -189,7 +190,8 @@ select
         as composite_rank
 from final;
 
--- the columns of the score marts (mart_scores_monthly … _yearly), in the contract's order
+-- 业绩评估视图 mart_scores_monthly … _yearly 的列（接口约定的顺序）：scores(grain) 去掉原始数
+-- grain：期间粒度 month / quarter / half / year
 create or replace macro score_marts(grain) as table
 select
     period, salesperson_id, name, revenue_score, profit_score, visits_score, active_rank_score,

@@ -1,4 +1,5 @@
--- 平滑成单率 / 丢单率（截至 as_of 的最近 trailing_days 天）：(x + k × 全组比率) / (n + k)，用于排名与分配
+-- 每个业务员的平滑成单率 / 丢单率（截至 as_of 的最近 trailing_days 天）：(x + k × 全组比率) / (n + k)，k = smoothing_k；及同期的跟进频率；用于排名与分配
+-- as_of：截至日期（含）
 create or replace macro smoothed_rates(as_of) as table
 with recent as (
     select * from core_events

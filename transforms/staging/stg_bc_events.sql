@@ -4,10 +4,14 @@ select
     salesperson_id,
     customer_code,
     'bc' as source,
-    null as method,
+    null::varchar as method,
     customer_class,
-    null as result,
+    null::varchar as result,
     null::integer as stage,
     null::decimal(18, 2) as amount,
-    null::decimal(18, 2) as gross_profit
+    null::decimal(18, 2) as gross_profit,
+    null::varchar as business_type,
+    need_type,
+    source_file,
+    source_row
 from bc_registrations

@@ -9,5 +9,9 @@ select
     result,
     stage,
     null::decimal(18, 2) as amount,
-    null::decimal(18, 2) as gross_profit
+    null::decimal(18, 2) as gross_profit,
+    business_type,
+    need_type,
+    source_file,
+    source_row
 from activities

@@ -4,10 +4,14 @@ select
     salesperson_id,
     customer_code,
     'order' as source,
-    null as method,
-    null as customer_class,
+    null::varchar as method,
+    null::varchar as customer_class,
     '签单' as result,
     null::integer as stage,
     amount,
-    gross_profit
+    gross_profit,
+    business_type,
+    null::varchar as need_type,
+    source_file,
+    source_row
 from orders
