@@ -23,7 +23,7 @@ def load_report(config: Config, kind: str, day: dt.date) -> Report:
     con = connect(config.warehouse, read_only=True)
     try:
         return gather(con, kind, day, int(settings.get("trend_periods", 8)), int(settings.get("top_reasons", 3)),
-                      int(settings.get("gantt_months", 12)), config.raw.get("assignment", {}))
+                      int(settings.get("gantt_months", 12)), config.raw.get("assignment", {}), config.raw)
     finally:
         con.close()
 

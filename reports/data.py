@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from salespipe.assign import fairness, recommend, recycle_candidates
 from salespipe.warehouse import dicts, rows
+from salespipe.workdays import feedback_deadline
 
 KINDS = {
     # kind: (grain of activity_counts, period column of its mart, Chinese name)
@@ -63,7 +64,7 @@ class Report:
 
 
 def gather(con, kind: str, day: dt.date, trend_periods: int = 8, top_reasons: int = 3,
-           gantt_months: int = 12, assignment: dict | None = None) -> Report:
+           gantt_months: int = 12, assignment: dict | None = None, config_raw: dict | None = None) -> Report:
     assignment = assignment or {}
     grain, column, name = KINDS[kind]
     start, end, previous_start = period_bounds(kind, day)
@@ -77,15 +78,63 @@ def gather(con, kind: str, day: dt.date, trend_periods: int = 8, top_reasons: in
                     funnel(con, start, end))
     if kind == "daily":
         report.extra["recycle_soon"] = [r for r in recycle_candidates(con, end, assignment) if r["warn"]]
+        report.extra["leavers"] = leaver_rows(con, end)
     if kind == "weekly":
         report.extra["stage_moves"] = stage_moves(con, start, end)
     if kind == "monthly":
+        report.quality["corrections"] = corrections(con, start, end, config_raw)
         report.extra.update(monthly(con, start, end, gantt_months))
         recs = recommend(con, end, {"assignment": assignment, "scores": {}}, assign=False)
         report.extra["assignment"] = {"new": sum(1 for e in recs.new if not e.get("code")), "conflicts": len(recs.conflicts),
                                       "recycle": len(recs.recycle), "leads_known": sum(1 for e in recs.new if e.get("code"))}
         report.extra["fairness"] = fairness(con, end, {"assignment": assignment})
     return report
+
+
+# a salesperson who has left by $day: no feedback (the address may be gone; their rows go to the 行政经理)
+LEFT = "p.status = '离职' and (p.left_on is null or p.left_on < $day)"
+PROBLEM_COLUMNS = """coalesce(r.row_date, r.received_on) as day, r.customer_name, r.contact, r.column_name,
+                     r.value, r.reason, r.kind, r.file, r.sheet, r.row_number"""
+
+
+def leaver_rows(con, day: dt.date) -> list[dict]:
+    """The rows handed in for `day` by salespeople who had left by then (rejected as not in service, and any
+    other problem of theirs that day), for the 行政经理: salesperson, name, left_on and the problem's columns."""
+    return dicts(con, f"""select p.salesperson_id, p.name, p.left_on, {PROBLEM_COLUMNS} from rejects r
+        join salespeople p on p.salesperson_id = r.salesperson_id
+        where r.superseded_by is null and coalesce(r.row_date, r.received_on) = $day and ({LEFT})
+        order by p.salesperson_id, r.file, r.sheet, r.row_number nulls first, r.column_name""", {"day": day})
+
+
+def corrections(con, start: dt.date, end: dt.date, config_raw: dict | None = None) -> list[dict]:
+    """Per salesperson, the 日志表 rows rejected with a date in [start, end] (superseded ones included: they
+    were rejected when handed in) and what became of them: corrected_in_time (replaced by a file saved by the
+    deadline — the next workday at [feedback] deadline — with that problem gone), corrected_late, open.
+    Rows: salesperson_id, name, rejected_rows, corrected_in_time, corrected_late, open."""
+    found = rows(con, """
+        select r.salesperson_id, p.name, r.row_date, r.file_sha256, r.sheet, r.row_number,
+               bool_and(r.superseded_by is not null and not exists (
+                   select 1 from rejects o where o.superseded_by is null and o.salesperson_id = r.salesperson_id
+                     and o.row_date = r.row_date and o.column_name is not distinct from r.column_name
+                     and o.customer_name is not distinct from r.customer_name)) as settled,
+               max(f.received_at) as received_at
+        from rejects r join salespeople p using (salesperson_id)
+        left join ingested_files f on f.sha256 = r.superseded_by and f.status = 'ingested'
+        where r.kind = 'log' and r.row_number is not null and r.row_date between ? and ?
+        group by all order by r.salesperson_id""", [start, end])
+    deadlines = {day: feedback_deadline(day, config_raw) for day in {r[2] for r in found}}
+    out: dict[str, dict] = {}
+    for sp, name, day, _, _, _, settled, received_at in found:
+        person = out.setdefault(sp, {"salesperson_id": sp, "name": name, "rejected_rows": 0, "corrected_in_time": 0,
+                                     "corrected_late": 0, "open": 0})
+        person["rejected_rows"] += 1
+        if not settled:
+            person["open"] += 1
+        elif received_at is not None and received_at <= deadlines[day]:
+            person["corrected_in_time"] += 1
+        else:
+            person["corrected_late"] += 1
+    return list(out.values())
 
 
 def quality(con, start: dt.date, end: dt.date, top_reasons: int) -> dict:

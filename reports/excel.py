@@ -139,6 +139,11 @@ def write_excel(report: Report, path: Path) -> Path:
     quality = wb.create_sheet("数据质量")
     _table(quality, ["业务员", "不合格行数", "常见原因"],
            [[q["name"], q["rows"], "；".join(q["reasons"])] for q in report.quality["per_person"]], [None, "count", None])
+    if "corrections" in report.quality:
+        _lines(quality, [[], ["退回后的更正（按时：更正文件在次一工作日截止时间前交来）"]])
+        _lines(quality, [["业务员", "工号", "退回行（含已更正）", "按时更正", "逾期更正", "未更正"],
+                         *([c["name"], c["salesperson_id"], c["rejected_rows"], c["corrected_in_time"], c["corrected_late"],
+                            c["open"]] for c in report.quality["corrections"])])
     _lines(quality, [[], ["无法读取的文件", "原因"], *([name, reason] for name, reason in report.quality["unreadable"]),
                      ["待确认的客户匹配（对）", report.quality["pending_reviews"]]])
     path.parent.mkdir(parents=True, exist_ok=True)

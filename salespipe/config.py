@@ -142,6 +142,11 @@ class Calendar(_Section):
     holidays: Optional[list[dt.date]] = None
 
 
+class Feedback(_Section):
+    deadline: Optional[str] = Field(None, pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
+    lookback_days: Count = Field(None, ge=1)
+
+
 class Runs(_Section):
     lock_wait_seconds: Weight = Field(None, ge=0)
     storage_version: Optional[str] = Field(None, pattern=r"^v\d+\.\d+\.\d+$")
@@ -173,6 +178,7 @@ class Settings(_Section):
     report: Optional[Report] = None
     mail: Optional[Mail] = None
     calendar: Optional[Calendar] = None
+    feedback: Optional[Feedback] = None
     runs: Optional[Runs] = None
     assignment: Optional[Assignment] = None
 
@@ -182,7 +188,7 @@ _MESSAGES = {
     "int_from_float": "应为整数", "float_type": "应为数字", "float_parsing": "应为数字", "string_type": "应为文字（加引号）",
     "bool_type": "应为 true 或 false", "dict_type": "应为一个表（[section] 或 {…}）", "date_from_datetime_parsing": "应为日期 YYYY-MM-DD",
     "date_parsing": "应为日期 YYYY-MM-DD", "date_type": "应为日期 YYYY-MM-DD", "extra_forbidden": "不认识的设置（拼写错误？）",
-    "missing": "缺少这一项", "string_pattern_mismatch": "格式不对（区号如 022、0755；存储版本如 v1.4.0）",
+    "missing": "缺少这一项", "string_pattern_mismatch": "格式不对（区号如 022、0755；存储版本如 v1.4.0；时间如 09:00）",
 }
 
 

@@ -39,6 +39,7 @@ TABLES: dict[str, tuple[str, list[tuple[str, str, str]]]] = {
         ("archived_to", "VARCHAR", "处理后移动到的位置"),
         ("run_id", "VARCHAR", "运行编号"),
         ("ingested_at", "TIMESTAMPTZ", "读取时间"),
+        ("received_at", "TIMESTAMPTZ", "交来的时间：文件的修改时间（最后保存的时间）；是否在截止时间前更正以它为准"),
     ]),
     "rejects": ("退回记录：无法使用的行或文件，每个问题一行", [
         ("file", "VARCHAR", "来源文件名"),
@@ -55,6 +56,9 @@ TABLES: dict[str, tuple[str, list[tuple[str, str, str]]]] = {
         ("file_sha256", "VARCHAR", "来源文件内容哈希"),
         ("superseded_by", "VARCHAR", "被哪个更正文件（哈希）取代；为空表示仍有效"),
         ("run_id", "VARCHAR", "运行编号"),
+        ("customer_name", "VARCHAR", "该行填写的客户名称（业务员据此找到这一行；无法识别时为空）"),
+        ("contact", "VARCHAR", "该行填写的联系人"),
+        ("superseded_on", "DATE", "被更正文件取代的日期（读取更正文件的运行当天）"),
     ]),
     "skipped_rows": ("跳过的行：工作表里不是记录的非空行（表头、标题、合计、说明、模板示例和提示行）及跳过的工作表，各附原因", [
         ("file", "VARCHAR", "来源文件名"),
@@ -273,7 +277,7 @@ TABLES: dict[str, tuple[str, list[tuple[str, str, str]]]] = {
         ("recorded_at", "TIMESTAMPTZ", "执行时间"),
     ]),
     "deliveries": ("邮件投递记录：每封报告或反馈邮件的每个收件人一行；status 为 sent 的不再重发（重跑、重试都一样）", [
-        ("kind", "VARCHAR", "邮件种类：daily 日报 / weekly 周报 / monthly 月报 / feedback 日志核对反馈"),
+        ("kind", "VARCHAR", "邮件种类：daily 日报 / weekly 周报 / monthly 月报 / feedback 日志核对反馈 / leavers 离职业务员交来的日志（给行政经理）"),
         ("period", "DATE", "期间第一天（日报为当天，周报为周一，月报为 1 日；反馈为日志日期）"),
         ("item", "VARCHAR", "报告为空字符串；反馈为业务员工号"),
         ("recipient", "VARCHAR", "收件人邮箱"),

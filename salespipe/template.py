@@ -106,3 +106,32 @@ def _instructions(wb: Workbook, kind: Kind) -> None:
 
 def write_templates(out_dir: Path) -> list[Path]:
     return [write_template(kind, Path(out_dir)) for kind in KINDS]
+
+
+REASON_FIXES = (  # (words in the reason, how to fix): reasons about the person, not the cell's format
+    ("业务员重名", "同名的业务员不止一位：请在「业务员」列写工号（如 S001）"),
+    ("不在业务员名册", "请把姓名写成与业务员名册一致；新同事请先请行政经理加入名册"),
+    ("不是在职状态", "请核对这一行的日期是否写错；离职后交的日志由行政经理处理"),
+    ("科学计数法", "请把电话列设成「文本」格式后重新输入完整号码"),
+    ("公式", "请把公式换成实际的值（复制后「选择性粘贴 → 数值」）"),
+)
+
+
+def how_to_fix(kind: str | None, column_name: str | None, reason: str) -> str:
+    """One sentence telling a salesperson how to correct a rejected cell: the reason's own fix when it is
+    about the person or the cell (REASON_FIXES), else the column's drop-down values and its 填写说明 help
+    (the same text as the blank templates' 填写说明 sheet). Empty when nothing more can be said."""
+    for words, fix in REASON_FIXES:
+        if words in reason:
+            return fix
+    column = next((c for k in KINDS if k.key == kind for c in k.columns if c.name == column_name), None)
+    if column is None:
+        return ""
+    parts = []
+    if values := choices(column):
+        parts.append("从下拉中选：" + " / ".join(values[:8]) + (" 等" if len(values) > 8 else ""))
+    if text := column_help(column):
+        parts.append(text)
+    if not parts and column.required:
+        parts.append(f"「{column.name}」必须填写")
+    return "；".join(parts)

@@ -45,3 +45,25 @@ def reports_due(day: dt.date, config_raw: dict | None = None) -> dict[str, bool]
     """daily on workdays; weekly on the week's last workday; monthly on the month's last day."""
     return {"daily": is_workday(day, config_raw), "weekly": day == last_workday_of_week(day, config_raw),
             "monthly": day == last_day_of_month(day)}
+
+
+def next_workday(day: dt.date, config_raw: dict | None = None) -> dt.date:
+    """The first workday after `day` (a Friday → the Monday; the day before 国庆 → the first day after it,
+    or a 调休 Saturday in between). Raises ValueError when none comes within 60 days (a calendar error)."""
+    for n in range(1, 61):
+        candidate = day + dt.timedelta(days=n)
+        if is_workday(candidate, config_raw):
+            return candidate
+    raise ValueError(f"no workday within 60 days after {day}")
+
+
+def feedback_deadline(day: dt.date, config_raw: dict | None = None) -> dt.datetime:
+    """When the rows rejected from `day`'s sheets must be corrected: the next workday at [feedback]
+    deadline (default 09:00, the handbook's 客户信息管理员工作手册: "before 9:00 next day"), in the
+    configured time zone. Shape: an aware datetime."""
+    from zoneinfo import ZoneInfo
+
+    raw = config_raw or {}
+    hour, minute = map(int, raw.get("feedback", {}).get("deadline", "09:00").split(":"))
+    zone = ZoneInfo(raw.get("ingest", {}).get("timezone", "Asia/Shanghai"))
+    return dt.datetime.combine(next_workday(day, raw), dt.time(hour, minute), tzinfo=zone)

@@ -58,3 +58,37 @@ def test_email_body_shows_the_figures_with_javascript_disabled(daily, tmp_path):
     # team on 11-23: calls 2, faxes 0, e-mail 1, visits 1, BC 2, closed 1, lost 1, new 2, 50.0%, 50.0%
     assert cells[1:11] == ["2", "0", "1", "1", "2", "1", "1", "2", "50.0%", "50.0%"]
     assert 'title="电话 1"' in dom  # the CSS bars are there without any script
+
+
+def test_feedback_mail_reads_on_a_phone_with_scripts_off(project, smtp, tmp_path):
+    """Issue 20: the salesperson learns what to fix from the mail itself, on a 390 px screen, scripts off."""
+    from playwright.sync_api import sync_playwright
+
+    from reports.feedback import make_feedback
+
+    build(project)  # 张三's Monday row for 天津乙有限公司 says 联系方式 飞鸽: rejected
+    make_feedback(project.config, MON, tmp_path / "fb", send=True)
+    (envelope,) = [e for e in smtp.envelopes if e.rcpt_tos == ["zhangsan@example.com"]]
+    message = email.message_from_bytes(envelope.content, policy=email.policy.default)
+    html = message.get_body(("html",)).get_content()
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=shutil.which("chromium"))
+        try:
+            page = browser.new_context(java_script_enabled=False, viewport={"width": 390, "height": 844}).new_page()
+            page.set_content(html)
+            width = page.evaluate("document.scrollingElement.scrollWidth")
+            text = page.inner_text("body")
+            shot = tmp_path / "feedback-mail-390.png"
+            page.screenshot(path=str(shot), full_page=True)
+        finally:
+            browser.close()
+    assert width <= 390  # nothing wider than the phone: no sideways scrolling
+    # Monday 2026-11-23 → the deadline is Tuesday 09:00; the row, its contact, what was written, why and the fix
+    assert "请在 11月24日（周二）09:00 前更正" in text
+    problem = text[text.index("需要更正的问题"):]
+    assert "天津乙有限公司" in problem and "联系人 王经理" in problem and "填写的是「飞鸽」" in problem
+    assert "改法：从下拉中选：电话 / 传真 / E-mail / 面访" in problem
+    # 电话量 on Monday: 张三 1, 李四 1 → median 1, both first (ties share the best rank)
+    assert "电话量\t1\t1\t1/2" in text
+    if os.environ.get("SALESPIPE_SCREENSHOT_DIR"):  # how docs/screenshots/feedback-mail-390.png is made
+        shutil.copy(shot, Path(os.environ["SALESPIPE_SCREENSHOT_DIR"]) / shot.name)

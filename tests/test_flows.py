@@ -44,7 +44,9 @@ def test_nightly_end_to_end(prefect_server, project, smtp):
     assert list(project.inbox.iterdir()) == []
     assert len(list((project.root / "archive").rglob("*.xlsx"))) == 3
     assert (project.root / "reports_out" / "销售日报_2026-11-26.html").exists()
-    assert subjects(smtp) == ["日志核对反馈 2026-11-26 张三", "日志核对反馈 2026-11-26 李四", "销售日报（2026-11-26）"]
+    assert subjects(smtp) == [
+        "日志核对反馈 2026-11-26 张三：退回 1 行，请在 11月27日（周五）09:00 前更正",  # the 飞鸽 row; Thursday → Friday
+        "日志核对反馈 2026-11-26 李四", "销售日报（2026-11-26）"]
     # the run's artifacts: the period's counts and a link to the report
     counts = Artifact.get(key="counts-daily-2026-11-26")
     table = {row["业务员"]: row for row in json.loads(counts.data)}

@@ -101,6 +101,9 @@ def test_feedback_lists_a_sheet_that_was_not_read_for_the_owner_named_in_the_fil
     project.ingest()
     paths, _ = make_feedback(project.config, dt.date(2026, 11, 26), tmp_path)
     assert [p.name for p in paths] == ["反馈_张三_S001_2026-11-26.xlsx"]
-    rejected = list(openpyxl.load_workbook(paths[0])["退回（请更正后重交）"].iter_rows(min_row=2, values_only=True))
-    assert [(r[0], r[1], r[2], r[3]) for r in rejected] == [("日志表_张三_20261126.xlsx", "通讯录", None, "(表头)")]
+    workbook = openpyxl.load_workbook(paths[0])
+    assert workbook.sheetnames[0] == "退回（请更正后重交）"
+    header, *rejected = workbook["退回（请更正后重交）"].iter_rows(values_only=True)
+    assert header == ("日期", "客户名称", "联系人", "列", "填写的值", "原因", "改法", "文件", "工作表", "行号")
+    assert [(r[7], r[8], r[9], r[3]) for r in rejected] == [("日志表_张三_20261126.xlsx", "通讯录", None, "(表头)")]
     assert "通讯录" in rejected[0][5] and "未读取" in rejected[0][5]

@@ -155,7 +155,9 @@ def test_served_nightly_deployment_runs_when_triggered_through_the_api(served, p
     assert sorted(p.name for p in (project.root / "archive").rglob("*.xlsx")) == [
         "业务员名册.xlsx", "日志表_张三_20261126.xlsx", "日志表_李四_20261126.xlsx"]
     # the managers' daily report and each salesperson's feedback went through the SMTP server
-    assert subjects(smtp) == ["日志核对反馈 2026-11-26 张三", "日志核对反馈 2026-11-26 李四", "销售日报（2026-11-26）"]
+    assert subjects(smtp) == [
+        "日志核对反馈 2026-11-26 张三：退回 1 行，请在 11月27日（周五）09:00 前更正",  # the 飞鸽 row; Thursday → Friday
+        "日志核对反馈 2026-11-26 李四", "销售日报（2026-11-26）"]
     # the run's artifacts (all it made): the day's counts per salesperson and the link to the HTML report
     assert set(artifacts) == {"counts-daily-2026-11-26", "report-daily-2026-11-26"}
     counts = artifacts["counts-daily-2026-11-26"]

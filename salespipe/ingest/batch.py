@@ -1,6 +1,7 @@
 """Reading a run's files into a Batch of staged records, before anything touches the warehouse."""
 from __future__ import annotations
 
+import datetime as dt
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +26,7 @@ class FileEntry:
     reason: str | None = None
     kinds: list[str] = field(default_factory=list)
     target: Path | None = None  # where the file is moved after the run commits
+    received_at: dt.datetime | None = None  # its modification time: when it was last saved, i.e. handed in
 
 
 @dataclass
@@ -65,7 +67,8 @@ def read_batch(files: list[Path], known_hashes: set[str], area_code: str, scan_r
     `hashes` are the files' SHA-256 when the caller has them already."""
     batch = Batch()
     for order, path in enumerate(files, start=first):
-        entry = FileEntry(order, path, hashes[order - first] if hashes else file_sha256(path), order)
+        entry = FileEntry(order, path, hashes[order - first] if hashes else file_sha256(path), order,
+                          received_at=dt.datetime.fromtimestamp(os.lstat(path).st_mtime, dt.timezone.utc))
         batch.files.append(entry)
         if entry.sha256 in known_hashes:
             entry.status, entry.reason = "skipped", "内容与已读取的文件相同，已跳过"

@@ -134,7 +134,7 @@ def load_batch(con, batch: Batch, run_id: str, now: dt.datetime, default_capacit
     for kind, recs in records.items():
         if kind in TARGET_TABLE and kind != "roster":  # rosters were applied first
             _insert(con, kind, [r for r in recs if not r["problems"] and not r.get("superseded_by")], run_id)
-    _insert_rejects(con, batch, run_id, now.date(), result, roster)
+    _insert_rejects(con, batch, run_id, now, result, roster)
     append_rows(con, "skipped_rows", [{**row, "run_id": run_id} for row in batch.skipped])
     result.rows_skipped = sum(1 for row in batch.skipped if row["row_number"] is not None)
     result.sheets_not_read = [(r["file"], r["sheet"], r["reason"]) for r in batch.sheet_rejects if r["sheet"]]
@@ -195,8 +195,8 @@ def _supersede_log(con, recs: list[dict], now: dt.datetime, run_id: str, withdra
           on a.salesperson_id = k.sp and a.activity_date = k.d""", [now])[0][0]
     run(con, f"delete from activities a where exists (select 1 {match})")
     run(con, """
-        update rejects r set superseded_by = k.winner from supersede_keys k
-        where r.kind = 'log' and r.superseded_by is null and r.salesperson_id = k.sp and r.row_date = k.d""")
+        update rejects r set superseded_by = k.winner, superseded_on = ? from supersede_keys k
+        where r.kind = 'log' and r.superseded_by is null and r.salesperson_id = k.sp and r.row_date = k.d""", [now.date()])
     con.unregister("supersede_keys")
     return superseded
 
@@ -339,7 +339,7 @@ def cents_text(cents: int) -> str:
     return f"{sign}{cents // 100}.{cents % 100:02d}"
 
 
-def _insert_rejects(con, batch: Batch, run_id: str, received_on: dt.date, result: LoadResult,
+def _insert_rejects(con, batch: Batch, run_id: str, now: dt.datetime, result: LoadResult,
                     roster: Roster) -> None:
     rows = list(batch.sheet_rejects)
     for row in rows:  # a whole file or sheet: its owner from the file name, when the roster knows them once
@@ -359,13 +359,15 @@ def _insert_rejects(con, batch: Batch, run_id: str, received_on: dt.date, result
                              "salesperson_id": r.get("salesperson_id"),
                              "salesperson_name": r.get("salesperson_name") or r.get("name"), "kind": kind,
                              "row_date": r.get("row_date"), "file_sha256": r["file_sha256"],
-                             "superseded_by": r.get("superseded_by")})
+                             "superseded_by": r.get("superseded_by"),
+                             "superseded_on": now.date() if r.get("superseded_by") else None,
+                             "customer_name": r.get("customer_name"), "contact": r.get("contact")})
                 result.reasons[_reason_group(reason)] += 1
     result.rows_accepted = sum(c[0] for c in result.per_file.values())
     result.rows_rejected = sum(c[1] for c in result.per_file.values())
     for row in rows:
         row["run_id"] = run_id
-        row["received_on"] = received_on
+        row["received_on"] = now.date()
     append_rows(con, "rejects", rows)
 
 

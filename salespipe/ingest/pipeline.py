@@ -199,7 +199,8 @@ def _record_files(con, batch: Batch, result: LoadResult, run_id: str, now: dt.da
         accepted, rejected = result.per_file.get(f.file_id, [0, 0])
         rows.append({"sha256": f.sha256, "path": str(f.path), "file_name": f.path.name, "status": f.status,
                      "kinds": f.kinds, "rows_accepted": accepted, "rows_rejected": rejected,
-                     "reason": f.reason, "archived_to": str(f.target), "run_id": run_id, "ingested_at": now})
+                     "reason": f.reason, "archived_to": str(f.target), "run_id": run_id, "ingested_at": now,
+                     "received_at": f.received_at})
     append_rows(con, "ingested_files", rows)
 
 
