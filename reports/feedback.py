@@ -53,7 +53,11 @@ def feedback_rows(con, day: dt.date, config_raw: dict | None = None) -> dict[str
         select p.salesperson_id, p.name, p.email from salespeople p
         where p.salesperson_id in (select salesperson_id from due) and not ({LEFT})
         order by 1""", params)
-    counts = dicts(con, "select * from mart_activity_daily where activity_date = ? and salesperson_id is not null", [day])
+    # the colleagues to compare with: those who handed in a sheet that day (the mart has a zero row for everyone)
+    counts = dicts(con, """
+        select * from mart_activity_daily where activity_date = $day and salesperson_id in (
+            select salesperson_id from activities where activity_date = $day
+            union select salesperson_id from rejects where kind = 'log' and row_date = $day)""", {"day": day})
     deadline = feedback_deadline(day, raw)
     out = {}
     for person in people:

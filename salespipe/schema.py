@@ -56,8 +56,8 @@ TABLES: dict[str, tuple[str, list[tuple[str, str, str]]]] = {
         ("file_sha256", "VARCHAR", "来源文件内容哈希"),
         ("superseded_by", "VARCHAR", "被哪个更正文件（哈希）取代；为空表示仍有效"),
         ("run_id", "VARCHAR", "运行编号"),
-        ("customer_name", "VARCHAR", "该行填写的客户名称（业务员据此找到这一行；无法识别时为空）"),
-        ("contact", "VARCHAR", "该行填写的联系人"),
+        ("customer_name", "VARCHAR", "该行填写的客户名称，原样（业务员据此找到这一行；没有填写时为空）"),
+        ("contact", "VARCHAR", "该行填写的联系人，原样"),
         ("superseded_on", "DATE", "被更正文件取代的日期（读取更正文件的运行当天）"),
     ]),
     "skipped_rows": ("跳过的行：工作表里不是记录的非空行（表头、标题、合计、说明、模板示例和提示行）及跳过的工作表，各附原因", [

@@ -361,7 +361,9 @@ def _insert_rejects(con, batch: Batch, run_id: str, now: dt.datetime, result: Lo
                              "row_date": r.get("row_date"), "file_sha256": r["file_sha256"],
                              "superseded_by": r.get("superseded_by"),
                              "superseded_on": now.date() if r.get("superseded_by") else None,
-                             "customer_name": r.get("customer_name"), "contact": r.get("contact")})
+                             # as typed, so the salesperson finds the row in their own file
+                             "customer_name": r.get("customer_name_written") or r.get("customer_name"),
+                             "contact": r.get("contact_written") or r.get("contact")})
                 result.reasons[_reason_group(reason)] += 1
     result.rows_accepted = sum(c[0] for c in result.per_file.values())
     result.rows_rejected = sum(c[1] for c in result.per_file.values())
