@@ -11,6 +11,7 @@ import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import NamedTuple
 
 import pandas as pd
 
@@ -123,7 +124,7 @@ def load_batch(con, batch: Batch, run_id: str, now: dt.datetime, default_capacit
     for kind in SALESPERSON_KINDS:
         for rec in records.get(kind, []):
             roster.resolve(rec, monthly=kind in ("targets", "quality"))
-    result.superseded_rows = _supersede_log(con, records.get("log", []), now, run_id, result.withdrawn)
+    result.superseded_rows = _supersede_log(con, batch, now, run_id, result.withdrawn)
     assigned = _assign_customers(con, records, run_id, now, match_settings, profiles)
     result.new_customers, result.new_reviews = assigned.new_customers, assigned.new_reviews
     _apply_match_decisions(con, records.get("match_review", []), now)
@@ -134,6 +135,7 @@ def load_batch(con, batch: Batch, run_id: str, now: dt.datetime, default_capacit
     for kind, recs in records.items():
         if kind in TARGET_TABLE and kind != "roster":  # rosters were applied first
             _insert(con, kind, [r for r in recs if not r["problems"] and not r.get("superseded_by")], run_id)
+    _keep_superseded(con, records.get("log", []), run_id, now)
     _insert_rejects(con, batch, run_id, now, result, roster)
     append_rows(con, "skipped_rows", [{**row, "run_id": run_id} for row in batch.skipped])
     result.rows_skipped = sum(1 for row in batch.skipped if row["row_number"] is not None)
@@ -165,40 +167,142 @@ def _load_roster(con, recs: list[dict], default_capacity: int) -> None:
         _insert(con, "roster", list(latest.values()), None)
 
 
-def _supersede_log(con, recs: list[dict], now: dt.datetime, run_id: str, withdrawn: Counter) -> int:
-    """A newer file's 日志表 rows for a (salesperson, date) replace every older row for that pair.
-    Rows this run loaded in an earlier chunk are counted in `withdrawn` (by file) as well."""
-    winner: dict[tuple, tuple[int, str]] = {}
+class Loaded(NamedTuple):
+    """The newest file an earlier run (or an earlier chunk of this one) loaded for a (salesperson, date)."""
+    received_at: dt.datetime | None  # its modification time
+    sha256: str
+    file_name: str | None
+    read_on: dt.date  # the day of the run that read it
+    run_id: str | None
+
+
+NEVER = dt.datetime.min.replace(tzinfo=dt.timezone.utc)  # a file whose modification time is unknown: the oldest
+STALE = "{days} 的日志比已读取的更正文件旧，已作为被取代的版本保存（以更正文件 {names} 为准）"
+
+
+def _supersede_log(con, batch: Batch, now: dt.datetime, run_id: str, withdrawn: Counter) -> int:
+    """For each (salesperson, date) the rows of the newest file are live and every other file's are kept in
+    activities_superseded. Newest: the latest modification time; a tie goes to the file loaded later (a later
+    run; within a run, the later in file order). A batch file older than what was loaded before is superseded
+    on arrival. Rows this run loaded in an earlier chunk are counted in `withdrawn` (by file) as well."""
+    recs = batch.records.get("log", [])
+    newest = _newest_in_batch(recs, batch.files)
+    if not newest:
+        return 0
+    con.register("supersede_keys", _keys_frame(newest, {}))
+    try:
+        stale = {k: e for k, e in _newest_loaded(con, now).items()
+                 if e.received_at is not None and e.received_at > newest[k][0][0]}
+        superseded = 0
+        for r in recs:
+            key = (r.get("salesperson_id"), r.get("activity_date"))
+            if key in stale:
+                r["superseded_by"], r["superseded_on"] = stale[key].sha256, stale[key].read_on
+            elif key in newest and r["file_order"] != newest[key][0][1]:
+                r["superseded_by"] = newest[key][1]
+            superseded += bool(r.get("superseded_by")) and not r["problems"]
+        if len(stale) < len(newest):  # the keys for which this batch is newest replace what was loaded
+            con.register("supersede_keys", _keys_frame(newest, stale))
+            superseded += _replace_loaded(con, now, run_id, withdrawn)
+    finally:
+        con.unregister("supersede_keys")
+    _explain_stale(batch.files, recs, stale, run_id)
+    return superseded
+
+
+def _newest_in_batch(recs: list[dict], files) -> dict[tuple, tuple[tuple, str]]:
+    """(salesperson, date) -> ((modification time, file order), sha256) of the batch's newest file for it."""
+    received = {f.sha256: f.received_at or NEVER for f in files}
+    newest: dict[tuple, tuple[tuple, str]] = {}
     for r in recs:
         if r.get("salesperson_id") and r.get("activity_date"):
             key = (r["salesperson_id"], r["activity_date"])
-            if key not in winner or r["file_order"] > winner[key][0]:
-                winner[key] = (r["file_order"], r["file_sha256"])
-    superseded = 0
-    for r in recs:
-        key = (r.get("salesperson_id"), r.get("activity_date"))
-        if key in winner and r["file_order"] < winner[key][0]:
-            r["superseded_by"] = winner[key][1]
-            superseded += not r["problems"]
-    if not winner:
-        return superseded
-    keys = pd.DataFrame([(k[0], k[1], w[1]) for k, w in winner.items()], columns=["sp", "d", "winner"])
-    con.register("supersede_keys", keys)
-    match = "from supersede_keys k where a.salesperson_id = k.sp and a.activity_date = k.d"
+            rank = (received.get(r["file_sha256"], NEVER), r["file_order"])
+            if key not in newest or rank > newest[key][0]:
+                newest[key] = (rank, r["file_sha256"])
+    return newest
+
+
+def _keys_frame(newest: dict, stale: dict) -> pd.DataFrame:
+    return pd.DataFrame([(k[0], k[1], w[1]) for k, w in newest.items() if k not in stale],
+                        columns=["sp", "d", "winner"])
+
+
+def _newest_loaded(con, now: dt.datetime) -> dict[tuple, Loaded]:
+    """Per key of supersede_keys, the newest file already loaded with a live row for it (accepted, or rejected
+    and not superseded): a correction whose rows were all rejected still outranks an older original."""
+    found = rows(con, """
+        with live as (
+            select salesperson_id sp, activity_date d, file_sha256 sha from activities
+            union
+            select salesperson_id, row_date, file_sha256 from rejects where kind = 'log' and superseded_by is null
+        ), files as (
+            select sha256, max(received_at) received_at, max(ingested_at) ingested_at, any_value(file_name) file_name,
+                   any_value(run_id) run_id
+            from ingested_files where status in ('ingested', 'superseded') group by sha256
+        )
+        select k.sp, k.d, f.received_at, l.sha, f.file_name, f.ingested_at, f.run_id
+        from supersede_keys k join live l on l.sp = k.sp and l.d = k.d left join files f on f.sha256 = l.sha
+        qualify row_number() over (partition by k.sp, k.d
+                                   order by f.received_at desc nulls last, f.ingested_at desc nulls last) = 1""")
+    return {(sp, d): Loaded(at, sha, name, _day_of(read, now), run) for sp, d, at, sha, name, read, run in found}
+
+
+def _day_of(moment: dt.datetime | None, now: dt.datetime) -> dt.date:
+    """The calendar day, in the run's time zone, of a moment the warehouse stored (a run's ingested_at)."""
+    if moment is None:
+        return now.date()
+    return moment.astimezone(now.tzinfo).date() if now.tzinfo else moment.date()
+
+
+def _replace_loaded(con, now: dt.datetime, run_id: str, withdrawn: Counter) -> int:
+    """Move the loaded rows of supersede_keys into activities_superseded and mark their rejects superseded."""
     withdrawn.update(dict(rows(con, """
         select a.file_sha256, count(*) from activities a join supersede_keys k
           on a.salesperson_id = k.sp and a.activity_date = k.d where a.run_id = ? group by all""", [run_id])))
     columns = ", ".join(c for c, _, _ in TABLES["activities"][1])
-    superseded += rows(con, f"""
+    moved = rows(con, f"""
         insert into activities_superseded ({columns}, superseded_by, superseded_at)
         select a.*, k.winner, ? from activities a join supersede_keys k
           on a.salesperson_id = k.sp and a.activity_date = k.d""", [now])[0][0]
-    run(con, f"delete from activities a where exists (select 1 {match})")
+    run(con, """delete from activities a where exists (
+        select 1 from supersede_keys k where a.salesperson_id = k.sp and a.activity_date = k.d)""")
     run(con, """
         update rejects r set superseded_by = k.winner, superseded_on = ? from supersede_keys k
         where r.kind = 'log' and r.superseded_by is null and r.salesperson_id = k.sp and r.row_date = k.d""", [now.date()])
-    con.unregister("supersede_keys")
-    return superseded
+    return moved
+
+
+def _explain_stale(files, recs: list[dict], stale: dict[tuple, Loaded], run_id: str) -> None:
+    """A file older than a correction an earlier run read says so in its reason (ingested_files.reason)."""
+    told: dict[str, dict[dt.date, set[str]]] = {}
+    for r in recs:
+        loaded = stale.get((r.get("salesperson_id"), r.get("activity_date")))
+        if loaded and loaded.run_id != run_id:  # (a run's own chunks are one evening: nothing to explain)
+            days = told.setdefault(r["file_sha256"], {})
+            days.setdefault(r["activity_date"], set()).add(loaded.file_name or loaded.sha256)
+    for f in files:
+        if f.sha256 in told:
+            days = told[f.sha256]
+            text = STALE.format(days="、".join(d.isoformat() for d in sorted(days)),
+                                names="、".join(sorted(set().union(*days.values()))))
+            f.reason = f"{f.reason}；{text}" if f.reason else text
+
+
+def _keep_superseded(con, recs: list[dict], run_id: str, now: dt.datetime) -> None:
+    """The batch's 日志表 rows that a newer file replaced before they were ever live are kept like rows that
+    were live and then replaced: the trail is the same whatever the chunking. Their customer is the one the
+    warehouse knows by that name (none is created for them)."""
+    kept = [r for r in recs if not r["problems"] and r.get("superseded_by")]
+    codes: dict[str, str | None] = {}
+    for r in kept:
+        r["run_id"], r["superseded_at"] = run_id, now
+        if r.get("customer_code") is None:
+            name = r["customer_name"]
+            if name not in codes:
+                codes[name] = find_code(con, name)
+            r["customer_code"] = codes[name]
+    append_rows(con, "activities_superseded", kept)
 
 
 def _assign_customers(con, records: dict, run_id: str, now: dt.datetime, settings, profiles: Profiles) -> Assigned:
@@ -360,7 +464,7 @@ def _insert_rejects(con, batch: Batch, run_id: str, now: dt.datetime, result: Lo
                              "salesperson_name": r.get("salesperson_name") or r.get("name"), "kind": kind,
                              "row_date": r.get("row_date"), "file_sha256": r["file_sha256"],
                              "superseded_by": r.get("superseded_by"),
-                             "superseded_on": now.date() if r.get("superseded_by") else None,
+                             "superseded_on": (r.get("superseded_on") or now.date()) if r.get("superseded_by") else None,
                              # as typed, so the salesperson finds the row in their own file
                              "customer_name": r.get("customer_name_written") or r.get("customer_name"),
                              "contact": r.get("contact_written") or r.get("contact")})
