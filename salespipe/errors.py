@@ -20,3 +20,11 @@ class BadValue(ValueError):
 
 class WarehouseBusy(SalespipeError):
     """Another run holds the warehouse for writing."""
+
+
+class NotOurWarehouse(SalespipeError):
+    """The warehouse file is not one of salespipe's: not DuckDB at all, or another program's DuckDB database."""
+
+
+class WarehouseDamaged(SalespipeError):
+    """A block of the warehouse (or of a run's private copy) fails DuckDB's checksum: nothing is published."""

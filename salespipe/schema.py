@@ -26,7 +26,19 @@ ROW_CUSTOMER_COLUMNS = [
     ("phone_written", "VARCHAR", "联系电话：单元格里原样的文字（规范化前）；与 phone 相同时为空"),
 ]
 
+# The marker that says a DuckDB file is a salespipe warehouse (see warehouse.py): one row, written when
+# salespipe creates the file. Raise SCHEMA_VERSION when a change to the tables would mislead an older salespipe
+# writing into the file (it then refuses to write); adding a table or a column needs no raise.
+MARKER = "salespipe_meta"
+PRODUCT = "salespipe"
+SCHEMA_VERSION = 1
+
 TABLES: dict[str, tuple[str, list[tuple[str, str, str]]]] = {
+    MARKER: ("数据仓库标记：本文件是 salespipe 的数据仓库（一行）；没有它而有其他表的 DuckDB 文件不会被写入", [
+        ("product", "VARCHAR", "产品名称：salespipe"),
+        ("schema_version", "INTEGER", "表结构版本：写入本仓库的 salespipe 中最新的一个；比程序自己的版本新时，程序拒绝写入"),
+        ("created_at", "TIMESTAMPTZ", "仓库创建时间（加标记之前就有的仓库：最早一次读取文件的时间）"),
+    ]),
     "ingested_files": ("已读取文件：每次运行见到的每个文件一行", [
         ("sha256", "VARCHAR", "文件内容哈希（SHA-256），相同内容只读取一次"),
         ("path", "VARCHAR", "读取时的文件路径"),

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import duckdb
 
+from salespipe.schema import create_tables
 from salespipe.warehouse import STORAGE_VERSION, storage_format
 from reporting import MON, build
 
@@ -52,6 +53,7 @@ def test_a_warehouse_in_duckdb_2_format_is_converted_by_the_next_run(project):
     con.execute("create table analyst_notes (note varchar)").complete()
     con.execute("insert into analyst_notes values ('保留我')").complete()
     con.execute("comment on table analyst_notes is '分析员自己的表'").complete()
+    create_tables(con)  # ours (a warehouse from before the format setting), with an analyst's table beside
     con.close()
     assert storage_format(path) == "v2.0.0"
     assert subprocess.run([str(DUCKDB_15), "-readonly", str(path), "-c", "select 1"],
