@@ -1,11 +1,14 @@
-"""One ingest run: read the files (in chunks), load them into a private copy of the warehouse, publish it
-all at once, then archive the files. Read files go to archive/<date>/, unreadable ones to rejected/ with a
-reason file, only after the commit."""
+"""One ingest run: read the files (in chunks, in reader processes with memory and time limits: see
+`worker`), load them into a private copy of the warehouse, publish it all at once, then archive the files.
+Read files of the inbox go to archive/<date>/, unreadable ones to rejected/ with a reason file, only after
+the commit; files given as a PATH outside the inbox are read where they are and stay there."""
 from __future__ import annotations
 
 import datetime as dt
 import os
 import shutil
+import signal
+import threading
 import uuid
 from collections import Counter
 from contextlib import contextmanager
@@ -18,9 +21,9 @@ import duckdb
 from salespipe.config import Config
 from salespipe.customers.master import Profiles, match_settings
 from salespipe.errors import SalespipeError
-from salespipe.ingest.batch import Batch, FileEntry, collect_files
+from salespipe.ingest.batch import Batch, FileEntry, collect_files, shown, shown_name
 from salespipe.ingest.reader import file_sha256
-from salespipe.ingest.worker import ChunkReader, paused_gc, read_chunk, release_memory
+from salespipe.ingest.worker import ChunkReader, paused_gc, release_memory
 from salespipe.ingest.load import LoadResult, finish_load, load_batch
 from salespipe.transforms import build_marts
 from salespipe.warehouse import append_rows, connect, publishing, run, scalar
@@ -42,19 +45,41 @@ class IngestSummary:
     rows_skipped: int = 0  # non-blank rows that are not data (headers, titles, totals, notes, examples, hints)
     sheets_not_read: list[tuple[str, str, str]] = field(default_factory=list)  # (file name, sheet, reason)
     moves_failed: list[str] = field(default_factory=list)  # files the run could not move after publishing
+    ignored: list[tuple[str, str]] = field(default_factory=list)  # (file name, reason): hidden, ~$ files; left in place
 
 
 def ingest(paths: list[Path] | None, config: Config, now: dt.datetime | None = None,
            progress: bool = False) -> IngestSummary:
     now = now or dt.datetime.now(ZoneInfo(config.timezone))
-    with paused_gc():  # a run makes no garbage cycles worth a full collection (≈0.08 s of a nightly run)
+    with paused_gc(), _stopped_like_a_failure():  # a run makes no garbage cycles worth a full collection (≈0.08 s)
         return _ingest(paths, config, now, progress)
+
+
+@contextmanager
+def _stopped_like_a_failure():
+    """SIGTERM (a scheduler or `kill` stopping the run) ends the run like an error: the private copy is
+    discarded, the reader processes are stopped and the temporary folder removed, then the process exits
+    with 143. Only in the main thread and where SIGTERM has no handler yet (one someone installed is left
+    alone); elsewhere SIGTERM kills as before: the reader processes die with the run (PR_SET_PDEATHSIG) and
+    the next run removes the folder."""
+    if threading.current_thread() is not threading.main_thread() or signal.getsignal(signal.SIGTERM) != signal.SIG_DFL:
+        yield
+        return
+
+    def stop(signum, frame):
+        raise SystemExit(128 + signum)
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 def _ingest(paths: list[Path] | None, config: Config, now: dt.datetime, progress: bool) -> IngestSummary:
     run_id = now.strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
-    files = collect_files(paths or [config.path("inbox")])
-    with _second_reader(len(files), config) as reader, \
+    ignored: list[tuple[Path, str]] = []
+    files = collect_files(paths or [config.path("inbox")], ignored)
+    with _readers(len(files), config) as reader, \
             publishing(config.warehouse, **config.writing) as target:
         con = connect(target, storage_version=config.writing["storage_version"])
         try:
@@ -65,6 +90,9 @@ def _ingest(paths: list[Path] | None, config: Config, now: dt.datetime, progress
         finally:
             con.close()
     summary.moves_failed = _move_files(entries)
+    summary.ignored = [(shown_name(path), reason) for path, reason in ignored]
+    if ignored:
+        summary.files["ignored"] = len(ignored)
     return summary
 
 
@@ -91,15 +119,19 @@ def _chunking(config: Config) -> tuple[int, int, int]:
 
 
 @contextmanager
-def _second_reader(count: int, config: Config):
-    """The reader process when a run of `count` files uses one (several chunks, or one chunk of at least
-    `shared_read_min_files`), else None. Started before the warehouse is opened: its imports overlap that."""
-    size, _, share = _chunking(config)
-    if count > size or (share and count >= share):
-        with ChunkReader() as reader:
-            yield reader
-    else:
+def _readers(count: int, config: Config):
+    """The reader processes of a run of `count` files (None when there is no file): two for several chunks
+    (one when `loader_reads_every` is 0) or for one chunk of at least `shared_read_min_files`, else one; with
+    `[ingest] reader_memory_mb` and `reader_timeout_seconds`. Started before the warehouse is opened: their
+    imports overlap that."""
+    if not count:
         yield None
+        return
+    size, every, share = _chunking(config)
+    two = bool(every) if count > size else bool(share) and count >= share
+    with ChunkReader(2 if two else 1, memory_mb=int(config.ingest.get("reader_memory_mb", 2048)),
+                     timeout=float(config.ingest.get("reader_timeout_seconds", 120))) as reader:
+        yield reader
 
 
 def _load_in_chunks(con, files: list[Path], run_id: str, now: dt.datetime, config: Config,
@@ -154,23 +186,17 @@ def _load_in_chunks(con, files: list[Path], run_id: str, now: dt.datetime, confi
 
 def _batches(files: list[Path], known: set[str], area: str, scan: int, size: int, every: int,
              reader: ChunkReader | None, on_file):
-    """Each chunk's Batch, in file order. When a run has several chunks, the `reader` process reads most
-    of them (a few ahead) while this one loads; this one reads the first chunk and every `every`-th after
-    it itself, which keeps both cores busy (loading a chunk takes less time than reading one). A run of
-    one chunk is read here alone, or by both processes together when there is a `reader`."""
+    """Each chunk's Batch, in file order, read by the `reader` processes (this one only loads). When a run
+    has several chunks, they read a few chunks ahead while this one loads the earlier ones; a run of one
+    chunk is read in pieces by one or two processes together (see `worker`)."""
+    if reader is None:  # no file
+        return
     starts = list(range(0, len(files), size))
     hashes = [file_sha256(p) for p in files]
-    if reader is None:  # one chunk at most (see _second_reader)
-        for start in starts:
-            yield read_chunk(files, hashes, known, area, scan, size, start, on_file)
-        return
     if len(starts) == 1:
         yield reader.share(files, hashes, known, area, scan, SHARED_PIECE, on_file)
         return
-    mine = {start for k, start in enumerate(starts) if every and k % every == 0}  # the first: no waiting
-    theirs = iter(reader.read(files, hashes, known, area, scan, size, [s for s in starts if s not in mine]))
-    for start in starts:
-        batch = read_chunk(files, hashes, known, area, scan, size, start) if start in mine else next(theirs)
+    for batch in reader.read(files, hashes, known, area, scan, size, starts, every=every):
         for f in batch.files:
             on_file(f.path)
         yield batch
@@ -197,9 +223,9 @@ def _record_files(con, batch: Batch, result: LoadResult, run_id: str, now: dt.da
     rows = []
     for f in batch.files:
         accepted, rejected = result.per_file.get(f.file_id, [0, 0])
-        rows.append({"sha256": f.sha256, "path": str(f.path), "file_name": f.path.name, "status": f.status,
-                     "kinds": f.kinds, "rows_accepted": accepted, "rows_rejected": rejected,
-                     "reason": f.reason, "archived_to": str(f.target), "run_id": run_id, "ingested_at": now,
+        rows.append({"sha256": f.sha256, "path": shown(str(f.path)), "file_name": shown_name(f.path),
+                     "status": f.status, "kinds": f.kinds, "rows_accepted": accepted, "rows_rejected": rejected,
+                     "reason": f.reason, "archived_to": shown(str(f.target)), "run_id": run_id, "ingested_at": now,
                      "received_at": f.received_at})
     append_rows(con, "ingested_files", rows)
 
@@ -236,26 +262,27 @@ def _summarise(con, entries: list[FileEntry], result: LoadResult, run_id: str) -
     for f in entries:
         summary.files[f.status] += 1
         if f.status == "rejected":
-            summary.unreadable.append((f.path.name, f.reason or ""))
+            summary.unreadable.append((shown_name(f.path), f.reason or ""))
     summary.customers_total = scalar(con, "select count(*) from customers")
     return summary
 
 
 def _plan_moves(batch: Batch, config: Config, now: dt.datetime, taken: set[Path]) -> None:
-    """Where each file goes after the commit: archive/<date>/ or rejected/ (never overwriting); a file that
-    is in archive/ or rejected/ already stays there."""
-    rejected = config.path("rejected")
+    """Where each file of the inbox goes after the commit: archive/<date>/ or rejected/ (never overwriting),
+    under its name as `shown` writes it (a name that is not UTF-8 is archived with its bytes escaped). A file
+    outside the inbox (a PATH given to `salespipe ingest`, archive/ or rejected/ among them) stays where it is."""
+    rejected, inbox = config.path("rejected"), config.path("inbox")
     filed = (config.path("archive"), rejected)
     archive = filed[0] / now.date().isoformat()
     for f in batch.files:
         folder = f.path.parent.resolve()
-        if any(folder.is_relative_to(root) for root in filed):
-            f.target = f.path  # already filed (archive/ or rejected/ given as the PATH): it stays where it is
+        if not folder.is_relative_to(inbox) or any(folder.is_relative_to(root) for root in filed):
+            f.target = f.path  # read in place: not ours to move
             continue
         target_dir = rejected if f.status == "rejected" or (f.reason or "").startswith(REJECTED_BEFORE) else archive
-        target = target_dir / _short(f.path.name)
+        target = target_dir / _short(shown_name(f.path))
         if os.path.lexists(target) or target in taken:
-            target = target_dir / _short(f.path.name, f".{f.sha256[:8]}.{f.file_id}")
+            target = target_dir / _short(shown_name(f.path), f".{f.sha256[:8]}.{f.file_id}")
         taken.add(target)
         f.target = target
 
@@ -287,9 +314,9 @@ def _move_files(entries: list[FileEntry]) -> list[str]:
             shutil.move(str(f.path), f.target)
             if f.status == "rejected":
                 f.target.with_name(f.target.name + ".reason.txt").write_text(
-                    f"{f.reason}\n文件 file: {f.path.name}\nsha256: {f.sha256}\n", encoding="utf-8")
+                    f"{f.reason}\n文件 file: {shown_name(f.path)}\nsha256: {f.sha256}\n", encoding="utf-8")
         except OSError as exc:
-            failed.append(f"{f.path.name}: {exc.strerror or exc}")
+            failed.append(f"{shown_name(f.path)}: {exc.strerror or exc}")
     return failed
 
 

@@ -111,9 +111,9 @@ def _read_zip(path: Path) -> list[Sheet]:
 
     overlays = special_cells(path)  # first: it refuses files that would exhaust memory in calamine
     try:
-        if path.suffix.lower() in (".xlsx", ".xlsm"):  # named for what it is: calamine opens it by name (faster)
+        if path.suffix.lower() in (".xlsx", ".xlsm") and _utf8(path):  # calamine opens it by name (faster)
             workbook = pc.CalamineWorkbook.from_path(str(path))
-        else:  # .xls, .et or no extension on a zip: calamine looks at the content
+        else:  # .xls, .et or no extension on a zip, or a name calamine cannot take: it looks at the content
             with open(path, "rb") as f:
                 workbook = pc.CalamineWorkbook.from_filelike(f)
     except pc.PasswordError:
@@ -137,6 +137,15 @@ def _read_zip(path: Path) -> list[Sheet]:
         put_cells(sheet.grid, overlays.get(sheet.name, {}))
         fill_merges(sheet.grid, sheet.merges)
     return sheets
+
+
+def _utf8(path: Path) -> bool:
+    """Is the path valid UTF-8? (A name made on another system may not be; calamine takes only UTF-8 paths.)"""
+    try:
+        str(path).encode("utf-8")
+        return True
+    except UnicodeEncodeError:
+        return False
 
 
 def put_cells(grid: list[list], cells: dict[tuple[int, int], object]) -> None:
