@@ -167,14 +167,29 @@ def activity(con, grain: str, column: str, first: dt.date, last: dt.date, where:
                  [grain, first, last, *params])
 
 
+# How far back the trend first looks for its periods with data: this many times `periods` periods (a team
+# that worked in most periods finds them all there; otherwise the whole history is searched).
+TREND_WINDOW = 3
+PERIOD_DAYS = {"day": 1, "week": 7, "month": 31, "quarter": 92, "half": 183, "year": 366}
+
+
 def trend(con, grain: str, column: str, start: dt.date, end: dt.date, periods: int) -> list[dict]:
-    """The team's last `periods` periods that have any data, up to this one."""
-    first = rows(con, """
-        select min(p) from (
-            select distinct period_start(?, d) as p
-            from (select event_date as d from core_events union all select row_date from stg_rejected_rows
-                  union all select first_seen from customers)
-            where d <= ? order by p desc limit ?)""", [grain, end, periods])[0][0]
+    """The team's last `periods` periods that have any data, up to this one. The search for them reads only
+    the last TREND_WINDOW × periods periods when those hold enough (issue 19: the report's cost must not
+    grow with the years of history)."""
+    window = end - dt.timedelta(days=PERIOD_DAYS[grain] * periods * TREND_WINDOW)
+    first = None
+    for since in (window, None):
+        found = rows(con, """
+            select count(*), min(p) from (
+                select distinct period_start(?, d) as p
+                from (select event_date as d from core_events where in_range(event_date, ?, ?)
+                      union all select row_date from stg_rejected_rows where in_range(row_date, ?, ?)
+                      union all select first_seen from customers where in_range(first_seen, ?, ?))
+                order by p desc limit ?)""", [grain, *[since, end] * 3, periods])[0]
+        first = found[1]
+        if found[0] >= periods:
+            break
     if first is None:
         return []
     found = activity(con, grain, column, first, end, "salesperson_id is null and period <= ? order by period desc limit ?",
@@ -198,9 +213,13 @@ def funnel(con, start: dt.date, end: dt.date) -> list[tuple[int, int]]:
 def stage_moves(con, start: dt.date, end: dt.date) -> list[dict]:
     """Open follow-ups worked in the week: stage before the week and at its end."""
     return dicts(con, """
-        with rows_ as (
+        with worked as (  -- only the follow-ups worked in the week: their history, not everyone's
+            select distinct followup_no from activities
+            where activity_date between ? and ? and followup_no is not null and stage is not null
+        ),
+        rows_ as (
             select a.followup_no, a.activity_date, a.stage, a.result, a.source_row from activities a
-            where a.followup_no is not null and a.stage is not null and a.activity_date <= ?
+            where a.followup_no in (select followup_no from worked) and a.stage is not null and a.activity_date <= ?
         ),
         moved as (
             select followup_no,
@@ -216,7 +235,7 @@ def stage_moves(con, start: dt.date, end: dt.date) -> list[dict]:
         left join customers c on c.customer_code = f.customer_code
         left join salespeople p on p.salesperson_id = f.salesperson_id
         where coalesce(m.result, '') not in ('签单', '丢单')
-        order by m.stage_now - coalesce(m.stage_before, 0) desc, m.followup_no""", [end, start, start])
+        order by m.stage_now - coalesce(m.stage_before, 0) desc, m.followup_no""", [start, end, end, start, start])
 
 
 def monthly(con, start: dt.date, end: dt.date, gantt_months: int) -> dict:
@@ -225,10 +244,11 @@ def monthly(con, start: dt.date, end: dt.date, gantt_months: int) -> dict:
     sales = dicts(con, """
         select s.salesperson_id, s.name, coalesce(sum(o.amount), 0) as revenue,
                coalesce(sum(o.gross_profit), 0) as gross_profit, any_value(t.revenue_target) as revenue_target
-        from (select salesperson_id, name from mart_activity_monthly where month = ? and salesperson_id is not null) s
+        from (select salesperson_id, name from activity_counts('month', from_date := ?, to_date := ?)
+              where salesperson_id is not null) s
         left join orders o on o.salesperson_id = s.salesperson_id and o.order_date between ? and ?
         left join targets t on t.salesperson_id = s.salesperson_id and t.month = ?
-        group by all order by s.salesperson_id""", [start, start, end, start])
+        group by all order by s.salesperson_id""", [start, end, start, end, start])
     for row in sales:
         row["completion"] = (float(row["revenue"]) / float(row["revenue_target"])) if row["revenue_target"] else None
     first = (start - dt.timedelta(days=31 * (gantt_months - 1))).replace(day=1)

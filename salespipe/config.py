@@ -81,7 +81,6 @@ class Ingest(_Section):
     progress_min_files: Count = Field(None, ge=0)
     chunk_files: Count = Field(None, ge=1)
     loader_reads_every: Count = Field(None, ge=0)
-    shared_read_min_files: Count = Field(None, ge=0)
     reader_memory_mb: Count = Field(None, ge=64)
     reader_timeout_seconds: Weight = Field(None, gt=0)
 

@@ -26,14 +26,13 @@ def test_a_small_year_is_one_workbook_per_person_and_day_the_same_for_a_seed(tmp
 
 
 def test_a_year_loaded_in_chunks_equals_the_same_files_loaded_at_once(tmp_path):
-    """chunk_files = 3 (five chunks, a reader process, the loader reading every 2nd) and one chunk read by
-    two processes together, against one chunk read by one process."""
+    """chunk_files = 3 (five chunks, two reader processes, the second reading every 2nd chunk) against one
+    chunk read by one process."""
     figures = []
-    for name, chunk, share in (("whole", 1000, 0), ("chunked", 3, 0), ("shared", 1000, 2)):
+    for name, chunk in (("whole", 1000), ("chunked", 3)):
         paths = make_year(salespeople=4, days=3, rows=5, folder=tmp_path / name)
         base = load_config()
-        raw = {**base.raw, "ingest": {**base.raw["ingest"], "chunk_files": chunk, "loader_reads_every": 2,
-                                      "shared_read_min_files": share},
+        raw = {**base.raw, "ingest": {**base.raw["ingest"], "chunk_files": chunk, "loader_reads_every": 2},
                "paths": {**base.raw["paths"], "archive": str(tmp_path / name / "archive"),
                          "rejected": str(tmp_path / name / "rejected")}}
         config = Config(root=base.root, raw=raw, warehouse=tmp_path / f"{name}.duckdb")
@@ -44,7 +43,7 @@ def test_a_year_loaded_in_chunks_equals_the_same_files_loaded_at_once(tmp_path):
                 "select count(*), count(distinct customer_code), sum(stage) from activities").fetchall()))
         finally:
             con.close()
-    assert figures[0] == figures[1] == figures[2] and figures[0][2][0][0] > 0
+    assert figures[0] == figures[1] and figures[0][2][0][0] > 0
 
 
 def _wait_for_the_reader(reader):

@@ -6,7 +6,7 @@ ledger fields are recomputed from the accepted log rows, and log rows without a 
 """
 from __future__ import annotations
 
-from salespipe.warehouse import append_rows, rows, run, scalar
+from salespipe.warehouse import append_rows, rewrite_rows, rows, run, scalar
 
 FOLLOWUP_CLASSES = ("A", "A1", "B", "B1")
 
@@ -35,47 +35,73 @@ def create_followups(con, recs: list[dict]) -> int:
     return len(new)
 
 
-def refresh_followups(con) -> None:
-    """Duplicates left by customer merges fold into the older number; ledger fields from the log rows."""
+LOG_EVENTS = """
+    select coalesce(m.customer_code, a.customer_code) as code, coalesce(a.business_type, a.need_type) as kind,
+           a.activity_date, a.stage, a.result, a.salesperson_id, a.customer_class, a.note, a.source_row
+    from activities a left join customer_aliases m on m.alias_code = a.customer_code
+    where coalesce(a.business_type, a.need_type) is not null and {where}"""
+LATEST_FOLLOWUP = """
+    select code, kind,
+           min(activity_date) as developed_on,
+           max(activity_date) as last_followup_on,
+           arg_max(stage, (activity_date, source_row)) filter (where stage is not null) as last_stage,
+           arg_max(result, (activity_date, source_row)) filter (where result is not null) as result,
+           arg_max(salesperson_id, (activity_date, source_row)) as salesperson_id,
+           arg_max(customer_class, (activity_date, source_row)) filter (where customer_class is not null)
+               as customer_class,
+           arg_max(note, (activity_date, source_row)) filter (where note is not null) as note
+    from ({events}) group by code, kind"""
+
+
+def refresh_followups(con, run_id: str | None = None) -> None:
+    """Duplicates left by customer merges fold into the older number (over the ledger). Then the ledger
+    fields of the touched customers' follow-ups (temp tables touched_survivors / forced_survivors, see
+    load.finish_load) from their log rows: where the night's rows all come after the follow-up's last date,
+    folded into the current values; otherwise recomputed from all its rows. Their log rows without a 跟单号
+    get theirs."""
     run(con, """
         update followups f set merged_into = keep.followup_no
         from (select customer_code, business_type, min(followup_no) as followup_no
               from followups where merged_into is null group by all having count(*) > 1) keep
         where f.customer_code = keep.customer_code and f.business_type = keep.business_type
           and f.followup_no <> keep.followup_no and f.merged_into is null""")
-    run(con, """
-        with events as (
-            select coalesce(m.customer_code, a.customer_code) as code, coalesce(a.business_type, a.need_type) as kind,
-                   a.activity_date, a.stage, a.result, a.salesperson_id, a.customer_class, a.note, a.source_row
-            from activities a left join customer_aliases m on m.alias_code = a.customer_code
-        ),
-        latest as (
-            select code, kind,
-                   min(activity_date) as developed_on,
-                   max(activity_date) as last_followup_on,
-                   arg_max(stage, (activity_date, source_row)) filter (where stage is not null) as last_stage,
-                   arg_max(result, (activity_date, source_row)) filter (where result is not null) as result,
-                   arg_max(salesperson_id, (activity_date, source_row)) as salesperson_id,
-                   arg_max(customer_class, (activity_date, source_row)) filter (where customer_class is not null)
-                       as customer_class,
-                   arg_max(note, (activity_date, source_row)) filter (where note is not null) as note
-            from events where kind is not null group by code, kind
-        )
-        update followups f set
-            developed_on = l.developed_on, last_followup_on = l.last_followup_on,
-            last_stage = coalesce(l.last_stage, f.last_stage), result = coalesce(l.result, f.result),
-            salesperson_id = l.salesperson_id, customer_class = coalesce(l.customer_class, f.customer_class),
-            note = coalesce(l.note, f.note)
-        from latest l where l.code = f.customer_code and l.kind = f.business_type and f.merged_into is null""")
+    values = """{developed_on} as developed_on, l.last_followup_on as last_followup_on,
+                coalesce(l.last_stage, c.last_stage) as last_stage, coalesce(l.result, c.result) as result,
+                l.salesperson_id as salesperson_id, coalesce(l.customer_class, c.customer_class) as customer_class,
+                coalesce(l.note, c.note) as note"""
+    live = "select f.followup_no, l.* from ({latest}) l join followups f on l.code = f.customer_code " \
+           "and l.kind = f.business_type and f.merged_into is null"
+    run(con, "create or replace temp table appended_followups (followup_no varchar, code varchar, kind varchar)")
+    if run_id is not None:  # the night's rows, folded in where they all come after the follow-up's last date
+        night = LATEST_FOLLOWUP.format(events=LOG_EVENTS.format(where="a.run_id = $run"))
+        run(con, f"""
+            insert into appended_followups
+            select f.followup_no, l.code, l.kind from ({night}) l
+            join followups f on f.customer_code = l.code and f.business_type = l.kind and f.merged_into is null
+            where l.code not in (select code from forced_survivors)
+              and (f.last_followup_on is null or l.developed_on > f.last_followup_on)""", {"run": run_id})
+        rewrite_rows(con, "followups", "followup_no",
+                     live.format(latest=night) + " where f.followup_no in (select followup_no from appended_followups)",
+                     values.format(developed_on="case when c.last_followup_on is null then l.developed_on "
+                                                "else c.developed_on end"), {"run": run_id})
+    every = LATEST_FOLLOWUP.format(events=LOG_EVENTS.format(
+        where="""coalesce(m.customer_code, a.customer_code) in (select code from touched_survivors)
+                 and not exists (select 1 from appended_followups p where p.code = coalesce(m.customer_code, a.customer_code)
+                                 and p.kind = coalesce(a.business_type, a.need_type))"""))
+    rewrite_rows(con, "followups", "followup_no", live.format(latest=every), values.format(developed_on="l.developed_on"))
+    run(con, "drop table appended_followups")
     run(con, """
         update followups f set headcount = o.headcount
         from (select coalesce(m.customer_code, o.customer_code) as code, o.business_type,
                      arg_max(o.headcount, o.order_date) filter (where o.headcount is not null) as headcount
-              from orders o left join customer_aliases m on m.alias_code = o.customer_code group by all) o
+              from orders o left join customer_aliases m on m.alias_code = o.customer_code
+              where coalesce(m.customer_code, o.customer_code) in (select code from touched_survivors)
+              group by all) o
         where o.code = f.customer_code and o.business_type = f.business_type and o.headcount is not null""")
     run(con, """
         update activities a set followup_no = f.followup_no
         from followups f, (select alias_code, customer_code from customer_aliases where alias_code is not null
                            union all select customer_code, customer_code from customers) codes
         where a.followup_no is null and codes.alias_code = a.customer_code and f.customer_code = codes.customer_code
+          and codes.customer_code in (select code from touched_survivors)
           and f.business_type = coalesce(a.business_type, a.need_type) and f.merged_into is null""")

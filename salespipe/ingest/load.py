@@ -22,7 +22,7 @@ from salespipe.customers.normalize import name_key
 from salespipe.ingest.batch import Batch
 from salespipe.ingest.kinds import SALESPERSON_KINDS
 from salespipe.schema import TABLES
-from salespipe.warehouse import append_rows, dicts, rows, run
+from salespipe.warehouse import append_rows, dicts, rewrite_rows, rows, run
 
 CUSTOMER_KINDS = ("log", "bc")  # rows of these kinds create customers
 MONEY = ("amount", "cost", "gross_profit", "paid", "revenue_target", "per_customer_target", "profit_target")
@@ -146,10 +146,44 @@ def load_batch(con, batch: Batch, run_id: str, now: dt.datetime, default_capacit
     return result
 
 
-def finish_load(con) -> None:
-    """After the run's last chunk: customers' latest details and the follow-up ledger, from all rows."""
-    _refresh_customers(con)
-    refresh_followups(con)
+def finish_load(con, run_id: str | None = None, now: dt.datetime | None = None) -> None:
+    """After the run's last chunk: the latest details of the customers this run touched, and their
+    follow-ups — work in proportion to the night, not to the history (issue 19).
+
+    Touched: the codes of the rows this run inserted (log, BC, orders), of rows it replaced by a correction,
+    and of the customers a match decision merged. A touched customer whose new rows all come after its last
+    contact (the usual evening) gets the night's rows folded into its current values; the others (a
+    correction, a merge, a late sheet for an earlier day) are recomputed from all their rows. Without run_id,
+    every customer is recomputed (a full refresh: the same result; the tests' reference)."""
+    if run_id is None:
+        run(con, "create or replace temp table touched_codes as select customer_code as code from customers")
+        run(con, "create or replace temp table forced_codes as select code from touched_codes")
+    else:
+        run(con, """
+            create or replace temp table forced_codes as
+            select distinct code from (
+                select customer_code as code from activities_superseded where superseded_at = $now
+                union all select unnest([left_code, right_code, survivor_code]) from customer_match_decisions
+                          where decided_at = $now and same)
+            where code is not null""", {"now": now})
+        run(con, """
+            create or replace temp table touched_codes as
+            select distinct code from (
+                select customer_code as code from activities where run_id = $run
+                union all select customer_code from bc_registrations where run_id = $run
+                union all select customer_code from orders where run_id = $run
+                union all select code from forced_codes)
+            where code is not null""", {"run": run_id})
+    # the surviving code of each touched (and each forced) code
+    for name in ("touched", "forced"):
+        run(con, f"""
+            create or replace temp table {name}_survivors as
+            select distinct coalesce(a.customer_code, t.code) as code
+            from {name}_codes t left join customer_aliases a on a.alias_code = t.code""")
+    _refresh_customers(con, run_id)
+    refresh_followups(con, run_id)
+    for name in ("touched_codes", "forced_codes", "touched_survivors", "forced_survivors"):
+        run(con, f"drop table {name}")
 
 
 def _load_roster(con, recs: list[dict], default_capacity: int) -> None:
@@ -482,31 +516,39 @@ def _reason_group(reason: str) -> str:
     return reason.split("：")[0]
 
 
-def _refresh_customers(con) -> None:
-    """Keep each customer's contact details and last contact current (latest non-empty values)."""
-    run(con, """
-        with rows as (
-            select customer_code, activity_date d, contact, phone, address, industry, customer_class, source
-            from activities
-            union all
-            select customer_code, register_date, contact, phone, address, industry, customer_class, source
-            from bc_registrations
-        ),
-        latest as (
-            select customer_code,
-                   max(d) as last_contact,
-                   arg_max(contact, d) filter (where contact is not null) as contact,
-                   arg_max(phone, d) filter (where phone is not null) as phone,
-                   arg_max(address, d) filter (where address is not null) as address,
-                   arg_max(industry, d) filter (where industry is not null) as industry,
-                   arg_max(customer_class, d) filter (where customer_class is not null) as customer_class
-            from rows group by customer_code
-        )
-        update customers c set
-            last_contact = l.last_contact,
-            contact = coalesce(l.contact, c.contact),
-            phone = coalesce(l.phone, c.phone),
-            address = coalesce(l.address, c.address),
-            industry = coalesce(l.industry, c.industry),
-            customer_class = coalesce(l.customer_class, c.customer_class)
-        from latest l where l.customer_code = c.customer_code""")
+CUSTOMER_ROWS = """
+    select customer_code, activity_date d, contact, phone, address, industry, customer_class from activities {where}
+    union all
+    select customer_code, register_date, contact, phone, address, industry, customer_class from bc_registrations {where}"""
+LATEST_CUSTOMER = """
+    select customer_code, max(d) as last_contact, min(d) as first_row,
+           arg_max(contact, d) filter (where contact is not null) as contact,
+           arg_max(phone, d) filter (where phone is not null) as phone,
+           arg_max(address, d) filter (where address is not null) as address,
+           arg_max(industry, d) filter (where industry is not null) as industry,
+           arg_max(customer_class, d) filter (where customer_class is not null) as customer_class
+    from ({rows}) group by customer_code"""
+
+
+def _refresh_customers(con, run_id: str | None) -> None:
+    """Each touched customer's contact details and last contact: the latest non-empty values of its rows
+    (temp tables touched_codes / forced_codes, see finish_load)."""
+    values = """l.last_contact as last_contact, coalesce(l.contact, c.contact) as contact,
+                coalesce(l.phone, c.phone) as phone, coalesce(l.address, c.address) as address,
+                coalesce(l.industry, c.industry) as industry,
+                coalesce(l.customer_class, c.customer_class) as customer_class"""
+    run(con, "create or replace temp table appended_codes (code varchar)")
+    if run_id is not None:  # the night's rows, folded in where they all come after the last contact
+        night = LATEST_CUSTOMER.format(rows=CUSTOMER_ROWS.format(where="where run_id = $run"))
+        run(con, f"""
+            insert into appended_codes
+            select l.customer_code from ({night}) l join customers c using (customer_code)
+            where l.customer_code not in (select code from forced_codes)
+              and (c.last_contact is null or l.first_row > c.last_contact)""", {"run": run_id})
+        rewrite_rows(con, "customers", "customer_code",
+                     f"select * from ({night}) where customer_code in (select code from appended_codes)", values,
+                     {"run": run_id})
+    every = LATEST_CUSTOMER.format(rows=CUSTOMER_ROWS.format(
+        where="where customer_code in (select code from touched_codes except select code from appended_codes)"))
+    rewrite_rows(con, "customers", "customer_code", every, values)
+    run(con, "drop table appended_codes")

@@ -1,0 +1,214 @@
+"""Nights that cost the same in year ten (issue 19): warehouses built through the real ingest, then the
+same night onto each.
+
+    .venv/bin/python -m bench.scale [--years 1 3] [--salespeople 60] [--rows 80]
+
+For each history (60 salespeople × 250 workdays per year, bench/year.py's workbooks, `salespipe ingest` of
+the whole folder into a new warehouse — the rebuild — cached in bench/.cache/ under a hash of the code, so a
+code change builds again): the same night's 60 workbooks (the day after the longest history) ingested onto
+a copy, twice (the first night after the rebuild, then a second night on a fresh copy, to see a first-night
+effect), and the daily, weekly and monthly report rendered in-process (apart from process start). Beside
+each: the raw read of the same files (python-calamine, one process) and the interpreter's start. Then a night
+of 300 workbooks (300 salespeople, with their roster) onto the one-year warehouse. Prints the curve and the
+targets, and puts the table into docs/benchmarks.md.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import hashlib
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from bench.ingest_bench import ROOT, append_result, machine, raw_read
+from bench.rebuild_bench import rebuild
+from bench.year import _generator, _write_days, make_year
+from salespipe.demo import _roster
+
+CACHE = ROOT / "bench" / ".cache"
+DAYS_PER_YEAR = 250
+
+
+def code_hash() -> str:
+    """What a built warehouse depends on: the code that wrote it and the shipped configuration."""
+    digest = hashlib.sha256()
+    for path in sorted([*ROOT.glob("salespipe/**/*.py"), *ROOT.glob("transforms/**/*.sql"), ROOT / "config" / "salespipe.toml"]):
+        digest.update(path.relative_to(ROOT).as_posix().encode() + path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
+def history(years: int, salespeople: int, rows: int) -> tuple[Path, dict]:
+    """The warehouse of `years` built by one `salespipe ingest` (cached), and what the build took."""
+    days = DAYS_PER_YEAR * years
+    built = CACHE / f"scale-{years}y-{salespeople}p-{rows}r-{code_hash()}.duckdb"
+    facts = built.with_suffix(".json")
+    if not built.exists() or not facts.exists():
+        paths = make_year(salespeople, days, rows)
+        with tempfile.TemporaryDirectory(dir=CACHE) as tmp:
+            got = rebuild(paths, Path(tmp) / "build")
+            start = time.perf_counter()
+            rows_read = raw_read(paths)
+            got["raw_s"], got["raw_rows"] = time.perf_counter() - start, rows_read
+            shutil.copyfile(Path(tmp) / "build" / "year.duckdb", built)
+        got.pop("output")
+        facts.write_text(json.dumps({**got, "files": len(paths)}), encoding="utf-8")
+    return built, json.loads(facts.read_text(encoding="utf-8"))
+
+
+def night_files(folder: Path, salespeople: int, rows: int, day_index: int, with_roster: bool) -> list[Path]:
+    """One night's workbooks: every salesperson's sheet of workday `day_index` (the generator's customers)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    _write_days(folder, salespeople, day_index + 1, rows, 1, [day_index])
+    if with_roster:
+        _roster(_generator(salespeople, day_index + 1, rows, 1), folder)
+    return sorted(p for p in folder.iterdir() if p.suffix in (".xlsx", ".xls"))
+
+
+def python_start() -> float:
+    """Seconds to start the interpreter and import the command line (what a night pays before any work)."""
+    start = time.perf_counter()
+    subprocess.run([sys.executable, "-c", "import salespipe.cli"], check=True)
+    return time.perf_counter() - start
+
+
+def night(base: Path | None, files: list[Path], work: Path) -> float:
+    """Wall seconds of `salespipe ingest` (its own process, as the evening runs it) of `files` onto a copy of
+    `base` (None: onto the warehouse already in `work`, as the next evening)."""
+    inbox = work / "inbox"
+    if base is not None:
+        shutil.rmtree(work, ignore_errors=True)
+        shutil.copyfile(base, _mkdir(work) / "w.duckdb")
+    inbox.mkdir(parents=True, exist_ok=True)
+    for p in files:
+        shutil.copy2(p, inbox / p.name)
+    config = _config(work)
+    start = time.perf_counter()
+    done = subprocess.run([sys.executable, "-m", "salespipe", "ingest", str(inbox), "--config", str(config)],
+                          capture_output=True, text=True)
+    seconds = time.perf_counter() - start
+    if done.returncode:
+        raise SystemExit(f"night failed:\n{done.stdout}\n{done.stderr}")
+    return seconds
+
+
+def _mkdir(path: Path) -> Path:
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def reports(work: Path, day: dt.date) -> dict[str, float]:
+    """In-process seconds to gather and render each report (HTML and Excel) on the warehouse of `work`."""
+    from reports import make_report
+    from salespipe.config import load_config
+
+    config = load_config(_config(work))
+    out = {}
+    for kind in ("daily", "weekly", "monthly"):
+        start = time.perf_counter()
+        make_report(config, kind, day, ["html", "xlsx"], work / "out")
+        out[kind] = time.perf_counter() - start
+    return out
+
+
+def _config(work: Path) -> Path:
+    config = work / "salespipe.toml"
+    if not config.exists():
+        shipped = (ROOT / "config" / "salespipe.toml").read_text(encoding="utf-8")
+        config.write_text(f'[paths]\ninbox = "{work / "inbox"}"\narchive = "{work / "archive"}"\n'
+                          f'rejected = "{work / "rejected"}"\ndemo = "{work / "demo"}"\nwarehouse = "{work / "w.duckdb"}"\n'
+                          f'reports = "{work / "out"}"\n\n' + shipped[shipped.index("[ingest]"):], encoding="utf-8")
+    return config
+
+
+def main(argv: list[str] | None = None) -> dict:
+    parser = argparse.ArgumentParser(prog="scale")
+    parser.add_argument("--years", type=int, nargs="+", default=[1, 3])
+    parser.add_argument("--salespeople", type=int, default=60)
+    parser.add_argument("--rows", type=int, default=80)
+    parser.add_argument("--wide", type=int, default=300, help="salespeople in the wide night (0: leave it out)")
+    args = parser.parse_args(argv)
+    CACHE.mkdir(parents=True, exist_ok=True)
+    last = DAYS_PER_YEAR * max(args.years)  # the night: the workday after the longest history
+    results = {}
+    with tempfile.TemporaryDirectory(dir=CACHE) as tmp:
+        tmp = Path(tmp)
+        files = night_files(tmp / "night", args.salespeople, args.rows, last, with_roster=False)
+        following = night_files(tmp / "following", args.salespeople, args.rows, last + 1, with_roster=False)
+        day = _night_day(files)
+        start = time.perf_counter()
+        raw_rows = raw_read(files)
+        raw = time.perf_counter() - start
+        started = python_start()
+        for years in args.years:
+            base, built = history(years, args.salespeople, args.rows)
+            first = night(base, files, tmp / f"n{years}a")
+            then = night(None, following, tmp / f"n{years}a")  # the next evening onto the same warehouse
+            second = night(base, files, tmp / f"n{years}b")
+            results[years] = {"built": built, "first": first, "second": second, "then": then,
+                              "reports": reports(tmp / f"n{years}b", day)}
+        wide = None
+        if args.wide:
+            wide_files = night_files(tmp / "wide", args.wide, args.rows, DAYS_PER_YEAR, with_roster=True)
+            start = time.perf_counter()
+            wide_raw_rows = raw_read(wide_files)
+            wide_raw = time.perf_counter() - start
+            base, _ = history(min(args.years), args.salespeople, args.rows)
+            wide = {"files": len(wide_files), "rows": wide_raw_rows, "raw": wide_raw,
+                    "night": night(base, wide_files, tmp / "wide-night")}
+    text = table(results, len(files), raw_rows, raw, started, wide)
+    append_result(text)
+    return {"results": results, "raw": raw, "start": started, "wide": wide}
+
+
+def _night_day(files: list[Path]) -> dt.date:
+    return dt.datetime.fromtimestamp(files[0].stat().st_mtime).date()
+
+
+def table(results: dict, files: int, raw_rows: int, raw: float, started: float, wide: dict | None) -> str:
+    years = sorted(results)
+    lo, hi = years[0], years[-1]
+    lines = [f"### {dt.date.today()} — scale: the same night onto {' and '.join(f'{y} year' + 's' * (y > 1) for y in years)} "
+             f"of history built through ingest", "", f"Machine: {machine()}", "",
+             "Command: `.venv/bin/python -m bench.scale` (histories cached in bench/.cache/ by code hash).", "",
+             "| step | " + " | ".join(f"{y} y" for y in years) + " |", "| --- |" + " ---: |" * len(years),
+             "| history: accepted log rows | " + " | ".join(f"{results[y]['built']['activities']:,}" for y in years) + " |",
+             "| rebuild, s (`salespipe ingest` of every workbook) | " + " | ".join(f"{results[y]['built']['seconds']:.1f}" for y in years) + " |",
+             "| raw read of the same workbooks, s | " + " | ".join(f"{results[y]['built']['raw_s']:.1f}" for y in years) + " |",
+             "| rebuild peak RSS, MB | " + " | ".join(f"{results[y]['built']['peak_rss_mb']:,.0f}" for y in years) + " |",
+             f"| the night ({files} workbooks, {raw_rows:,} rows read), first after the rebuild, s | " + " | ".join(f"{results[y]['first']:.2f}" for y in years) + " |",
+             "| the night again on a fresh copy, s | " + " | ".join(f"{results[y]['second']:.2f}" for y in years) + " |",
+             "| the next evening (the following day's workbooks) onto the first night's warehouse, s | "
+             + " | ".join(f"{results[y]['then']:.2f}" for y in years) + " |",
+             *[f"| {kind} report, in-process, s | " + " | ".join(f"{results[y]['reports'][kind]:.2f}" for y in years) + " |"
+               for kind in ("daily", "weekly", "monthly")]]
+    if wide:
+        lines.append(f"| {wide['files']}-workbook night ({wide['rows']:,} rows read) onto {lo} y, s | "
+                     + f"{wide['night']:.2f} |" + " — |" * (len(years) - 1))
+    lines += ["", f"Raw read of the night's workbooks: {raw:.2f} s; interpreter start with the command line imported: "
+              f"{started:.2f} s.", ""]
+    night_hi = min(results[hi]["first"], results[hi]["second"])
+    night_lo = min(results[lo]["first"], results[lo]["second"])
+    built = results[lo]["built"]
+    checks = [
+        (f"night onto {hi} y ≤ 1.2 × onto {lo} y", night_hi / night_lo, 1.2),
+        *[(f"{kind} report on {hi} y ≤ 1.2 × on {lo} y", results[hi]["reports"][kind] / results[lo]["reports"][kind], 1.2)
+          for kind in ("daily", "weekly", "monthly")],
+        ("night ≤ 8 × (raw read + interpreter start)", night_hi / (raw + started), 8),
+        (f"rebuild of {lo} y ≤ 2.5 × its raw read", built["seconds"] / built["raw_s"], 2.5),
+        (f"rebuild peak RSS ≤ 1,500 MB", built["peak_rss_mb"] / 1500, 1.0),
+    ]
+    if wide:
+        checks.append((f"{wide['files']}-workbook night onto {lo} y ≤ 10 × its raw read ({wide['raw']:.2f} s)",
+                       wide["night"] / wide["raw"], 10))
+    lines += ["| target | measured ratio | met |", "| --- | ---: | --- |"]
+    lines += [f"| {name} | {ratio:.2f} | {'yes' if ratio <= limit else 'no'} |" for name, ratio, limit in checks]
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    main()
