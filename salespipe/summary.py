@@ -6,7 +6,9 @@ from rich.markup import escape
 from rich.table import Table
 
 STATUS_LABELS = {"ingested": "已读取 ingested", "skipped": "重复跳过 skipped",
-                 "rejected": "无法读取 rejected", "superseded": "已被取代 superseded"}
+                 "rejected": "无法读取 rejected", "superseded": "已被取代 superseded",
+                 "moved": "移走上次运行留下的 moves an earlier run left", "ignored": "未读取 ignored",
+                 "taken": "已被另一个运行处理 taken by another run"}
 
 
 def print_summary(summary, config, console: Console | None = None) -> None:

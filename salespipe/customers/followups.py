@@ -37,19 +37,20 @@ def create_followups(con, recs: list[dict]) -> int:
 
 LOG_EVENTS = """
     select coalesce(m.customer_code, a.customer_code) as code, coalesce(a.business_type, a.need_type) as kind,
-           a.activity_date, a.stage, a.result, a.salesperson_id, a.customer_class, a.note, a.source_row
+           a.activity_date, a.stage, a.result, a.salesperson_id, a.customer_class, a.note,
+           (a.activity_date, a.source_file, a.source_row) as k
     from activities a left join customer_aliases m on m.alias_code = a.customer_code
     where coalesce(a.business_type, a.need_type) is not null and {where}"""
 LATEST_FOLLOWUP = """
     select code, kind,
            min(activity_date) as developed_on,
            max(activity_date) as last_followup_on,
-           arg_max(stage, (activity_date, source_row)) filter (where stage is not null) as last_stage,
-           arg_max(result, (activity_date, source_row)) filter (where result is not null) as result,
-           arg_max(salesperson_id, (activity_date, source_row)) as salesperson_id,
-           arg_max(customer_class, (activity_date, source_row)) filter (where customer_class is not null)
+           arg_max(stage, k) filter (where stage is not null) as last_stage,
+           arg_max(result, k) filter (where result is not null) as result,
+           arg_max(salesperson_id, k) as salesperson_id,
+           arg_max(customer_class, k) filter (where customer_class is not null)
                as customer_class,
-           arg_max(note, (activity_date, source_row)) filter (where note is not null) as note
+           arg_max(note, k) filter (where note is not null) as note
     from ({events}) group by code, kind"""
 
 

@@ -516,17 +516,21 @@ def _reason_group(reason: str) -> str:
     return reason.split("：")[0]
 
 
+# The latest of a customer's rows: by date, then a 日志表 row over a BC registration of the same day, then file
+# and row — a total order, so that every run picks the same row (a bare date let ties change between runs).
 CUSTOMER_ROWS = """
-    select customer_code, activity_date d, contact, phone, address, industry, customer_class from activities {where}
+    select customer_code, activity_date d, (activity_date, 1, source_file, source_row) k,
+           contact, phone, address, industry, customer_class from activities {where}
     union all
-    select customer_code, register_date, contact, phone, address, industry, customer_class from bc_registrations {where}"""
+    select customer_code, register_date, (register_date, 0, source_file, source_row),
+           contact, phone, address, industry, customer_class from bc_registrations {where}"""
 LATEST_CUSTOMER = """
     select customer_code, max(d) as last_contact, min(d) as first_row,
-           arg_max(contact, d) filter (where contact is not null) as contact,
-           arg_max(phone, d) filter (where phone is not null) as phone,
-           arg_max(address, d) filter (where address is not null) as address,
-           arg_max(industry, d) filter (where industry is not null) as industry,
-           arg_max(customer_class, d) filter (where customer_class is not null) as customer_class
+           arg_max(contact, k) filter (where contact is not null) as contact,
+           arg_max(phone, k) filter (where phone is not null) as phone,
+           arg_max(address, k) filter (where address is not null) as address,
+           arg_max(industry, k) filter (where industry is not null) as industry,
+           arg_max(customer_class, k) filter (where customer_class is not null) as customer_class
     from ({rows}) group by customer_code"""
 
 

@@ -82,6 +82,10 @@ def _ingest(paths: list[Path] | None, config: Config, now: dt.datetime, progress
     with _readers(len(files), config) as reader, \
             publishing(config.warehouse, **config.writing) as target:
         con = connect(target, storage_version=config.writing["storage_version"])
+        taken = [p for p in files if not os.path.lexists(p)]  # moved by the run this one waited for
+        if taken:
+            files = [p for p in files if os.path.lexists(p)]
+            ignored += [(p, TAKEN) for p in taken]
         try:
             with _progress(len(files), config, progress) as on_file:
                 entries, result = _load_in_chunks(con, files, run_id, now, config, on_file, reader)
@@ -91,8 +95,8 @@ def _ingest(paths: list[Path] | None, config: Config, now: dt.datetime, progress
             con.close()
     summary.moves_failed = _move_files(entries)
     summary.ignored = [(shown_name(path), reason) for path, reason in ignored]
-    if ignored:
-        summary.files["ignored"] = len(ignored)
+    for status, n in Counter("taken" if reason == TAKEN else "ignored" for _, reason in ignored).items():
+        summary.files[status] = n
     return summary
 
 
@@ -151,6 +155,9 @@ def _load_in_chunks(con, files: list[Path], run_id: str, now: dt.datetime, confi
         "select sha256 from ingested_files where status in ('ingested', 'superseded')").fetchall()}
     rejected_before = dict(con.execute(
         "select sha256, any_value(reason) from ingested_files where status = 'rejected' group by sha256").fetchall())
+    planned = {(sha, path): (Path(target), status, reason) for sha, path, target, status, reason in con.execute(
+        """select sha256, path, archived_to, status, reason from ingested_files
+           where status in ('ingested', 'superseded', 'rejected') and archived_to <> path""").fetchall()}
     entries: list[FileEntry] = []
     total = LoadResult()
     taken: set[Path] = set()
@@ -158,6 +165,7 @@ def _load_in_chunks(con, files: list[Path], run_id: str, now: dt.datetime, confi
     try:
         for batch in _batches(files, known, area, scan, size, every, reader, on_file):
             _rejected_again(batch, rejected_before)
+            _unfinished_moves(batch, planned)
             _plan_moves(batch, config, now, taken)
             run(con, "begin transaction")
             with paused_gc():
@@ -205,6 +213,7 @@ def _batches(files: list[Path], known: set[str], area: str, scan: int, size: int
 
 
 REJECTED_BEFORE = "与之前退回的文件内容相同，已跳过"
+TAKEN = "另一个运行已处理这个文件（本次运行等待期间它已从收件箱移走），本次未读取"
 
 
 def _rejected_again(batch: Batch, rejected_before: dict[str, str]) -> None:
@@ -220,9 +229,25 @@ def _rejected_again(batch: Batch, rejected_before: dict[str, str]) -> None:
     batch.sheet_rejects = [r for r in batch.sheet_rejects if not (r["sheet"] is None and r["file_sha256"] in again)]
 
 
+def _unfinished_moves(batch: Batch, planned: dict[tuple[str, str], tuple[Path, str, str | None]]) -> None:
+    """A file an earlier run recorded at this very path and meant to move, whose target does not exist: that
+    run published and was stopped before its moves (a kill, a full archive disk). Its move is finished now —
+    to the earlier target, with the reason file of a rejected file — and the file is not recorded or counted
+    again (status `moved`): a run killed after its publish, then run again, equals one run (issue 17)."""
+    for f in batch.files:
+        if f.status != "skipped":
+            continue
+        earlier = planned.get((f.sha256, shown(str(f.path))))
+        if earlier and not os.path.lexists(earlier[0]):
+            f.target, f.status = earlier[0], "moved"
+            f.reason = earlier[2] if earlier[1] == "rejected" else None  # the reason file goes beside it
+
+
 def _record_files(con, batch: Batch, result: LoadResult, run_id: str, now: dt.datetime) -> None:
     rows = []
     for f in batch.files:
+        if f.status == "moved":  # recorded by the run that read it
+            continue
         accepted, rejected = result.per_file.get(f.file_id, [0, 0])
         rows.append({"sha256": f.sha256, "path": shown(str(f.path)), "file_name": shown_name(f.path),
                      "status": f.status, "kinds": f.kinds, "rows_accepted": accepted, "rows_rejected": rejected,
@@ -276,6 +301,9 @@ def _plan_moves(batch: Batch, config: Config, now: dt.datetime, taken: set[Path]
     filed = (config.path("archive"), rejected)
     archive = filed[0] / now.date().isoformat()
     for f in batch.files:
+        if f.status == "moved":  # an earlier run's move, to its own target
+            taken.add(f.target)
+            continue
         folder = f.path.parent.resolve()
         if not folder.is_relative_to(inbox) or any(folder.is_relative_to(root) for root in filed):
             f.target = f.path  # read in place: not ours to move
@@ -313,7 +341,7 @@ def _move_files(entries: list[FileEntry]) -> list[str]:
         try:
             f.target.parent.mkdir(parents=True, exist_ok=True)
             shutil.move(str(f.path), f.target)
-            if f.status == "rejected":
+            if f.status == "rejected" or (f.status == "moved" and f.reason):
                 f.target.with_name(f.target.name + ".reason.txt").write_text(
                     f"{f.reason}\n文件 file: {shown_name(f.path)}\nsha256: {f.sha256}\n", encoding="utf-8")
         except OSError as exc:
