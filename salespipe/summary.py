@@ -35,8 +35,8 @@ def print_summary(summary, config, console: Console | None = None) -> None:
         for reason, n in summary.reasons.most_common():
             reasons.add_row(reason, str(n))
         console.print(reasons)
-    for name, reason in summary.unreadable:
-        console.print(f"[red]无法读取[/red] {escape(name)}: {escape(reason)}  → {config.path('rejected')}")
+    for name, reason, where in summary.unreadable:
+        console.print(f"[red]无法读取[/red] {escape(name)}: {escape(reason)}  → {escape(where)}")
     for line in summary.moves_failed:
         console.print(f"[red]未能移动（下次运行会跳过，不会重复计数）[/red] could not move {escape(line)}")
     for name, sheet, reason in summary.sheets_not_read:

@@ -138,3 +138,13 @@ def test_every_option_and_argument_has_help():
     missing = [f"{name} {action.dest}" for name, sub in commands.choices.items() for action in sub._actions
                if action.dest != "help" and not action.help]
     assert missing == []
+
+
+def test_an_unreadable_file_given_outside_the_inbox_is_said_to_stay_where_it_is(project, tmp_path, capsys):
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "客户信息.xlsx").write_text("客户,电话\n甲,123\n", encoding="utf-8")  # a CSV named .xlsx
+    assert main(["ingest", str(elsewhere / "客户信息.xlsx"), "--config", str(project.root / "config" / "salespipe.toml")]) == 0
+    printed = "".join(capsys.readouterr().out.split())  # (rich wraps long lines)
+    assert "无法读取客户信息.xlsx" in printed and "→留在原处leftwhereitis" in printed and "rejected" not in printed.split("无法读取")[-1]
+    assert (elsewhere / "客户信息.xlsx").exists() and not (project.root / "rejected").exists()

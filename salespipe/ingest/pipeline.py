@@ -41,7 +41,7 @@ class IngestSummary:
     new_followups: int = 0
     superseded_rows: int = 0
     customers_total: int = 0
-    unreadable: list[tuple[str, str]] = field(default_factory=list)  # (file name, reason)
+    unreadable: list[tuple[str, str, str]] = field(default_factory=list)  # (file name, reason, where it went)
     rows_skipped: int = 0  # non-blank rows that are not data (headers, titles, totals, notes, examples, hints)
     sheets_not_read: list[tuple[str, str, str]] = field(default_factory=list)  # (file name, sheet, reason)
     moves_failed: list[str] = field(default_factory=list)  # files the run could not move after publishing
@@ -288,7 +288,8 @@ def _summarise(con, entries: list[FileEntry], result: LoadResult, run_id: str) -
     for f in entries:
         summary.files[f.status] += 1
         if f.status == "rejected":
-            summary.unreadable.append((shown_name(f.path), f.reason or ""))
+            summary.unreadable.append((shown_name(f.path), f.reason or "",
+                                       "留在原处 left where it is" if f.target == f.path else shown(str(f.target.parent))))
     summary.customers_total = scalar(con, "select count(*) from customers")
     return summary
 
