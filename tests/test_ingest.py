@@ -489,8 +489,15 @@ def test_a_move_that_fails_after_the_publish_is_reported_not_raised(project):
     summary = project.ingest()
     assert summary.rows_accepted == 3 + 1 and len(summary.moves_failed) == 2
     again = project.ingest(now=dt.datetime(2026, 11, 26, 19, 0))  # the files are still in the inbox
-    assert again.files == {"skipped": 2} and again.rows_accepted == 0
+    # the second run tries the first run's moves again (still failing), and counts and records nothing again
+    assert again.files == {"moved": 2} and again.rows_accepted == 0 and len(again.moves_failed) == 2
+    (project.root / "archive" / "2026-11-26").unlink()  # the archive is mended
+    third = project.ingest(now=dt.datetime(2026, 11, 27, 18, 0))
+    assert third.files == {"moved": 2} and third.moves_failed == [] and not any(project.inbox.iterdir())
+    assert sorted(p.name for p in (project.root / "archive" / "2026-11-26").iterdir()) == [
+        "业务员名册.xlsx", "日志表_张三_20261126.xlsx"]  # where the first run meant them to go
     assert project.scalar("select count(*) from activities") == 1
+    assert project.scalar("select count(*) from ingested_files") == 2  # one row per file: the run that read it
 
 
 def test_ingesting_the_archive_again_renames_nothing_and_counts_nothing(project):
