@@ -85,12 +85,21 @@ def refresh_followups(con, run_id: str | None = None) -> None:
                      live.format(latest=night) + " where f.followup_no in (select followup_no from appended_followups)",
                      values.format(developed_on="case when c.last_followup_on is null then l.developed_on "
                                                 "else c.developed_on end"), {"run": run_id})
-    every = LATEST_FOLLOWUP.format(events=LOG_EVENTS.format(
-        where="""coalesce(m.customer_code, a.customer_code) in (select code from touched_survivors)
-                 and not exists (select 1 from appended_followups p where p.code = coalesce(m.customer_code, a.customer_code)
-                                 and p.kind = coalesce(a.business_type, a.need_type))"""))
-    rewrite_rows(con, "followups", "followup_no", live.format(latest=every), values.format(developed_on="l.developed_on"))
+    # recomputed from all rows: the merged or corrected customers, and the night's pairs not folded in
+    night_pairs = "select code, kind from ({})".format(LOG_EVENTS.format(where="a.run_id = $run")) if run_id else \
+        "select null::varchar as code, null::varchar as kind where false"
+    run(con, f"""create or replace temp table recomputed_pairs as
+                 select code, kind from ({night_pairs}) except select code, kind from appended_followups""",
+        {"run": run_id} if run_id else None)
+    if run_id is None or scalar(con, "select count(*) from forced_survivors") or \
+            scalar(con, "select count(*) from recomputed_pairs"):  # else no scan of the history at all
+        every = LATEST_FOLLOWUP.format(events=LOG_EVENTS.format(
+            where="""(coalesce(m.customer_code, a.customer_code) in (select code from forced_survivors)
+                      or exists (select 1 from recomputed_pairs p where p.code = coalesce(m.customer_code, a.customer_code)
+                                 and p.kind = coalesce(a.business_type, a.need_type)))"""))
+        rewrite_rows(con, "followups", "followup_no", live.format(latest=every), values.format(developed_on="l.developed_on"))
     run(con, "drop table appended_followups")
+    run(con, "drop table recomputed_pairs")
     run(con, """
         update followups f set headcount = o.headcount
         from (select coalesce(m.customer_code, o.customer_code) as code, o.business_type,

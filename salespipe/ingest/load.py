@@ -22,7 +22,7 @@ from salespipe.customers.normalize import name_key
 from salespipe.ingest.batch import Batch
 from salespipe.ingest.kinds import SALESPERSON_KINDS
 from salespipe.schema import TABLES
-from salespipe.warehouse import append_rows, dicts, rewrite_rows, rows, run
+from salespipe.warehouse import append_rows, dicts, rewrite_rows, rows, run, scalar
 
 CUSTOMER_KINDS = ("log", "bc")  # rows of these kinds create customers
 MONEY = ("amount", "cost", "gross_profit", "paid", "revenue_target", "per_customer_target", "profit_target")
@@ -552,7 +552,11 @@ def _refresh_customers(con, run_id: str | None) -> None:
         rewrite_rows(con, "customers", "customer_code",
                      f"select * from ({night}) where customer_code in (select code from appended_codes)", values,
                      {"run": run_id})
-    every = LATEST_CUSTOMER.format(rows=CUSTOMER_ROWS.format(
-        where="where customer_code in (select code from touched_codes except select code from appended_codes)"))
-    rewrite_rows(con, "customers", "customer_code", every, values)
+    run(con, "create or replace temp table recomputed_codes as "
+             "select code from touched_codes except select code from appended_codes")
+    if scalar(con, "select count(*) from recomputed_codes"):  # else no scan of the history at all
+        every = LATEST_CUSTOMER.format(rows=CUSTOMER_ROWS.format(
+            where="where customer_code in (select code from recomputed_codes)"))
+        rewrite_rows(con, "customers", "customer_code", every, values)
     run(con, "drop table appended_codes")
+    run(con, "drop table recomputed_codes")
