@@ -106,17 +106,20 @@ def leaver_rows(con, day: dt.date) -> list[dict]:
         order by p.salesperson_id, r.file, r.sheet, r.row_number nulls first, r.column_name""", {"day": day})
 
 
+# the same problem (person, day, column, customer) still open — in the correcting file again: reject r not settled
+SAME_PROBLEM_OPEN = """select 1 from rejects o where o.superseded_by is null and o.salesperson_id = r.salesperson_id
+    and o.row_date = r.row_date and o.column_name is not distinct from r.column_name
+    and o.customer_name is not distinct from r.customer_name"""
+
+
 def corrections(con, start: dt.date, end: dt.date, config_raw: dict | None = None) -> list[dict]:
     """Per salesperson, the 日志表 rows rejected with a date in [start, end] (superseded ones included: they
     were rejected when handed in) and what became of them: corrected_in_time (replaced by a file saved by the
     deadline — the next workday at [feedback] deadline — with that problem gone), corrected_late, open.
     Rows: salesperson_id, name, rejected_rows, corrected_in_time, corrected_late, open."""
-    found = rows(con, """
+    found = rows(con, f"""
         select r.salesperson_id, p.name, r.row_date, r.file_sha256, r.sheet, r.row_number,
-               bool_and(r.superseded_by is not null and not exists (
-                   select 1 from rejects o where o.superseded_by is null and o.salesperson_id = r.salesperson_id
-                     and o.row_date = r.row_date and o.column_name is not distinct from r.column_name
-                     and o.customer_name is not distinct from r.customer_name)) as settled,
+               bool_and(r.superseded_by is not null and not exists ({SAME_PROBLEM_OPEN})) as settled,
                max(f.received_at) as received_at
         from rejects r join salespeople p using (salesperson_id)
         left join ingested_files f on f.sha256 = r.superseded_by and f.status = 'ingested'

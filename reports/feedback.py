@@ -21,7 +21,7 @@ from pathlib import Path
 
 from openpyxl import Workbook
 
-from reports.data import COUNTS, LEFT, PROBLEM_COLUMNS, RATES, leaver_rows
+from reports.data import COUNTS, LEFT, PROBLEM_COLUMNS, RATES, SAME_PROBLEM_OPEN, leaver_rows
 from reports.excel import _table
 from reports.render import environment
 from salespipe.config import Config
@@ -59,37 +59,37 @@ def feedback_rows(con, day: dt.date, config_raw: dict | None = None) -> dict[str
             select salesperson_id from activities where activity_date = $day
             union select salesperson_id from rejects where kind = 'log' and row_date = $day)""", {"day": day})
     deadline = feedback_deadline(day, raw)
-    out = {}
-    for person in people:
-        sp = person["salesperson_id"]
-        mine = {**params, "sp": sp}
-        accepted = dicts(con, """
-            select activity_date, customer_name, customer_code, followup_no, contact, phone, method, stage, result,
-                   array_to_string(flags, '、') as flags, source_file, source_row
-            from activities where salesperson_id = ? and activity_date = ? order by source_file, source_row""", [sp, day])
-        rejected = _problems(con, "r.superseded_by is null and coalesce(r.row_date, r.received_on) = $day", mine)
-        still_open = _problems(con, """r.superseded_by is null and r.row_number is not null
-                                       and coalesce(r.row_date, r.received_on) between $since and $day - 1""", mine)
-        settled = _problems(con, f"""r.superseded_on = $day and coalesce(r.row_date, r.received_on) < $day
-                                     and not exists ({_SAME_PROBLEM_OPEN})""", mine)
-        out[sp] = {**person, "accepted": accepted, "rejected": rejected, "still_open": still_open,
-                   "settled": settled, "counts": compare(counts, sp), "deadline": deadline}
-    return out
+    accepted = _by_person(dicts(con, """
+        select salesperson_id, activity_date, customer_name, customer_code, followup_no, contact, phone, method, stage,
+               result, array_to_string(flags, '、') as flags, source_file, source_row
+        from activities where activity_date = ? order by source_file, source_row""", [day]))
+    rejected = _problems(con, "r.superseded_by is null and coalesce(r.row_date, r.received_on) = $day", params)
+    still_open = _problems(con, """r.superseded_by is null and r.row_number is not null
+                                   and coalesce(r.row_date, r.received_on) between $since and $day - 1""", params)
+    settled = _problems(con, f"""r.superseded_on = $day and coalesce(r.row_date, r.received_on) < $day
+                                 and not exists ({SAME_PROBLEM_OPEN})""", params)
+    return {person["salesperson_id"]: {**person, **{name: found.get(person["salesperson_id"], []) for name, found in (
+                ("accepted", accepted), ("rejected", rejected), ("still_open", still_open), ("settled", settled))},
+            "counts": compare(counts, person["salesperson_id"]), "deadline": deadline} for person in people}
 
 
-# the same problem (person, day, column, customer) handed in again in the correcting file: not settled
-_SAME_PROBLEM_OPEN = """select 1 from rejects o where o.superseded_by is null and o.salesperson_id = r.salesperson_id
-    and o.row_date = r.row_date and o.column_name is not distinct from r.column_name
-    and o.customer_name is not distinct from r.customer_name"""
+def _by_person(found: list[dict]) -> dict[str, list[dict]]:
+    """Rows (with salesperson_id) grouped by salesperson, the column dropped, in their order."""
+    grouped: dict[str, list[dict]] = {}
+    for row in found:
+        grouped.setdefault(row.pop("salesperson_id"), []).append(row)
+    return grouped
 
 
-def _problems(con, where: str, params: dict) -> list[dict]:
-    sql = f"""select {PROBLEM_COLUMNS} from rejects r where r.salesperson_id = $sp and {where}
+def _problems(con, where: str, params: dict) -> dict[str, list[dict]]:
+    """Everyone's rejects that match `where`, each with its fix, grouped by salesperson (one query for the day,
+    not one per person)."""
+    sql = f"""select r.salesperson_id, {PROBLEM_COLUMNS} from rejects r where {where}
               order by day, r.file, r.sheet, r.row_number nulls first, r.column_name"""
     found = dicts(con, sql, {k: v for k, v in params.items() if f"${k}" in sql})  # DuckDB refuses unused ones
     for problem in found:
         problem["fix"] = how_to_fix(problem.pop("kind"), problem["column_name"], problem["reason"])
-    return found
+    return _by_person(found)
 
 
 def compare(day_rows: list[dict], sp: str) -> list[tuple]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
@@ -135,9 +136,21 @@ class Inbox:
         return "250 OK"
 
 
-@pytest.fixture
-def smtp(project):
-    """An aiosmtpd server on a free local port, and the project's config pointing at it."""
+def edit_config(project, *replacements: tuple[str, str]) -> None:
+    """Replace text in the project's config file (each old text must be there; its first occurrence) and reload."""
+    path = project.root / "config" / "salespipe.toml"
+    text = path.read_text(encoding="utf-8")
+    for old, new in replacements:
+        assert old in text, old
+        text = text.replace(old, new, 1)
+    path.write_text(text, encoding="utf-8")
+    project.config = load_config(path)
+
+
+@contextmanager
+def local_smtp(project, handler):
+    """`handler` served by aiosmtpd on a free 127.0.0.1 port, the project's config pointing at it (plain SMTP,
+    no wait between attempts)."""
     import socket
 
     from aiosmtpd.controller import Controller
@@ -145,16 +158,21 @@ def smtp(project):
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
     controller.start()
-    path = project.root / "config" / "salespipe.toml"
-    path.write_text(path.read_text(encoding="utf-8").replace('host = ""', 'host = "127.0.0.1"').replace(
-        "port = 587", f"port = {port}").replace('security = "starttls"', 'security = "plain"').replace(
-        "retry_wait_seconds = 2.0", "retry_wait_seconds = 0"), encoding="utf-8")
-    project.config = load_config(path)
-    yield inbox
-    controller.stop()
+    try:
+        edit_config(project, ('host = ""', 'host = "127.0.0.1"'), ("port = 587", f"port = {port}"),
+                    ('security = "starttls"', 'security = "plain"'), ("retry_wait_seconds = 2.0", "retry_wait_seconds = 0"))
+        yield handler
+    finally:
+        controller.stop()
+
+
+@pytest.fixture
+def smtp(project):
+    """A real SMTP server on 127.0.0.1 that takes everything, and the project's config pointing at it."""
+    with local_smtp(project, Inbox()) as inbox:
+        yield inbox
 
 
 def log_row(day=dt.date(2026, 11, 26), person="张三", customer="天津市格致企业管理咨询有限公司", contact="王经理",

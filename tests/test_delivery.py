@@ -7,16 +7,13 @@ import datetime as dt
 import email
 import email.policy
 import math
-import socket
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from aiosmtpd.controller import Controller
 
-from conftest import LOG_HEADER, ROSTER_HEADER, log_row
-from salespipe.config import load_config
+from conftest import LOG_HEADER, ROSTER_HEADER, edit_config, local_smtp, log_row
 
 THU = dt.date(2026, 11, 26)
 TEAM = {  # salesperson_id: (name, address) — four people with sheets on THU, so a feedback batch has four messages
@@ -103,22 +100,8 @@ class MisbehavingServer:
 def server(project):
     """A MisbehavingServer on a free local port; the project's config points at it (plain SMTP, no wait between
     attempts, the shipped `retries = 3`)."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    handler = MisbehavingServer()
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
-    controller.start()
-    path = config_file(project)
-    text = path.read_text(encoding="utf-8")
-    for old, new in [('host = ""', 'host = "127.0.0.1"'), ("port = 587", f"port = {port}"),
-                     ('security = "starttls"', 'security = "plain"'), ("retry_wait_seconds = 2.0", "retry_wait_seconds = 0")]:
-        assert old in text, old
-        text = text.replace(old, new)
-    path.write_text(text, encoding="utf-8")
-    project.config = load_config(path)
-    yield handler
-    controller.stop()
+    with local_smtp(project, MisbehavingServer()) as handler:
+        yield handler
 
 
 def config_file(project) -> Path:
@@ -126,12 +109,7 @@ def config_file(project) -> Path:
 
 
 def set_retries(project, retries: int) -> None:
-    path = config_file(project)
-    text = path.read_text(encoding="utf-8")
-    assert "retries = 3 " in text
-    path.write_text(text.replace("retries = 3 ", f"retries = {retries} ", 1), encoding="utf-8")
-    project.config = load_config(path)
-    assert f"retries = {retries} " in path.read_text(encoding="utf-8")
+    edit_config(project, ("retries = 3 ", f"retries = {retries} "))
 
 
 def fill_inbox(project):

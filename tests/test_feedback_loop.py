@@ -20,11 +20,10 @@ from zoneinfo import ZoneInfo
 import openpyxl
 import pytest
 
-from conftest import LOG_HEADER, ROSTER, log_row
+from conftest import LOG_HEADER, ROSTER, edit_config, log_row
 from reporting import Tables
 from reports import make_report
 from reports.feedback import make_feedback
-from salespipe.config import load_config
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 ROOT = Path(__file__).resolve().parents[1]
@@ -172,11 +171,7 @@ def config_path(project) -> Path:
 
 
 def set_deadline(project, value: str) -> None:
-    path = config_path(project)
-    text = path.read_text(encoding="utf-8")
-    assert 'deadline = "09:00"' in text
-    path.write_text(text.replace('deadline = "09:00"', f'deadline = "{value}"', 1), encoding="utf-8")
-    project.config = load_config(path)
+    edit_config(project, ('deadline = "09:00"', f'deadline = "{value}"'))
 
 
 def thursday_sheet(project) -> None:
@@ -366,11 +361,7 @@ def test_uncorrected_problems_are_repeated_for_the_lookback_days_only(project, s
 def test_lookback_days_comes_from_the_config(project, smtp, tmp_path):
     """[feedback] lookback_days = 1: a problem of Thursday 11-19 is not repeated on Monday 11-23 (4 calendar days, 2
     workdays later — outside the window however it is counted)."""
-    path = config_path(project)
-    text = path.read_text(encoding="utf-8")
-    assert "lookback_days = 7" in text
-    path.write_text(text.replace("lookback_days = 7", "lookback_days = 1", 1), encoding="utf-8")
-    project.config = load_config(path)
+    edit_config(project, ("lookback_days = 7", "lookback_days = 1"))
     earlier, monday = dt.date(2026, 11, 19), dt.date(2026, 11, 23)
     project.add_roster()
     project.add("日志表_张三_20261119.xlsx", [LOG_HEADER, log_row(earlier, "张三", "天津旧问题有限公司", phone="123")])
