@@ -115,10 +115,19 @@ def _simplified(text: str) -> str:
 
 
 def _region_of(text: str) -> str:
+    """The city of a leading region: a city or province as itself, a district as its city when only one city
+    has it (南开区 → 天津, 海淀区 → 北京), '' for a district several cities have (朝阳区: 北京 and 长春) or
+    none (开发区): an unknown city never makes two names a certain non-match (blind benchmark, tuning seed:
+    北京市卓诚机械 / 朝阳区… was split as 城市不同：北京 / 朝阳区)."""
     text = text.strip()
     if text in _TIANJIN_DISTRICTS:
         return "天津"
+    if text in DISTRICTS:
+        return _CITY_OF_DISTRICT.get(text, "")
     return _CITY_OF.get(text, text.removesuffix("市").removesuffix("省"))
+
+
+_CITY_OF_DISTRICT = {"海淀区": "北京", "丰台区": "北京", "浦东新区": "上海"}
 
 
 def normalized_name(name: str) -> str:
