@@ -281,3 +281,78 @@ def test_a_representative_office_is_its_company_and_a_renamed_company_keeps_its_
     assert codes == {"廊坊天恒自动化设备有限公司": "KH000001", "廊坊天恒自动化设备有限公司驻津办事处": "KH000001",
                      "天津华泰人力资源股份有限公司": "KH000002",
                      "天津越瑞人力资源股份有限公司（原天津华泰人力资源股份有限公司）": "KH000002"}
+
+
+# ---------------------------------------------------------------- evidence that comes on a later evening
+
+
+def test_an_abbreviation_seen_first_alone_joins_its_company_when_it_comes_with_its_phone_and_contact(project):
+    project.add_roster()
+    _log(project, "日志表_张三_20261123.xlsx", [
+        log_row(D1, customer="航瑞5G通信技术（天津）有限公司", contact="刘明", phone="13812345678"),
+        log_row(D1, customer="航瑞通信", contact="马丽", phone="13900000001")])
+    # by hand: the abbreviation alone shares neither phone nor contact: its own code
+    assert project.query("select customer_code from customers order by 1") == [("KH000001",), ("KH000002",)]
+    _log(project, "日志表_张三_20261124.xlsx", [log_row(D2, customer="航瑞通信", contact="刘明", phone="138-1234-5678")])
+    # the next evening the same spelling comes with the full name's phone and contact: metrics.md's certain
+    # match, so the two codes are one customer — the older survives, the newer is its alias, nothing to review
+    assert project.query("select customer_code from customers") == [("KH000001",)]
+    assert project.query("select alias_code, customer_code from customer_aliases where alias_code is not null") == [
+        ("KH000002", "KH000001")]
+    assert project.query("select left_code, right_code, same, survivor_code, reviewer from customer_match_decisions") == [
+        ("KH000001", "KH000002", True, "KH000001", "系统自动合并（同一客户的确定证据）")]
+    assert project.query("select count(*) from customer_match_review") == [(0,)]
+    assert project.query("select customer_code from activities where activity_date = ?", [D2]) == [("KH000001",)]
+    assert project.query("select active_customers from mart_activity_monthly where salesperson_id = 'S001'") == [(1,)]
+
+
+def test_codes_a_person_said_are_different_are_not_joined_by_later_evidence(project, tmp_path):
+    project.add_roster()
+    _log(project, "a.xlsx", [log_row(D1, customer=FULL, phone="022-23456789")])
+    _log(project, "b.xlsx", [log_row(D2, customer="天津格致咨询", phone="13900000000")])
+    _decide(project, tmp_path, "否")
+    # 天津格致咨询 with FULL's phone and contact (王经理) would be a certain match — but a person decided
+    _log(project, "c.xlsx", [log_row(D3, customer="天津格致咨询", phone="022-23456789")])
+    assert project.query("select customer_code from customers order by 1") == [("KH000001",), ("KH000002",)]
+    assert project.query("select customer_code from activities where source_file = 'c.xlsx'") == [("KH000002",)]
+    assert project.query("select count(*) from customer_match_review") == [(0,)]
+
+
+def test_the_factory_rule_asks_whether_the_whole_company_shares_a_phone(project):
+    # the company is written with two phones; the 厂 form comes with the second one: a phone in common with the
+    # company (not with each of its rows), so one customer
+    codes, summary = _codes(project, [
+        log_row(D1, customer="天津金泰印刷有限公司", contact="王经理", phone="022-23456789"),
+        log_row(D1, customer="天津金泰印刷厂", contact="李明", phone="022-27654321"),
+        log_row(D1, customer="天津市金泰印刷有限公司", contact="王经理", phone="022-27654321")])
+    assert set(codes.values()) == {"KH000001"} and summary.new_reviews == 0
+
+
+def test_a_district_several_cities_have_makes_no_city(project):
+    # 朝阳区 is in 北京 and in 长春: an address starting with it says nothing against 北京
+    codes, summary = _codes(project, [
+        log_row(D1, customer="北京市卓诚机械股份有限公司", contact="叶霞雪", phone="18036107346",
+                address="北京市朝阳区荣华南路119号"),
+        log_row(D1, customer="卓诚", contact="叶霞雪", phone="180-3610-7346", address="朝阳区荣华南路119号")])
+    assert codes == {"北京市卓诚机械股份有限公司": "KH000001", "卓诚": "KH000001"} and summary.new_reviews == 0
+
+
+def test_sister_companies_of_one_group_sharing_a_desk_and_a_contact_get_two_codes_and_are_not_asked(project):
+    codes, summary = _codes(project, [
+        log_row(D1, customer="天津鸿越国际贸易有限公司", contact="孔部长", phone="022-68395651"),
+        log_row(D1, customer="天津鸿越新材料科技有限责任公司", contact="孔部长", phone="022-68395651")])
+    assert codes == {"天津鸿越国际贸易有限公司": "KH000001", "天津鸿越新材料科技有限责任公司": "KH000002"}
+    assert summary.new_reviews == 0
+
+
+def test_look_alike_names_in_other_districts_are_asked_not_merged(project):
+    # by hand: 海泽 / 海择 sound alike (3.0), 石经理 on both (+1.5), other phones (−0.5), addresses in 河北区 and
+    # 津南区 (−1.0): 3.0, between review (2.5) and auto_merge (4.0) — a person decides
+    codes, summary = _codes(project, [
+        log_row(D1, customer="海泽网络科技（天津）有限公司", contact="石经理", phone="022-29208430",
+                address="天津市河北区狮子林大街94号"),
+        log_row(D1, customer="天津市海择网络科技有限公司", contact="石经理", phone="022-51247557",
+                address="天津市津南区津沽路355号")])
+    assert codes == {"海泽网络科技（天津）有限公司": "KH000001", "天津市海择网络科技有限公司": "KH000002"}
+    assert summary.new_reviews == 1
+    assert "地址区县不同：河北区 / 津南区" in project.scalar("select reasons from customer_match_review")

@@ -39,7 +39,25 @@ def temp_config(tmp: Path) -> Path:
     return cfg
 
 
-def run_seed(seed: int, companies: int, keep: bool = False) -> dict:
+def nights(inbox: Path) -> list[Path]:
+    """The inbox split into one folder per working day, as the nightly flow sees it: each evening's sheets are
+    one run, matched against the customers of the evenings before (the roster goes with the first)."""
+    days: dict[str, list[Path]] = {}
+    for path in sorted(inbox.iterdir()):
+        found = re.search(r"_(\d{8})\.", path.name)
+        days.setdefault(found[1] if found else "", []).append(path)
+    first = days.pop("", [])
+    folders = []
+    for i, day in enumerate(sorted(days)):
+        folder = inbox.parent / "nights" / day
+        folder.mkdir(parents=True)
+        for path in days[day] + (first if i == 0 else []):
+            path.rename(folder / path.name)
+        folders.append(folder)
+    return folders
+
+
+def run_seed(seed: int, companies: int, keep: bool = False, nightly: bool = False) -> dict:
     tmp = Path(tempfile.mkdtemp(prefix=f"blind_customers_{seed}_"))
     try:
         inbox = generate(seed, companies, tmp)
@@ -47,14 +65,16 @@ def run_seed(seed: int, companies: int, keep: bool = False) -> dict:
         warehouse = tmp / "w.duckdb"
         env = dict(os.environ, DO_NOT_TRACK="1", PREFECT_SERVER_ANALYTICS_ENABLED="false",
                    SALESPIPE_WAREHOUSE=str(warehouse))
-        cmd = [str(SALESPIPE), "ingest", str(inbox), "--warehouse", str(warehouse), "--config", str(cfg)]
         t0 = time.perf_counter()
-        proc = subprocess.run(cmd, cwd=tmp, env=env, capture_output=True, text=True)
+        for folder in nights(inbox) if nightly else [inbox]:
+            cmd = [str(SALESPIPE), "ingest", str(folder), "--warehouse", str(warehouse), "--config", str(cfg)]
+            proc = subprocess.run(cmd, cwd=tmp, env=env, capture_output=True, text=True)
+            with open(tmp / "ingest.log", "a", encoding="utf-8") as log:
+                log.write(f"=== {folder.name}\n" + proc.stdout + "\n--- stderr ---\n" + proc.stderr)
+            if proc.returncode != 0:
+                raise RuntimeError(f"seed {seed}: ingest of {folder.name} failed ({proc.returncode}), see "
+                                   f"{tmp / 'ingest.log'}:\n" + proc.stderr[-2000:])
         seconds = time.perf_counter() - t0
-        (tmp / "ingest.log").write_text(proc.stdout + "\n--- stderr ---\n" + proc.stderr, encoding="utf-8")
-        if proc.returncode != 0:
-            raise RuntimeError(f"seed {seed}: ingest failed ({proc.returncode}), see {tmp / 'ingest.log'}:\n"
-                               + proc.stderr[-2000:])
         result = score(tmp / "truth.csv", warehouse)
         result.update(seed=seed, seconds=seconds, folder=str(tmp) if keep else "")
         return result
@@ -81,12 +101,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--worst", type=int, default=20, help="how many worst merges/splits --details prints")
     ap.add_argument("--keep", action="store_true", help="keep each seed's temporary folder (inbox, warehouse, log)")
     ap.add_argument("--json", type=Path, help="write all results to this file")
+    ap.add_argument("--nightly", action="store_true",
+                    help="ingest each working day's sheets as its own run, as the nightly flow does (else one run)")
     args = ap.parse_args(argv)
 
     results = []
     print(HEADER, flush=True)
     for seed in args.seeds:
-        r = run_seed(seed, args.companies, keep=args.keep)
+        r = run_seed(seed, args.companies, keep=args.keep, nightly=args.nightly)
         results.append(r)
         print(line(r) + ("  (tuning)" if seed == 1 else "") + (f"  {r['folder']}" if r["folder"] else ""), flush=True)
     rep = [r for r in results if r["seed"] != 1]

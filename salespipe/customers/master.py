@@ -14,7 +14,8 @@ from collections.abc import Container
 from dataclasses import dataclass
 
 from salespipe.customers.match import Record, Settings, blocking_keys, match
-from salespipe.customers.names import normalized_name, parse_name, region_of_address, without_brackets
+from salespipe.customers.names import (district_of_address, normalized_name, parse_name, region_of_address,
+                                       without_brackets)
 from salespipe.customers.normalize import name_key
 from salespipe.warehouse import append_rows, rows, run, scalar
 
@@ -41,8 +42,8 @@ def match_settings(config_raw: dict) -> Settings:
                     max_block=int(given.get("max_block", 60)))
 
 
-def _existing_profiles(con) -> dict[str, tuple[set, set, set, set, set]]:
-    """Every existing customer's spellings, phones, contacts (as keys), cities and industries."""
+def _existing_profiles(con) -> dict[str, tuple[set, set, set, set, set, set]]:
+    """Every existing customer's spellings, phones, contacts (as keys), cities, industries and address districts."""
     profiles = rows(con, """
         with seen as (
             select customer_code, phone, contact, industry, address from activities
@@ -69,7 +70,8 @@ def _existing_profiles(con) -> dict[str, tuple[set, set, set, set, set]]:
         order by c.customer_code""")
     return {code: (set(names) or {code}, set(phones) | ({phone} if phone else set()),
                    {contact_key(c) for c in [*contacts, contact] if c},
-                   {c for c in map(region_of_address, addresses) if c}, set(industries))
+                   {c for c in map(region_of_address, addresses) if c}, set(industries),
+                   {d for d in map(district_of_address, addresses) if d})
             for code, names, phones, contacts, industries, addresses, phone, contact in profiles}
 
 
@@ -79,7 +81,7 @@ class Profiles:
     records are made only for customers that could share a blocking key with the new records."""
 
     def __init__(self):
-        self.raw: dict[str, tuple[set, set, set, set, set]] | None = None  # names, phones, contacts, cities, industries
+        self.raw: dict[str, tuple[set, ...]] | None = None  # names, phones, contacts, cities, industries, places
         self.built: dict[str, Record] = {}
         self.grams: dict[str, set[str]] = {}
 
@@ -100,12 +102,25 @@ class Profiles:
                 else:
                     grams.add(key[1][:2])
         records = []
-        for code, (names, code_phones, code_contacts, _, _) in self.raw.items():
-            if code_phones & phones or code_contacts & contacts or self._grams(code, names) & grams:
+        known = {record.known_as for record in new if record.known_as}
+        for code, (names, code_phones, code_contacts, *_) in self.raw.items():
+            if code in known or code_phones & phones or code_contacts & contacts or self._grams(code, names) & grams:
                 records.append(self._record(code))
         for i, record in enumerate(records, start=start):
             record.rid = i
         return records
+
+    def new_evidence(self, con, code: str, rec: dict) -> bool:
+        """The row carries a phone or a contact its customer `code` was never seen with."""
+        if self.raw is None:
+            self.raw = _existing_profiles(con)
+            self.built, self.grams = {}, {}
+        found = self.raw.get(code)
+        if found is None:
+            return False
+        _, phones, contacts, *_ = found
+        contact = contact_key(rec.get("contact"))
+        return bool((rec.get("phone") and rec["phone"] not in phones) or (contact and contact not in contacts))
 
     def _grams(self, code: str, names: set[str]) -> set[str]:
         """Every two characters in a row of the customer's names (as parse_name sees them, with and without
@@ -122,9 +137,9 @@ class Profiles:
     def _record(self, code: str) -> Record:
         record = self.built.get(code)
         if record is None:
-            names, phones, contacts, cities, industries = self.raw[code]
+            names, phones, contacts, cities, industries, places = self.raw[code]
             record = self.built[code] = Record(0, set(names), set(phones), set(contacts), set(cities), set(industries),
-                                               code=code)
+                                               code=code, places=set(places))
         return record
 
     def add(self, recs: list[dict]) -> None:
@@ -138,8 +153,8 @@ class Profiles:
             code = rec.get("customer_code")
             if not code:
                 continue
-            names, phones, contacts, cities, industries = self.raw.setdefault(code, (set(), set(), set(), set(), set()))
-            before = (len(names), len(phones), len(contacts), len(cities), len(industries))
+            names, phones, contacts, cities, industries, places = self.raw.setdefault(code, tuple(set() for _ in range(6)))
+            before = tuple(map(len, self.raw[code]))
             keys = name_keys.get(code)
             if keys is None:
                 keys = name_keys[code] = {name_key(n) for n in names}
@@ -154,7 +169,9 @@ class Profiles:
                 cities.add(city)
             if rec.get("industry"):
                 industries.add(rec["industry"])
-            if before != (len(names), len(phones), len(contacts), len(cities), len(industries)):
+            if place := district_of_address(rec.get("address") or ""):
+                places.add(place)
+            if before != tuple(map(len, self.raw[code])):
                 self.built.pop(code, None)
                 self.grams.pop(code, None)
 
@@ -176,10 +193,11 @@ def _assign(con, recs: list[dict], run_id: str, now: dt.datetime, settings: Sett
     signatures: dict[tuple, list[dict]] = defaultdict(list)
     for rec in recs:
         key = name_key(rec["customer_name"])
-        if key in aliases:  # a spelling seen before: its customer, no matching needed
-            rec["customer_code"] = aliases[key]
-        else:
-            signatures[(key, rec.get("phone"), contact_key(rec.get("contact")))].append(rec)
+        known = aliases.get(key)
+        if known and not profiles.new_evidence(con, known, rec):
+            rec["customer_code"] = known  # a spelling seen before, with nothing new: its customer, no matching needed
+        else:  # a new spelling, or a known one with a phone or contact its customer never had: matched
+            signatures[(key, rec.get("phone"), contact_key(rec.get("contact")), known)].append(rec)
     if not signatures:
         _add_aliases(con, recs, now, aliases)
         return Assigned(0, 0)
@@ -191,10 +209,18 @@ def _assign(con, recs: list[dict], run_id: str, now: dt.datetime, settings: Sett
                                   {signature[2]} if signature[2] else set(),
                                   {c for c in [region_of_address(first.get("address") or "")] if c},
                                   {first["industry"]} if first.get("industry") else set(),
-                                  order=_order(first)))
+                                  order=_order(first), known_as=signature[3],
+                                  places={d for d in [district_of_address(first.get("address") or "")] if d}))
     existing = profiles.records(con, len(new_records), new_records)
     result = match(new_records + existing, settings, _never(con))
     code_of_cluster = {result.cluster_of[r.rid]: r.code for r in existing}
+    for root, codes in result.joined.items():
+        code_of_cluster[root] = _join_codes(con, codes, now)
+    if result.joined:
+        survivor_of = {c: code_of_cluster[root] for root, codes in result.joined.items() for c in codes}
+        for rec in recs:  # rows given a joined code by their spelling above
+            rec["customer_code"] = survivor_of.get(rec.get("customer_code"), rec.get("customer_code"))
+        profiles.forget()
     top = last_code_number(con)
     clusters: dict[int, list] = defaultdict(list)
     for record in new_records:
@@ -213,6 +239,22 @@ def _assign(con, recs: list[dict], run_id: str, now: dt.datetime, settings: Sett
     everyone = new_records + existing
     reviews = _record_reviews(con, result.reviews, everyone, result.cluster_of, code_of_cluster, run_id, now)
     return Assigned(len(created), reviews)
+
+
+def _join_codes(con, codes: list[str], now: dt.datetime) -> str:
+    """Existing customers a night's record showed to be one (a certain match, or the matcher's auto-merge
+    evidence): the oldest code survives, the others become its aliases, and each merge is recorded in
+    customer_match_decisions as decided automatically (so the night refreshes those customers)."""
+    survivor = codes[0]
+    for other in codes[1:]:
+        merge(con, survivor, other)
+        append_rows(con, "customer_match_decisions", [{
+            "left_code": survivor, "right_code": other, "same": True, "survivor_code": survivor,
+            "reviewer": AUTOMATIC, "decided_at": now, "source_file": None, "source_row": None}])
+    return survivor
+
+
+AUTOMATIC = "系统自动合并（同一客户的确定证据）"
 
 
 def last_code_number(con) -> int:

@@ -5,9 +5,11 @@
 A `Record` is either an existing customer (with its code and every spelling, phone and contact seen)
 or one distinct (name, phone, contact) of this run's rows. Pairs that share a blocking key (a phone,
 a 字号, or a contact with the same first character of the name) are scored; pairs at or above
-`auto_merge` join a cluster unless that would put two existing codes, two branches, two cities or
-two clearly different names together, and pairs between `review` and `auto_merge` (or refused
-merges) are proposed for a person to decide. Existing codes are never merged automatically.
+`auto_merge` join a cluster unless that would put two branches, two cities or two clearly different
+names together, and pairs between `review` and `auto_merge` (or refused merges) are proposed for a
+person to decide. Two existing codes join only through a night's record that matches both on that
+evidence (metrics.md: "when two codes are later found to be one customer, the older code survives"),
+never when a person decided they are different customers.
 """
 from __future__ import annotations
 
@@ -18,9 +20,9 @@ from dataclasses import dataclass, field
 
 from rapidfuzz.distance import Levenshtein
 
-from salespipe.customers.names import (FACTORY_FORMS, NameParts, abbreviates, businesses_differ, city_of_phone, factory_and_company,
-                                       industry_conflict, parent_and_member, parse_name, same_characters, sound,
-                                       with_district)
+from salespipe.customers.names import (FACTORY_FORMS, NameParts, abbreviates, businesses_differ, city_of_phone,
+                                       factory_and_company, industry_conflict, is_title, parent_and_member, parse_name,
+                                       same_characters, sound, specific_words, with_district)
 
 
 @dataclass
@@ -32,6 +34,8 @@ class Record:
     cities: set[str] = field(default_factory=set)
     industries: set[str] = field(default_factory=set)
     code: str | None = None  # an existing customer's code
+    known_as: str | None = None  # a night's record whose spelling is already this customer's (its alias)
+    places: set[str] = field(default_factory=set)  # the 区/县 of its addresses
     order: tuple = ()  # first appearance (date, file order, sheet, row) for new records
 
     def __post_init__(self):
@@ -71,6 +75,7 @@ class Pair:
 class MatchResult:
     cluster_of: dict[int, int]  # rid -> cluster root rid
     reviews: list[Pair]  # uncertain or refused pairs between different clusters
+    joined: dict[int, list[str]] = field(default_factory=dict)  # cluster root -> the existing codes it joins
 
 
 def name_evidence(a: Record, b: Record) -> tuple[float, str | None, bool]:
@@ -106,14 +111,14 @@ def _same_trade(pa: NameParts, pb: NameParts) -> bool:
         (pa.core.startswith(pb.trade) and len(pb.trade) <= len(pa.trade) + 2)
 
 
-def _agreement(x: set, y: set, points: float, label: str, reasons: list[str]) -> float:
-    """+points when the two share a value, −0.5 when both have values and share none, else 0."""
+def _agreement(x: set, y: set, points: float, label: str, reasons: list[str], against: float = -0.5) -> float:
+    """+points when the two share a value, `against` when both have values and share none, else 0."""
     if x & y:
         reasons.append(f"{label}相同：" + "、".join(sorted(x & y)))
         return points
     if x and y:
         reasons.append(f"{label}不同")
-        return -0.5
+        return against
     return 0.0
 
 
@@ -135,7 +140,7 @@ def certain_non_match(a: Record, b: Record) -> str | None:
         return "集团与其下属公司"
     if not (a.phones & b.phones) and any(factory_and_company(pa, pb) for pa, pb in pairs):
         return "厂与公司两种名称，且没有相同电话"
-    if all(businesses_differ(pa, pb) for pa, pb in pairs):
+    if all(businesses_differ(pa, pb) for pa, pb in pairs) or _full_names_of_other_businesses(a, b):
         return "业务不同：" + " / ".join(sorted({p.core for p in a.parts} | {p.core for p in b.parts}))
     return None
 
@@ -162,8 +167,15 @@ def score_pair(a: Record, b: Record) -> Pair:
     score = points
     if why:
         reasons.append(why)
-    score += _agreement(a.phones, b.phones, 3.0, "电话", reasons)
+    # a company has many numbers (switchboard, direct lines, mobiles): another number beside the same person (a full
+    # name, not 王经理) says nothing against it (tuning seeds 1, 5, 6: 118 of 118 review pairs 字号相同 + 联系人相同 +
+    # 电话不同 were one company)
+    person = any(not is_title(c) for c in a.contacts & b.contacts)
+    score += _agreement(a.phones, b.phones, 3.0, "电话", reasons, 0.0 if person else -0.5)
     score += _agreement(a.contacts, b.contacts, 1.5, "联系人", reasons)
+    if a.places and b.places and not a.places & b.places:
+        score -= 1.0  # look-alike names in other districts (tuning seed 6: 海泽网络 河北区 / 海择网络 津南区)
+        reasons.append(f"地址区县不同：{'、'.join(sorted(a.places))} / {'、'.join(sorted(b.places))}")
     if a.industries and b.industries:
         if a.industries & b.industries:
             score += 0.3
@@ -264,7 +276,7 @@ class _Profile:
 
 
 def _compatible(records: list[Record], clusters: _Clusters, i: int, j: int, settings: Settings,
-                certain: bool = False) -> bool:
+                certain: bool = False, never: set[frozenset] = frozenset()) -> bool:
     """Merging the clusters of i and j must not join two codes, or two clusters that are a certain non-match —
     judged on each cluster as one customer, with all its spellings, phones and cities (the 厂 written with the
     company's switchboard shares a phone with the company; a typo 振升店子 beside the abbreviation 振升电科 is
@@ -272,10 +284,10 @@ def _compatible(records: list[Record], clusters: _Clusters, i: int, j: int, sett
     different names through a shared phone or contact; a certain match may (a renamed company's （原…） row
     joins its old and new names)."""
     ri, rj = clusters.find(i), clusters.find(j)
-    if clusters.codes[ri] and clusters.codes[rj]:
+    if any(frozenset((x, y)) in never for x in clusters.codes[ri] for y in clusters.codes[rj]):
         return False
     a, b = clusters.profile(records, ri), clusters.profile(records, rj)
-    if certain_non_match(a, b) or _businesses_differ(a, b):
+    if certain_non_match(a, b):
         return False
     if certain:
         return True
@@ -289,13 +301,24 @@ def _compatible(records: list[Record], clusters: _Clusters, i: int, j: int, sett
     return True
 
 
-def _businesses_differ(a: _Profile, b: _Profile) -> bool:
-    """Two full names (with a legal form), one in each cluster, of other lines of business under one 字号: sister
-    companies or a group's members (鸿越国际贸易有限公司 / 鸿越新材料科技有限责任公司) stay apart even when other
-    spellings of theirs look alike (tuning seed 5); abbreviations and typos are left to the clusters as a whole."""
-    full_a = [p for p in a.parts if p.legal_form]
-    full_b = [p for p in b.parts if p.legal_form]
-    return any(businesses_differ(pa, pb) for pa in full_a for pb in full_b)
+def _full_names_of_other_businesses(a: Record | _Profile, b: Record | _Profile) -> bool:
+    """Two full names (with a legal form), one in each cluster, of other lines of business under one 字号: after
+    their common start (the 字号: two or three characters; a renamed 诚汇餐饮服务 / 诚汇餐饮管理 shares more) both go on for at least two characters, share none of them,
+    and one names a specific business (not only 科技, 材料 …). Sister companies and a group's members
+    (鸿越国际贸易有限公司 / 鸿越新材料科技有限责任公司) stay apart even when other spellings of theirs look
+    alike (tuning seed 5); abbreviations and typos are left to the other rules."""
+    full_a = {p.core for p in a.parts if p.legal_form}
+    full_b = {p.core for p in b.parts if p.legal_form}
+    return any(_other_business(x, y) for x in full_a for y in full_b)
+
+
+def _other_business(x: str, y: str) -> bool:
+    k = 0
+    while k < min(len(x), len(y)) and x[k] == y[k]:
+        k += 1
+    rest_x, rest_y = x[k:], y[k:]
+    return 2 <= k <= 3 and len(rest_x) >= 2 and len(rest_y) >= 2 and not set(rest_x) & set(rest_y) \
+        and max(len(specific_words(rest_x)), len(specific_words(rest_y))) >= 2
 
 
 def _unrelated(a: Record, b: Record) -> bool:
@@ -316,13 +339,17 @@ def match(records: list[Record], settings: Settings | None = None,
     # before the 厂 / 有限公司 rule asks whether the 厂 shares one (blind benchmark, tuning seed: 连达家具厂), then by score
     scored.sort(key=lambda p: (not p.certain, p.factory, -p.score, p.a, p.b))
     clusters = _Clusters(records)
+    code_rid = {r.code: r.rid for r in records if r.code}
+    for record in records:
+        if record.known_as in code_rid:
+            clusters.union(code_rid[record.known_as], record.rid)
     refused: list[Pair] = []
     for pair in scored:
         if pair.conflict or (not pair.certain and (pair.score < settings.auto_merge or pair.name_points <= 0)):
             continue
         if clusters.find(pair.a) == clusters.find(pair.b):
             continue
-        if _compatible(records, clusters, pair.a, pair.b, settings, pair.certain):
+        if _compatible(records, clusters, pair.a, pair.b, settings, pair.certain, never):
             clusters.union(pair.a, pair.b)
         else:
             refused.append(pair)
@@ -337,4 +364,4 @@ def match(records: list[Record], settings: Settings | None = None,
         if key not in reviews or pair.score > reviews[key].score:
             reviews[key] = pair
     cluster_of = {i: clusters.find(i) for i in range(len(records))}
-    return MatchResult(cluster_of, list(reviews.values()))
+    return MatchResult(cluster_of, list(reviews.values()), {r: sorted(c) for r, c in clusters.codes.items() if len(c) > 1})

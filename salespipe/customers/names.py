@@ -259,6 +259,30 @@ def _abbreviates(s: str, f: str) -> bool:
 GENERIC_WORDS = ("服务", "发展", "实业", "工业", "商务", "国际", "技术", "科技", "工程", "设备", "材料", "制造")
 
 
+_TITLE = re.compile(r"[\u4e00-\u9fff](?:经理|总|总监|老师|主任|先生|女士|小姐|部长|主管|科长|处长|院长|校长|会计|秘书|工)")
+
+
+def is_title(contact: str) -> bool:
+    """A contact written as surname + title (王经理, 李老师), which many companies have, not a person's name."""
+    return bool(_TITLE.fullmatch(contact))
+
+
+_NOT_A_DISTRICT = ("开发区", "高新区", "保税区", "经济区", "园区", "工业区")
+
+
+@lru_cache(maxsize=200_000)
+def district_of_address(address: str) -> str:
+    """The 区/县 an address names after its city (天津市河北区狮子林大街… → 河北区; 河北区… → 河北区), or '' (none, or
+    a development zone, which is no district)."""
+    text = _norm(address)
+    found = _LEADING_REGION.match(text)
+    while found and found[0] not in DISTRICTS and len(text) > len(found[0]):
+        text = text[len(found[0]):]
+        found = _LEADING_REGION.match(text)
+    district = found[0] if found and found[0] in DISTRICTS else (m[0] if (m := _ANY_DISTRICT.match(text)) else "")
+    return "" if district.endswith(_NOT_A_DISTRICT) else district
+
+
 @lru_cache(maxsize=200_000)
 def region_of_address(address: str) -> str:
     """The city an address starts with (天津市南开区… → 天津; 南开区… → 天津), or ''."""
@@ -274,7 +298,7 @@ def industry_conflict(a: NameParts, b: NameParts) -> bool:
 
 @lru_cache(maxsize=200_000)
 def _industries_conflict(a: str, b: str) -> bool:
-    x, y = _specific(a), _specific(b)
+    x, y = specific_words(a), specific_words(b)
     if not x or not y:
         return False
     return not (x in y or y in x or _shared_word(x, y))
@@ -306,11 +330,11 @@ def businesses_differ(a: NameParts, b: NameParts) -> bool:
     k = 0
     while k < min(len(a.core), len(b.core)) and a.core[k] == b.core[k]:
         k += 1
-    x, y = _specific(a.core[k:]), _specific(b.core[k:])
+    x, y = specific_words(a.core[k:]), specific_words(b.core[k:])
     return k >= 2 and len(x) >= 2 and len(y) >= 2 and not set(x) & set(y)
 
 
-def _specific(industry: str) -> str:
+def specific_words(industry: str) -> str:
     for word in GENERIC_WORDS:
         industry = industry.replace(word, "")
     return industry
