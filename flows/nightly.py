@@ -1,4 +1,5 @@
-"""Every evening at 18:00 (after the 17:30 collection): ingest the inbox, check the data, and on
+"""Every evening at 18:00 (after the 17:30 collection): ingest the inbox, check the data, write the
+recommendations workbook when leads, conflicts or customers due for recycling wait (issue 16), and on
 workdays send the daily report and each salesperson's feedback."""
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ os.environ.setdefault("DO_NOT_TRACK", "1")
 from prefect import flow, get_run_logger  # noqa: E402
 
 from flows.tasks import (check_data, ingest_inbox, publish_artifacts, render_and_send, report_day,  # noqa: E402
-                         require_delivered, send_feedback, settings)
+                         require_delivered, send_feedback, settings, write_assignment_if_waiting)
 from salespipe.workdays import reports_due  # noqa: E402
 
 
@@ -20,6 +21,8 @@ def nightly(report_date: str | None = None, config_file: str | None = None, ware
     day = report_day(report_date, config)
     summary = ingest_inbox(config)
     check_data(config, day)
+    workbook = write_assignment_if_waiting(config, day)
+    summary = {**summary, "assignment": workbook}
     if not reports_due(day, config.raw)["daily"]:
         get_run_logger().info("%s 不是工作日，不发日报 / not a workday: no daily report", day)
         return {**summary, "daily": False}

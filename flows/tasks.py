@@ -16,6 +16,7 @@ from salespipe.config import Config, load_config
 from salespipe.errors import SalespipeError
 from salespipe.ingest import ingest
 from salespipe.mail import DeliveryFailed
+from salespipe.summary import decisions_line
 
 
 def report_day(report_date: str | None, config: Config) -> dt.date:
@@ -39,12 +40,15 @@ def ingest_inbox(config: Config) -> dict:
     logger.info("文件 files %s，接受行 rows accepted %d，退回行 rows rejected %d，跳过的非数据行 rows skipped %d，"
                 "新客户 new customers %d", dict(summary.files), summary.rows_accepted, summary.rows_rejected,
                 summary.rows_skipped, summary.new_customers)
+    if summary.decisions:
+        logger.info(decisions_line(summary.decisions))
     for name, sheet, reason in summary.sheets_not_read:
         logger.warning("未读取的工作表 sheet not read: %s / %s：%s", name, sheet, reason)
     return {"files": dict(summary.files), "rows_accepted": summary.rows_accepted,
             "rows_rejected": summary.rows_rejected, "rows_skipped": summary.rows_skipped,
             "sheets_not_read": [list(s) for s in summary.sheets_not_read],
-            "new_customers": summary.new_customers, "new_reviews": summary.new_reviews}
+            "new_customers": summary.new_customers, "new_reviews": summary.new_reviews,
+            "decisions": dict(summary.decisions), "customers_from_leads": summary.customers_from_leads}
 
 
 @task(name="check_data")
@@ -104,6 +108,22 @@ def write_assignment(config: Config, day: dt.date) -> str:
     path, recs = make_assignment(config, day, out_dir(config))
     get_run_logger().info("分配建议 %s：新客户 %d，冲突 %d，回收 %d", path, len(recs.new), len(recs.conflicts),
                           len(recs.recycle))
+    create_link_artifact(link=path.resolve().as_uri(), link_text=path.name, key=f"assignment-{day.isoformat()}")
+    return str(path)
+
+
+@task(name="write_assignment_if_waiting")
+def write_assignment_if_waiting(config: Config, day: dt.date) -> str | None:
+    """Every night: the recommendations workbook when something waits for the managers (assign.py)."""
+    from salespipe.assign import assignment_if_waiting
+
+    path, recs = assignment_if_waiting(config, day, out_dir(config))
+    waiting = recs.waiting
+    logger = get_run_logger()
+    if path is None:
+        logger.info("没有待审批的分配建议 / nothing waits for assignment")
+        return None
+    logger.info("分配建议 %s：新客户 %d，冲突 %d，回收 %d", path, waiting["new"], waiting["conflicts"], waiting["recycle"])
     create_link_artifact(link=path.resolve().as_uri(), link_text=path.name, key=f"assignment-{day.isoformat()}")
     return str(path)
 

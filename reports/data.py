@@ -4,7 +4,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from salespipe.assign import fairness, recommend, recycle_candidates
+from salespipe.assign import fairness, recommend, recycle_candidates, rejected_approvals, waiting_approvals
 from salespipe.warehouse import dicts, rows
 from salespipe.workdays import feedback_deadline
 
@@ -79,16 +79,26 @@ def gather(con, kind: str, day: dt.date, trend_periods: int = 8, top_reasons: in
     if kind == "daily":
         report.extra["recycle_soon"] = [r for r in recycle_candidates(con, end, assignment) if r["warn"]]
         report.extra["leavers"] = leaver_rows(con, end)
+        report.extra.update(awaiting_managers(con, end, assignment))
     if kind == "weekly":
         report.extra["stage_moves"] = stage_moves(con, start, end)
     if kind == "monthly":
         report.quality["corrections"] = corrections(con, start, end, config_raw)
         report.extra.update(monthly(con, start, end, gantt_months))
         recs = recommend(con, end, {"assignment": assignment, "scores": {}}, assign=False)
-        report.extra["assignment"] = {"new": sum(1 for e in recs.new if not e.get("code")), "conflicts": len(recs.conflicts),
-                                      "recycle": len(recs.recycle), "leads_known": sum(1 for e in recs.new if e.get("code"))}
+        report.extra["assignment"] = {**recs.waiting, "leads_known": sum(1 for e in recs.new if e.get("code"))}
         report.extra["fairness"] = fairness(con, end, {"assignment": assignment})
+        report.extra["fairness_days"] = int(assignment.get("fairness_days", 90))
     return report
+
+
+def awaiting_managers(con, day: dt.date, assignment: dict) -> dict:
+    """For the daily: what the recommendations workbook holds (waiting: new / conflicts / recycle counts), the
+    approval rows waiting for another approver, and the approval rows rejected today (with their customer)."""
+    recs = recommend(con, day, {"assignment": assignment}, assign=False)
+    roles = list(assignment.get("approver_roles", ["行政经理", "总经理"]))
+    return {"waiting": recs.waiting, "waiting_approvals": waiting_approvals(con, roles),
+            "rejected_approvals": rejected_approvals(con, day)}
 
 
 # a salesperson who has left by $day: no feedback (the address may be gone; their rows go to the 行政经理)

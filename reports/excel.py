@@ -167,9 +167,11 @@ def _monthly_sheets(wb: Workbook, report: Report) -> None:
            [[o["customer_code"], o["name"], o["salesperson_id"], _number(o["amount_due"]), o["days_overdue"], o["due_date"]]
             for o in report.extra["overdue"]], [None, None, None, "money", "count", None])
     fair = wb.create_sheet("分配公平性")
-    _table(fair, ["业务员", "工号", "近30天分到的新客户", "全部分配", "客户容量"],
-           [[f["name"], f["salesperson_id"], f["leads"], f["assignments"], f["capacity"]] for f in report.extra["fairness"]],
-           [None, None, "count", "count", "count"])
+    _table(fair, ["业务员", "工号", "本月分到的新客户", "本月分到的回收客户", f"近{report.extra['fairness_days']}天新客户",
+                  f"近{report.extra['fairness_days']}天回收客户", "现有客户", "客户容量"],
+           [[f["name"], f["salesperson_id"], f["month_leads"], f["month_recycled"], f["trailing_leads"],
+             f["trailing_recycled"], f["owned"], f["capacity"]] for f in report.extra["fairness"]],
+           [None, None, *["count"] * 6])
     months = sorted({g["month"] for g in report.extra["gantt"]})
     customers = {}
     for g in report.extra["gantt"]:

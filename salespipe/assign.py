@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 from scipy.optimize import linear_sum_assignment
@@ -35,6 +36,7 @@ class Candidate:
     capacity: int
     load: int
     given: int = 0  # recommended in this workbook
+    recent: int = 0  # leads and recycled customers received in the trailing balance_days
 
     @property
     def label(self) -> str:
@@ -59,6 +61,13 @@ class Recommendations:
     recycle: list[dict] = field(default_factory=list)
     recycle_soon: list[dict] = field(default_factory=list)
     candidates: list[Candidate] = field(default_factory=list)
+    approvers: list[dict] = field(default_factory=list)  # see approvers()
+
+    @property
+    def waiting(self) -> dict[str, int]:
+        """What needs the managers: leads without an owner, conflicts, customers due for recycling."""
+        return {"new": sum(1 for e in self.new if not e.get("code")), "conflicts": len(self.conflicts),
+                "recycle": len(self.recycle)}
 
 
 def settings_of(config_raw: dict) -> dict:
@@ -72,18 +81,24 @@ def candidates(con, day: dt.date, s: dict) -> list[Candidate]:
         with rates as (select * from smoothed_rates(?)),
         team as (select sum(closed_customers) / nullif(sum(followed_customers), 0) as win,
                         sum(lost_customers) / nullif(sum(followed_customers), 0) as loss from rates),
-        load as (select owner_id, count(*) as n from customers where last_contact > ? group by owner_id)
+        load as (select owner_id, count(*) as n from customers where last_contact > ? group by owner_id),
+        recent as (select to_salesperson_id, count(*) as n from assignment_decisions
+                   where decision in ('批准', '改派') and action in ('新客户分配', '客户回收')
+                     and decided_on > ? and decided_on <= ? group by all)
         select p.salesperson_id, p.name, p.specialties, p.followup_ability, p.communication, p.capacity,
                coalesce(r.smoothed_win_rate, team.win, 0) as win, coalesce(r.smoothed_loss_rate, team.loss, 0) as loss,
                coalesce(r.closed_customers, 0) as closed, coalesce(r.lost_customers, 0) as lost,
-               coalesce(r.followed_customers, 0) as followed, r.followup_frequency, coalesce(l.n, 0) as load
-        from core_salespeople p left join rates r using (salesperson_id) left join load l on l.owner_id = p.salesperson_id,
-             team
+               coalesce(r.followed_customers, 0) as followed, r.followup_frequency, coalesce(l.n, 0) as load,
+               coalesce(g.n, 0) as recent
+        from core_salespeople p left join rates r using (salesperson_id) left join load l on l.owner_id = p.salesperson_id
+             left join recent g on g.to_salesperson_id = p.salesperson_id, team
         where p.is_selling and in_service(p.status, p.hired_on, p.left_on, ?, ?)
-        order by p.salesperson_id""", [day, day - dt.timedelta(days=int(s.get("recycle_days", 30))), day, day])
+        order by p.salesperson_id""", [day, day - dt.timedelta(days=int(s.get("recycle_days", 30))),
+                                       day - dt.timedelta(days=int(s.get("balance_days", 30))), day, day, day])
     return [Candidate(r["salesperson_id"], r["name"], list(r["specialties"] or []), float(r["win"]), float(r["loss"]),
                       r["closed"], r["lost"], r["followed"], r["followup_frequency"], r["followup_ability"],
-                      r["communication"], int(r["capacity"] or 60), int(r["load"])) for r in found]
+                      r["communication"], int(r["capacity"] or 60), int(r["load"]), recent=int(r["recent"]))
+            for r in found]
 
 
 def score(item: Item, c: Candidate, s: dict) -> tuple[float, dict]:
@@ -100,31 +115,77 @@ def score(item: Item, c: Candidate, s: dict) -> tuple[float, dict]:
     return total, parts
 
 
-def assign_batch(items: list[Item], people: list[Candidate], s: dict) -> list[tuple[Candidate, float, dict] | None]:
+class Pick(NamedTuple):
+    """The chosen salesperson of one item, and the best other one for the manager to compare with."""
+    candidate: Candidate
+    points: float
+    parts: dict
+    runner_up: Candidate | None = None
+    runner_up_points: float | None = None
+
+    @property
+    def gap(self) -> float | None:
+        """Score of the chosen minus the runner-up's (negative: the balance chose a lower score)."""
+        return None if self.runner_up_points is None else self.points - self.runner_up_points
+
+
+def fair_share(items: int, people: list[Candidate]) -> float:
+    """Leads (and recycled customers) per salesperson if this batch and the trailing window were spread
+    evenly: (items + Σ recent) ÷ people, at least 1."""
+    return max(1.0, (items + sum(c.recent for c in people)) / max(1, len(people)))
+
+
+def slot_costs(people: list[Candidate], free: list[int], share: float, s: dict) -> np.ndarray:
+    """The load term of each capacity slot: slot k of a person who received `recent` in the trailing window
+    costs weight_balance × (recent + k) ÷ fair share — the marginal cost rises with the person's share, so
+    the total is convex and an optimal assignment spreads the batch (assignment.md: load stays balanced)."""
+    weight = float(s.get("weight_balance", 2.0))
+    return np.concatenate([weight * (c.recent + np.arange(n)) / share for c, n in zip(people, free) if n]) \
+        if any(free) else np.zeros(0)
+
+
+def free_slots(items: list[Item], people: list[Candidate], s: dict) -> list[int]:
+    """Slots per person: room under 客户容量, and at most max_batch_share × the batch's mean per person (at least
+    1) — unless that cap would leave items without an owner whom capacity alone would give one."""
+    room = [max(0, min(c.capacity - c.load, len(items))) for c in people]
+    cap = max(1, int(float(s.get("max_batch_share", 2.0)) * len(items) / len(people)))
+    capped = [min(n, cap) for n in room]
+    return capped if sum(capped) >= min(len(items), sum(room)) else room
+
+
+def assign_batch(items: list[Item], people: list[Candidate], s: dict) -> list[Pick | None]:
     """Jointly optimal owners for a batch; None where no eligible salesperson has room.
 
-    One column per free capacity slot (never more slots than items); slot k of a person costs
-    weight_balance × k / capacity more, so that load spreads unless a person is clearly better."""
+    One column per free slot (free_slots: capacity, and the batch cap); the cost of item i in slot k of
+    person p is −score(i, p) + slot_costs (p, k). `scipy.optimize.linear_sum_assignment` minimises the sum,
+    so the same inputs always give the same owners. Each pick names the runner-up: the highest-scoring
+    other salesperson with room (by score alone, as the manager compares them)."""
     if not items or not people:
         return [None] * len(items)
     scored = [[None if c.salesperson_id in item.exclude else score(item, c, s) for c in people] for item in items]
     points = np.array([[-INFEASIBLE if x is None else x[0] for x in row] for row in scored])
-    free = [max(0, min(c.capacity - c.load, len(items))) for c in people]
+    free = free_slots(items, people, s)
     owner = np.repeat(np.arange(len(people)), free)
     if owner.size == 0:
         return [None] * len(items)
-    slot = np.concatenate([np.arange(n) for n in free if n])
-    capacity = np.array([max(c.capacity, 1) for c in people])[owner]
-    cost = -points[:, owner] + float(s.get("weight_balance", 1.0)) * slot / capacity
-    chosen: list[tuple[Candidate, float, dict] | None] = [None] * len(items)
+    cost = -points[:, owner] + slot_costs(people, free, fair_share(len(items), people), s)
+    chosen: list[Pick | None] = [None] * len(items)
     for i, j in zip(*linear_sum_assignment(cost)):
         if cost[i, j] < INFEASIBLE / 2:
-            p = owner[j]
-            chosen[i] = (people[p], *scored[i][p])
+            chosen[i] = _pick(scored[i], people, free, owner[j])
     return chosen
 
 
+def _pick(scored: list, people: list[Candidate], free: list[int], p: int) -> Pick:
+    others = [(x[0], -q) for q, x in enumerate(scored) if q != p and x is not None and free[q]]
+    if not others:
+        return Pick(people[p], *scored[p])
+    best, q = max(others)
+    return Pick(people[p], *scored[p], people[-q], best)
+
+
 def reason(item: Item, c: Candidate, points: float, parts: dict, s: dict) -> str:
+    """The figures that decided a (lead, salesperson) pair, in plain Chinese, ending with the score."""
     bits = []
     if item.need_type:
         bits.append(f"特长{'匹配' if parts['specialty'] else '不含'}（需求：{item.need_type}；特长：{'、'.join(c.specialties) or '未填'}）")
@@ -134,28 +195,27 @@ def reason(item: Item, c: Candidate, points: float, parts: dict, s: dict) -> str
     bits.append(f"跟单能力 {c.ability:g}/5" if c.ability is not None else "跟单能力 未评")
     bits.append(f"沟通技巧 {c.communication:g}/5" if c.communication is not None else "沟通技巧 未评")
     bits.append(f"客户量 {c.load + c.given}/{c.capacity}（含本表已建议）")
+    bits.append(f"近{int(s.get('balance_days', 30))}天已分到 {c.recent} 条")
     return "；".join(bits) + f"；得分 {points:.2f}"
+
+
+def pick_reason(item: Item, pick: Pick, s: dict) -> str:
+    """reason() of the chosen salesperson, then the runner-up and the score gap (why not them)."""
+    text = reason(item, pick.candidate, pick.points, pick.parts, s)
+    if pick.runner_up is None:
+        return text + "。没有其他有空余容量的业务员"
+    text += f"。次选 {pick.runner_up.label} 得分 {pick.runner_up_points:.2f}，相差 {pick.gap:+.2f}"
+    if pick.gap < 0:
+        text += f"（次选得分更高，但本表已建议 {pick.runner_up.given} 条、近期已分到 {pick.runner_up.recent} 条：为均衡分配）"
+    return text
 
 
 def recommend(con, day: dt.date, config_raw: dict, assign: bool = True) -> Recommendations:
     """The three lists; with assign=False only what is due, without choosing owners (for summaries)."""
-    from salespipe.customers.master import find_code
-
     s = settings_of(config_raw)
     recs = Recommendations(day, candidates=candidates(con, day, s))
     eligible = {c.salesperson_id for c in recs.candidates}
-    owners = dict(rows(con, "select customer_code, owner_id from customers"))
-    names = dict(rows(con, "select salesperson_id, name from salespeople"))
-    items: list[tuple[str, Item]] = []
-    # 1. leads not yet owned (matched against the master first)
-    for lead in dicts(con, "select * from leads order by acquired_on nulls last, source_file, source_row", []):
-        code = find_code(con, lead["customer_name"])
-        if code:
-            owner = owners.get(code)
-            recs.new.append({"lead": lead, "code": code, "owner": owner, "to": None, "reason":
-                             f"已是客户 {code}，负责人 {names.get(owner, owner or '无')}：不是新线索"})
-        elif not any(item.name == lead["customer_name"] for _, item in items):
-            items.append(("new", Item(lead["customer_name"], lead["need_type"], details={"lead": lead})))
+    items = [("new", item) for item in _lead_items(con, recs, s)]
     # 3. recycling: no activity by the owner for N days, or the owner left
     for row in recycle_candidates(con, day, s):
         item = Item(row["name"], row["business_type"], code=row["customer_code"], exclude={row["owner_id"]},
@@ -166,15 +226,76 @@ def recommend(con, day: dt.date, config_raw: dict, assign: bool = True) -> Recom
             recs.recycle_soon.append(row)
     chosen = assign_batch([item for _, item in items], recs.candidates, s) if assign else [None] * len(items)
     for (kind, item), pick in zip(items, chosen):
-        entry = {**item.details, "item": item, "to": pick[0] if pick else None}
+        entry = {**item.details, "item": item, "to": pick.candidate if pick else None, "pick": pick}
         if pick:
-            pick[0].given += 1
-            entry["reason"] = reason(item, pick[0], pick[1], pick[2], s)
-        else:
-            entry["reason"] = "没有可分配的在职业务员（都已满额或不符合条件）"
+            pick.candidate.given += 1
         (recs.new if kind == "new" else recs.recycle).append(entry)
+    for entry in recs.new + recs.recycle:  # after the whole batch: 本表已建议 counts are final
+        if entry.get("pick"):
+            entry["reason"] = pick_reason(entry["item"], entry["pick"], s)
+        elif "item" in entry:
+            entry["reason"] = "没有可分配的在职业务员（都已满额或不符合条件）"
+    recs.new.sort(key=lambda e: e["lead"]["order"])  # as the leads came, known customers among them
     recs.conflicts = conflicts(con, day, s, {c.salesperson_id: c for c in recs.candidates}, eligible)
+    recs.approvers = approvers(con, day, config_raw)
     return recs
+
+
+def approver_roles(config_raw: dict) -> list[str]:
+    """The 岗位 whose holders must all approve (assignment.md: 行政经理 and 总经理)."""
+    return list(settings_of(config_raw).get("approver_roles", ["行政经理", "总经理"]))
+
+
+def approvers(con, day: dt.date, config_raw: dict) -> list[dict]:
+    """People of the roster in service on `day` whose 岗位 is an approver role: salesperson_id, name, role, label."""
+    found = dicts(con, """select salesperson_id, name, role from salespeople
+                          where role in (select unnest($roles)) and in_service(status, hired_on, left_on, $day, $day)
+                          order by list_position($roles, role), salesperson_id""",
+                  {"roles": approver_roles(config_raw), "day": day})
+    for person in found:
+        person["label"] = f"{person['name']}（{person['salesperson_id']}）"
+    return found
+
+
+# Leads still open: no 批准 / 改派 for the company, and no 驳回 — unless (with rejected_leads_return) this lead
+# was acquired after the 驳回 (new information). Duplicates of a company are one item: its first lead.
+OPEN_LEADS = """
+    select l.* from leads l
+    where not exists (select 1 from assignment_decisions d join leads x on x.lead_id = d.lead_id
+                      where x.name_key = l.name_key and d.decision in ('批准', '改派'))
+      and not exists (select 1 from assignment_decisions d join leads x on x.lead_id = d.lead_id
+                      where x.name_key = l.name_key and d.decision = '驳回'
+                        and not ($again and l.acquired_on > d.decided_on))
+    order by l.acquired_on nulls last, l.source_file, l.source_row"""
+
+
+def open_leads(con, s: dict) -> list[dict]:
+    """Leads to recommend (assignment.md 1.), in the order they came, one per company (name_key)."""
+    seen, out = set(), []
+    for lead in dicts(con, OPEN_LEADS, {"again": bool(s.get("rejected_leads_return", True))}):
+        if lead["name_key"] not in seen:
+            seen.add(lead["name_key"])
+            out.append(lead)
+    return out
+
+
+def _lead_items(con, recs: Recommendations, s: dict) -> list[Item]:
+    """Open leads that are not customers become items; those that already are one are listed with their owner."""
+    from salespipe.customers.master import find_code
+
+    owners = dict(rows(con, "select customer_code, owner_id from customers"))
+    names = dict(rows(con, "select salesperson_id, name from salespeople"))
+    items = []
+    for order, lead in enumerate(open_leads(con, s)):
+        lead["order"] = order
+        code = find_code(con, lead["customer_name"])
+        if code:
+            owner = owners.get(code)
+            recs.new.append({"lead": lead, "code": code, "owner": owner, "to": None, "reason":
+                             f"已是客户 {code}，负责人 {names.get(owner, owner or '无')}：不是新线索"})
+        else:
+            items.append(Item(lead["customer_name"], lead["need_type"], details={"lead": lead}))
+    return items
 
 
 def recycle_candidates(con, day: dt.date, s: dict) -> list[dict]:
@@ -247,22 +368,59 @@ def conflicts(con, day: dt.date, s: dict, people: dict[str, Candidate], eligible
                            f"{r['salesperson']}：不在职或非销售岗位" for r in involved)
         out.append({"customer_code": code, "name": involved[0]["name"], "owner_id": involved[0]["owner_id"],
                     "to": people[best["salesperson_id"]],
+                    "runner_up": people[ranked[1]["salesperson_id"]] if len(ranked) > 1 else None,
                     "reason": f"跟进阶段最远者优先，其次开发日期最早，再次平滑成单率。{figures}"})
     return out
 
 
 def fairness(con, day: dt.date, config_raw: dict) -> list[dict]:
-    """Leads received per salesperson over the trailing days, next to their capacity."""
-    days = int(settings_of(config_raw).get("fairness_days", 30))
+    """The fairness ledger (分配公平性): per selling salesperson in service (or who received something), the
+    leads (新客户分配) and recycled customers (客户回收) applied to them in the month of `day` (to `day`) and in
+    the trailing fairness_days (default 90), next to the customers they own now and their 客户容量.
+    Rows: salesperson_id, name, month_leads, month_recycled, trailing_leads, trailing_recycled, owned, capacity."""
+    days = int(settings_of(config_raw).get("fairness_days", 90))
     return dicts(con, """
-        select p.salesperson_id, p.name, p.capacity,
-               count(d.customer_code) filter (where d.decision in ('批准', '改派') and d.action = '新客户分配') as leads,
-               count(d.customer_code) filter (where d.decision in ('批准', '改派')) as assignments
-        from core_salespeople p left join assignment_decisions d
-          on d.to_salesperson_id = p.salesperson_id and d.decided_on > ? and d.decided_on <= ?
-        where p.is_selling group by all
-        having bool_or(in_service(p.status, p.hired_on, p.left_on, ?, ?)) or count(d.customer_code) > 0
-        order by p.salesperson_id""", [day - dt.timedelta(days=days), day, day, day])
+        with got as (
+            select to_salesperson_id as salesperson_id, action, decided_on from assignment_decisions
+            where decision in ('批准', '改派') and action in ('新客户分配', '客户回收')
+              and decided_on > $since and decided_on <= $day),
+        owned as (select owner_id, count(*) as n from customers group by all)
+        select p.salesperson_id, p.name,
+               count(g.action) filter (where g.action = '新客户分配' and g.decided_on >= $month) as month_leads,
+               count(g.action) filter (where g.action = '客户回收' and g.decided_on >= $month) as month_recycled,
+               count(g.action) filter (where g.action = '新客户分配') as trailing_leads,
+               count(g.action) filter (where g.action = '客户回收') as trailing_recycled,
+               coalesce(any_value(o.n), 0) as owned, p.capacity
+        from core_salespeople p left join got g using (salesperson_id) left join owned o on o.owner_id = p.salesperson_id
+        where p.is_selling group by p.salesperson_id, p.name, p.capacity, p.status, p.hired_on, p.left_on
+        having in_service(p.status, p.hired_on, p.left_on, $day, $day) or count(g.action) > 0
+        order by p.salesperson_id""", {"since": day - dt.timedelta(days=days), "day": day, "month": day.replace(day=1)})
+
+
+def waiting_approvals(con, roles: list[str]) -> list[dict]:
+    """Approval rows that wait for another approver: customer_name, action, decision, approver (姓名（工号）),
+    approved_on, missing (the roles still to decide, 、-separated)."""
+    return dicts(con, """
+        with waiting as (
+            select a.*, p.name as approver_name, coalesce(a.lead_id, a.customer_code) as matter
+            from assignment_approvals a left join salespeople p on p.salesperson_id = a.approver_id
+            where a.decision is not null and a.settled_at is null and a.approver_role is not null),
+        present as (select action, matter, list(distinct approver_role) as roles from waiting group by all)
+        select w.customer_name, w.action, w.decision, w.approver_name || '（' || w.approver_id || '）' as approver,
+               w.approved_on, array_to_string(list_filter($roles, lambda r: not list_contains(p.roles, r)), '、') as missing
+        from waiting w join present p using (action, matter)
+        order by w.approved_on, w.source_file, w.source_row""", {"roles": roles})
+
+
+def rejected_approvals(con, day: dt.date) -> list[dict]:
+    """The approval rows rejected by the run(s) of `day`, naming the customer: customer_name, approver (the
+    approver's name, or as written), column_name, value, reason, file, row_number."""
+    return dicts(con, """
+        select r.customer_name, coalesce(p.name || '（' || p.salesperson_id || '）', r.salesperson_name, '') as approver,
+               r.column_name, r.value, r.reason, r.file, r.row_number
+        from rejects r left join salespeople p using (salesperson_id)
+        where r.kind = 'approvals' and r.received_on = ?
+        order by r.file, r.sheet, r.row_number, r.column_name""", [day])
 
 
 # ---------------------------------------------------------------- the workbook
@@ -270,70 +428,112 @@ def fairness(con, day: dt.date, config_raw: dict) -> list[dict]:
 APPROVAL_COLUMNS = ["审批结果", "改派业务员", "审批人", "审批日期"]
 
 
+def _sheets(recs: Recommendations) -> list[tuple[str, list[str], list[tuple[list, dict]]]]:
+    """(title, the columns before the recommendation, [(values, entry)]) of the three sheets."""
+    return [
+        ("新客户分配", ["线索编号", "客户编码", "客户名称", "联系人", "联系电话", "客户需求", "客户来源", "当前负责人"],
+         [([e["lead"].get("lead_id"), e.get("code") or "", e["lead"]["customer_name"], e["lead"].get("contact"),
+            e["lead"].get("phone"), e["lead"].get("need_type"), e["lead"].get("source"), e.get("owner") or ""], e)
+          for e in recs.new]),
+        ("冲突客户转移", ["客户编码", "客户名称", "当前负责人"],
+         [([e["customer_code"], e["name"], e["owner_id"] or ""], e) for e in recs.conflicts]),
+        ("客户回收", ["客户编码", "客户名称", "当前负责人", "最近跟进", "回收原因"],
+         [([e["customer_code"], e["name"], e["owner_id"], e["last_by_owner"], e["why"]], e) for e in recs.recycle]),
+    ]
+
+
+def _runner_up(entry: dict) -> tuple[str, float | None]:
+    """(次选业务员, 得分差) of a row: the pick's runner-up and gap, or a conflict's second-ranked person."""
+    pick = entry.get("pick")
+    if pick is not None:
+        return (pick.runner_up.label if pick.runner_up else "", None if pick.gap is None else round(pick.gap, 2))
+    other = entry.get("runner_up")
+    return (other.label if other else "", None)
+
+
+def _validations(ws, col: dict, last: int, people: int, approvers: int) -> None:
+    """Drop-downs that refuse anything else (showErrorMessage), and a real date for 审批日期."""
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    def add(column: str, message: str, **kwargs) -> None:
+        rule = DataValidation(allow_blank=True, showErrorMessage=True, errorTitle="输入无效", error=message, **kwargs)
+        ws.add_data_validation(rule)
+        letter = ws.cell(2, col[column]).column_letter
+        rule.add(f"{letter}3:{letter}{last}")
+
+    add("审批结果", "请从下拉列表选择：批准、改派或驳回", type="list", formula1='"批准,改派,驳回"')
+    add("改派业务员", "请从下拉列表选择在职业务员", type="list", formula1=f"'_选项'!$A$1:$A${max(1, people)}")
+    add("审批人", "请从下拉列表选择审批人（行政经理或总经理）", type="list",
+        formula1=f"'_选项'!$B$1:$B${max(1, approvers)}")
+    add("审批日期", "请填写日期，例如 2026-12-01", type="date", operator="greaterThan", formula1="DATE(2000,1,1)")
+
+
 def write_workbook(recs: Recommendations, out_dir: Path) -> Path:
+    """分配建议_YYYY-MM-DD.xlsx (assignment.md): the three sheets, each row with its recommendation, reasons,
+    runner-up and score gap, and the empty approval columns; a hidden _选项 sheet holds the drop-downs' lists
+    (A: salespeople in service, B: approvers)."""
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font, PatternFill
-    from openpyxl.worksheet.datavalidation import DataValidation
 
     from salespipe.excel import append_row, set_cell
 
     wb = Workbook()
     people = [c.label for c in recs.candidates]
-    sheets = [
-        ("新客户分配", ["客户编码", "客户名称", "联系人", "联系电话", "客户需求", "客户来源", "当前负责人"],
-         [[e.get("code") or "", e["lead"]["customer_name"], e["lead"].get("contact"), e["lead"].get("phone"),
-           e["lead"].get("need_type"), e["lead"].get("source"), e.get("owner") or ""] for e in recs.new], recs.new),
-        ("冲突客户转移", ["客户编码", "客户名称", "当前负责人"],
-         [[e["customer_code"], e["name"], e["owner_id"] or ""] for e in recs.conflicts], recs.conflicts),
-        ("客户回收", ["客户编码", "客户名称", "当前负责人", "最近跟进", "回收原因"],
-         [[e["customer_code"], e["name"], e["owner_id"], e["last_by_owner"], e["why"]] for e in recs.recycle], recs.recycle),
-    ]
-    first = True
-    for title, columns, values, entries in sheets:
-        ws = wb.active if first else wb.create_sheet(title)
-        ws.title, first = title, False
+    approvers = [a["label"] for a in recs.approvers]
+    for index, (title, columns, lines) in enumerate(_sheets(recs)):
+        ws = wb.active if index == 0 else wb.create_sheet(title)
+        ws.title = title
         ws.append([f"{title}建议（{recs.day.isoformat()}）：请在「审批结果」选择 批准 / 改派 / 驳回（改派请选改派业务员），"
-                   f"填写审批人和日期后放回收件箱"])
+                   f"选择审批人、填写审批日期后放回收件箱；行政经理和总经理都批准后才执行"])
         ws["A1"].font = Font(bold=True)
-        header = ["序号", "建议类型", *columns, "建议业务员", "建议业务员工号", "理由",
+        header = ["序号", "建议类型", *columns, "建议业务员", "建议业务员工号", "理由", "次选业务员", "得分差",
                   *APPROVAL_COLUMNS]
         append_row(ws, header)
         for cell in ws[2]:
             cell.font, cell.fill = Font(bold=True), PatternFill("solid", fgColor="DDEBF7")
-        for number, (row, entry) in enumerate(zip(values, entries), start=1):
+        for number, (values, entry) in enumerate(lines, start=1):
             to = entry.get("to")
-            append_row(ws, [number, title, *row, to.name if to else "", to.salesperson_id if to else "",
-                            entry.get("reason") or entry.get("why") or "", None, None, None, None])
-        last = max(3, ws.max_row)
-        decision = DataValidation(type="list", formula1='"批准,改派,驳回"', allow_blank=True)
-        reassign = DataValidation(type="list", formula1=f"'_选项'!$A$1:$A${max(1, len(people))}", allow_blank=True)
-        ws.add_data_validation(decision)
-        ws.add_data_validation(reassign)
+            append_row(ws, [number, title, *values, to.name if to else "", to.salesperson_id if to else "",
+                            entry.get("reason") or entry.get("why") or "", *_runner_up(entry), None, None, None, None])
         col = {name: i + 1 for i, name in enumerate(header)}
-        letter = lambda name: ws.cell(2, col[name]).column_letter  # noqa: E731
-        decision.add(f"{letter('审批结果')}3:{letter('审批结果')}{last}")
-        reassign.add(f"{letter('改派业务员')}3:{letter('改派业务员')}{last}")
-        for name, width in (("客户名称", 30), ("理由", 80), ("建议类型", 12)):
-            ws.column_dimensions[letter(name)].width = width
+        _validations(ws, col, max(3, ws.max_row), len(people), len(approvers))
+        for name, width in (("客户名称", 30), ("理由", 80), ("建议类型", 12), ("次选业务员", 16), ("审批人", 16),
+                            ("审批日期", 12)):
+            ws.column_dimensions[ws.cell(2, col[name]).column_letter].width = width
         for cells in ws.iter_rows(min_row=3, min_col=col["理由"], max_col=col["理由"]):
             cells[0].alignment = Alignment(wrap_text=True, vertical="top")
+        for cells in ws.iter_rows(min_row=3, min_col=col["审批日期"], max_col=col["审批日期"]):
+            cells[0].number_format = "yyyy-mm-dd"
         ws.freeze_panes = "C3"
     options = wb.create_sheet("_选项")
     options.sheet_state = "hidden"
-    for i, label in enumerate(people or ["（无）"], start=1):
-        set_cell(options, i, 1, label)
+    for column, labels in ((1, people or ["（无）"]), (2, approvers or ["（名册中没有审批人）"])):
+        for i, label in enumerate(labels, start=1):
+            set_cell(options, i, column, label)
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / f"分配建议_{recs.day.isoformat()}.xlsx"
     wb.save(path)
     return path
 
 
+def assignment_if_waiting(config, day: dt.date, out_dir: Path) -> tuple[Path | None, Recommendations]:
+    """The nightly rule (issue 16): write the workbook whenever leads without an owner, conflicts or customers
+    due for recycling exist — not only at month end; (None, recommendations) when nothing waits."""
+    recs = _recommend_from(config, day)
+    return (write_workbook(recs, out_dir) if any(recs.waiting.values()) else None), recs
+
+
 def make_assignment(config, day: dt.date, out_dir: Path) -> tuple[Path, Recommendations]:
+    """`salespipe assign`: the workbook of `day`, written even when it is empty."""
+    recs = _recommend_from(config, day)
+    return write_workbook(recs, out_dir), recs
+
+
+def _recommend_from(config, day: dt.date) -> Recommendations:
     from salespipe.warehouse import connect
 
     con = connect(config.warehouse, read_only=True)
     try:
-        recs = recommend(con, day, config.raw)
+        return recommend(con, day, config.raw)
     finally:
         con.close()
-    return write_workbook(recs, out_dir), recs

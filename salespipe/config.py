@@ -158,6 +158,10 @@ class Assignment(_Section):
     recycle_days: Count = Field(None, ge=1)
     recycle_warning_days: Count = Field(None, ge=0)
     fairness_days: Count = Field(None, ge=1)
+    balance_days: Count = Field(None, ge=1)
+    max_batch_share: Weight = Field(None, ge=1)
+    approver_roles: Optional[list[str]] = Field(None, min_length=1)
+    rejected_leads_return: Optional[bool] = None
     weight_specialty: Weight = Field(None, ge=0)
     weight_win_rate: Weight = Field(None, ge=0)
     weight_no_loss: Weight = Field(None, ge=0)

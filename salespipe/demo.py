@@ -288,7 +288,8 @@ def _roster(gen: DemoMonth, folder: Path) -> Path:
              p.left, "、".join(p.specialties), gen.rng.randint(2, 5), gen.rng.randint(2, 5), gen.rng.choice([40, 60, 80]),
              p.email] for p in gen.people]
     rows.append(["S090", "周敏", "内勤", "行政", "在职", dt.date(2024, 3, 1), None, "", None, None, None, "s90@example.com"])
-    rows.append(["S091", "吴经理", "经理", "行政", "在职", dt.date(2023, 1, 1), None, "", None, None, None, "boss@example.com"])
+    rows.append(["S091", "吴经理", "行政经理", "行政", "在职", dt.date(2023, 1, 1), None, "", None, None, None, "boss@example.com"])
+    rows.append(["S092", "郑总", "总经理", "行政", "在职", dt.date(2022, 1, 1), None, "", None, None, None, "gm@example.com"])
     return _sheet(folder / "业务员名册.xlsx", "业务员名册", header, rows)
 
 

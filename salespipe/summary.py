@@ -24,10 +24,14 @@ def print_summary(summary, config, console: Console | None = None) -> None:
     table.add_row("跳过的非数据行 rows skipped (headers, totals, examples …)", str(summary.rows_skipped))
     table.add_row("未读取的工作表 sheets not read", str(len(summary.sheets_not_read)))
     table.add_row("新客户 new customers", str(summary.new_customers))
+    if summary.customers_from_leads:
+        table.add_row("  其中由审批批准的线索建立 of which from approved leads", str(summary.customers_from_leads))
     table.add_row("客户总数 customers in warehouse", str(summary.customers_total))
     table.add_row("新跟单号 new follow-ups (跟单号)", str(summary.new_followups))
     table.add_row("待确认的客户匹配 new pairs to review", str(summary.new_reviews))
     console.print(table)
+    if summary.decisions:
+        console.print(escape(decisions_line(summary.decisions)))
     if summary.reasons:
         reasons = Table(title="退回原因 reasons for rejected rows (problems, a row may have several)")
         reasons.add_column("原因 reason")
@@ -42,3 +46,10 @@ def print_summary(summary, config, console: Console | None = None) -> None:
     for name, sheet, reason in summary.sheets_not_read:
         console.print(f"[yellow]未读取的工作表[/yellow] {escape(name)} / {escape(sheet)}: {escape(reason)}")
     console.print(f"数据仓库 warehouse: {config.warehouse}")
+
+
+def decisions_line(decisions) -> str:
+    """分配审批 批准 6 / 改派 1 / 驳回 1 / 未填 44 / 待第二审批人 0 / 退回 0 — every kind, zeros included."""
+    from salespipe.approvals import KINDS
+
+    return "分配审批 approval rows: " + " / ".join(f"{kind} {decisions.get(kind, 0)}" for kind in KINDS)

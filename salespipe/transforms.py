@@ -78,6 +78,18 @@ VIEW_COLUMNS: dict[str, dict[str, str]] = {
     "mart_receivables_overdue": {"name": "客户名称（客户库中的写法）", "salesperson_id": "签单业务员工号",
                                  "amount_due": "应收未收金额（元）= 合同金额 − 已回款",
                                  "days_overdue": "逾期天数 = 截至日期 − 约定回款日期"},
+    "mart_lead_outcomes": {
+        "lead_id": "线索编号", "customer_name": "客户名称（线索表中的写法）",
+        "source": "线索来源：网络打入 / 购买数据库 / 关系介绍 / 电话开发", "need_type": "客户需求类型",
+        "acquired_on": "获取日期", "outcome": "去向：已分配 / 已驳回 / 已是客户（读入时或之后发现已在客户库中）/ 待审批",
+        "decision": "审批结果（两位审批人一致后执行的决定）：批准 / 改派 / 驳回；未决定为空",
+        "decided_on": "决定日期（两位审批人中较晚的审批日期）",
+        "assigned_salesperson_id": "分到的业务员工号（批准或改派）", "assigned_name": "分到的业务员姓名",
+        "customer_code": "对应的客户编码（存续编码）：由线索建立的客户，或它原来就是的客户",
+        "contacts_since": "此后的联系次数：决定日期（无决定时为获取日期）起该客户的日志行与BC类登记数",
+        "furthest_stage": "此后达到的最远跟进状态（1-7）；没有日志时为空",
+        "revenue": "此后的销售收入（元）：决定日期（无决定时为获取日期）起该客户的订单合同金额之和",
+    },
     "mart_customers": {"name": "公司名称（首次出现时的写法）",
                        "customer_class": "客户类别：日志或BC类登记中最近一次填写的（同一天取行号大者）"},
 }

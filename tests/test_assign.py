@@ -1,5 +1,6 @@
 """Assignment recommendations and their approval loop (assignment.md)."""
 import datetime as dt
+from pathlib import Path
 
 import openpyxl
 import pytest
@@ -42,6 +43,50 @@ def test_nobody_with_room_means_no_recommendation():
     assert owners([Item("天津甲有限公司", None)], [person("S001", capacity=10, load=10)]) == [None]
 
 
+def counts(items, people, settings=WEIGHTS):
+    picks = [pick.candidate.salesperson_id for pick in assign_batch(items, people, settings)]
+    return {c.salesperson_id: picks.count(c.salesperson_id) for c in people}
+
+
+# Hand computation (default weights): every score part is equal but 特长 (3.0 × 1 for 认证) and 成单率 (2.0 × win):
+# A scores S + 1.6 (win 0.9 vs 0.1), B = C = S, D (no 认证) = S − 3. Fair share e = (4 leads + 0 recent) / 4 = 1,
+# slot k costs 2.0 × k / e = 2k. The four cheapest slots: A0 −S−1.6, B0 −S, C0 −S, A1 −S−1.6+2 = −S+0.4
+# (next: B1/C1 −S+2, D0 −S+3). Old rule (k ÷ 60): A took all four while B and C, specialists too, got none.
+CERTIFICATION = [Item(f"天津认证{i}有限公司", "认证") for i in range(4)]
+
+
+def tied_team(recent_a=0):
+    a = person("A", ["认证"], win=0.9)
+    a.recent = recent_a
+    return [a, person("B", ["认证"], win=0.1), person("C", ["认证"], win=0.1), person("D", ["拓展培训"], win=0.1)]
+
+
+def test_leads_spread_among_the_specialists_with_ties():
+    assert counts(CERTIFICATION, tied_team()) == {"A": 2, "B": 1, "C": 1, "D": 0}
+
+
+def test_leads_received_in_the_trailing_days_count_against_a_salesperson():
+    # A got 3 in the last 30 days: e = (4 + 3) / 4 = 1.75; A0 costs −S−1.6 + 2×3/1.75 = −S+1.83, A1 −S+2.97;
+    # B0 = C0 = −S, B1 = C1 = −S + 2/1.75 = −S+1.14; D0 −S+3 → B 2, C 2, A none this time
+    assert counts(CERTIFICATION, tied_team(recent_a=3)) == {"A": 0, "B": 2, "C": 2, "D": 0}
+
+
+def test_nobody_gets_more_than_twice_the_mean_while_others_have_room():
+    # load term off: the cap alone. 6 leads, 3 people: mean 2, cap 4. The specialist (S + 3) takes 4, the rest go
+    # to the better of the other two (win 0.3 vs 0.1)
+    people = [person("A", ["认证"]), person("B", win=0.3), person("C", win=0.1)]
+    items = [Item(f"天津认证{i}有限公司", "认证") for i in range(6)]
+    assert counts(items, people, {**WEIGHTS, "weight_balance": 0}) == {"A": 4, "B": 2, "C": 0}
+
+
+def test_each_pick_names_the_runner_up_and_the_score_gap():
+    picks = assign_batch(CERTIFICATION, tied_team(), WEIGHTS)
+    to_a = next(p for p in picks if p.candidate.salesperson_id == "A")
+    to_b = next(p for p in picks if p.candidate.salesperson_id == "B")
+    assert (to_a.runner_up.salesperson_id, round(to_a.gap, 2)) == ("B", 1.6)  # B and C tie: the first by 工号
+    assert (to_b.runner_up.salesperson_id, round(to_b.gap, 2)) == ("A", -1.6)
+
+
 def test_the_same_inputs_give_the_same_recommendations():
     items = [Item(f"天津{i}有限公司", ["企业内训", "管理咨询", None][i % 3]) for i in range(12)]
     people = [person("S001", ["企业内训"]), person("S002", ["管理咨询"], win=0.3), person("S003")]
@@ -50,7 +95,10 @@ def test_the_same_inputs_give_the_same_recommendations():
 
 # ---------------------------------------------------------------- from the warehouse
 
-ROSTER_WITH_ROLES = [*ROSTER, ["S090", "周敏", "内勤", "在职", dt.date(2025, 1, 1), None, "", "zm@example.com"]]
+ROSTER_WITH_ROLES = [*ROSTER, ["S090", "周敏", "内勤", "在职", dt.date(2025, 1, 1), None, "", "zm@example.com"],
+                     ["S091", "吴经理", "行政经理", "在职", dt.date(2023, 1, 1), None, "", "admin@example.com"],
+                     ["S092", "郑总", "总经理", "在职", dt.date(2022, 1, 1), None, "", "gm@example.com"]]
+ADMIN, GM = "吴经理（S091）", "郑总（S092）"  # as the 审批人 drop-down lists them
 LEAD_HEADER = ["客户名称", "联系人", "联系电话", "客户需求", "客户来源", "获取日期"]
 
 
@@ -121,46 +169,166 @@ def decide(path, decisions: dict[str, tuple]):
     return wb
 
 
-def test_approval_round_trip(team, tmp_path):
+def approve(team, path, approver, decisions: dict[str, tuple], name: str, now: dt.datetime):
+    """One manager's copy of the workbook: the same decision for each named row, signed by `approver`; ingested."""
+    wb = decide(path, {customer: (*decision, approver, dt.date(2026, 12, 1)) for customer, decision in decisions.items()})
+    wb.save(team.inbox / name)
+    return team.ingest(now=now)
+
+
+DECISIONS = {"天津新甲科技有限公司": ("批准", None), "天津新乙机械有限公司": ("改派", "李四（S002）"),
+             "天津新丙商贸有限公司": ("驳回", None), "天津乙有限公司": ("批准", None)}
+
+
+def test_one_approver_changes_nothing_and_the_row_waits_for_the_second(team, tmp_path):
     path, _ = recommendations(team, tmp_path)
-    wb = decide(path, {"天津新甲科技有限公司": ("批准", None, "总经理", "2026-12-01"),
-                       "天津新乙机械有限公司": ("改派", "李四（S002）", "总经理", "2026-12-01"),
-                       "天津新丙商贸有限公司": ("驳回", None, "总经理", "2026-12-01"),
-                       "天津乙有限公司": ("批准", None, "行政经理", "2026-12-01")})
-    wb.save(team.inbox / path.name)
-    team.ingest(now=dt.datetime(2026, 12, 1, 18, 0))
-    decisions = team.query("select customer_code, from_salesperson_id, to_salesperson_id, decision, action "
-                           "from assignment_decisions order by source_row, action")
+    summary = approve(team, path, ADMIN, DECISIONS, "分配建议_行政经理.xlsx", dt.datetime(2026, 12, 1, 18, 0))
+    assert team.scalar("select count(*) from assignment_decisions") == 0
+    assert team.scalar("select count(*) from customers where name like '天津新%'") == 0
+    assert team.scalar("select owner_id from customers where name = '天津乙有限公司'") == "S001"
+    # 4 rows decided by the 行政经理 wait; the 2 conflict rows and the other lead were left empty (新乙/丙 are 3 leads,
+    # 甲 the conflict, 乙 the recycling: 3 + 1 + 1 = 5 rows, 4 decided)
+    assert dict(summary.decisions) == {"待第二审批人": 4, "未填": 1}
+    from salespipe.summary import decisions_line
+    assert decisions_line(summary.decisions) == ("分配审批 approval rows: 批准 0 / 改派 0 / 驳回 0 / 未填 1 / "
+                                                 "待第二审批人 4 / 退回 0")
+    from reports import make_report
+    from reporting import Tables
+    (daily,), _ = make_report(team.config, "daily", dt.date(2026, 12, 1), ["html"], tmp_path / "r")
+    waiting = Tables(daily.read_text(encoding="utf-8")).tables["waiting-approvals"]
+    assert sorted((row[0], row[2], row[3], row[5]) for row in waiting[1:]) == sorted(
+        (name, decision, ADMIN, "总经理") for name, (decision, _) in DECISIONS.items())
+
+
+def test_both_approvers_apply_the_decision_once(team, tmp_path):
+    path, _ = recommendations(team, tmp_path)
+    approve(team, path, ADMIN, DECISIONS, "分配建议_行政经理.xlsx", dt.datetime(2026, 12, 1, 18, 0))
+    summary = approve(team, path, GM, DECISIONS, "分配建议_总经理.xlsx", dt.datetime(2026, 12, 2, 18, 0))
+    decisions = team.query("select customer_code, from_salesperson_id, to_salesperson_id, decision, action, approver "
+                           "from assignment_decisions")
     new_a = team.scalar("select customer_code from customers where name = '天津新甲科技有限公司'")
     new_b = team.scalar("select customer_code from customers where name = '天津新乙机械有限公司'")
     recycled = team.scalar("select customer_code from customers where name = '天津乙有限公司'")
+    both = f"{ADMIN}、{GM}"
     assert sorted(decisions, key=str) == sorted([
-        (new_a, None, "S001", "批准", "新客户分配"), (new_b, None, "S002", "改派", "新客户分配"),
-        (None, None, None, "驳回", "新客户分配"), (recycled, "S001", "S002", "批准", "客户回收")], key=str)
+        (new_a, None, "S001", "批准", "新客户分配", both), (new_b, None, "S002", "改派", "新客户分配", both),
+        (None, None, None, "驳回", "新客户分配", both), (recycled, "S001", "S002", "批准", "客户回收", both)], key=str)
     assert team.scalar("select owner_id from customers where customer_code = ?", [new_a]) == "S001"
     assert team.scalar("select owner_id from customers where customer_code = ?", [new_b]) == "S002"
     assert team.scalar("select owner_id from customers where customer_code = ?", [recycled]) == "S002"
     assert team.scalar("select count(*) from customers where name = '天津新丙商贸有限公司'") == 0
-    # the same decisions in another copy of the workbook change nothing
-    wb.properties.title = "再次提交"
-    wb.save(team.inbox / "分配建议_再次.xlsx")
-    team.ingest(now=dt.datetime(2026, 12, 1, 19, 0))
+    assert dict(summary.decisions) == {"批准": 2, "改派": 1, "驳回": 1, "未填": 1}
+    assert (summary.new_customers, summary.customers_from_leads) == (2, 2)
+    # the leads know what they became
+    assert team.query("select customer_name, customer_code from leads order by lead_id") == [
+        ("天津新甲科技有限公司", new_a), ("天津新乙机械有限公司", new_b), ("天津新丙商贸有限公司", None)]
+    # an 改派's reasons are the chosen salesperson's: 李四 (拓展培训) for a 拓展 lead, not the recommendation's
+    reason = team.scalar("select reason from assignment_decisions where decision = '改派'")
+    assert reason.startswith("改派给 李四（S002）：特长匹配（需求：拓展培训；特长：拓展培训）")
+    # the same decisions in more copies of the workbook change nothing
+    again = approve(team, path, GM, DECISIONS, "分配建议_再次.xlsx", dt.datetime(2026, 12, 2, 19, 0))
     assert team.scalar("select count(*) from assignment_decisions") == 4
     assert team.scalar("select count(*) from customers where name like '天津新%'") == 2
+    assert again.decisions.get("待第二审批人", 0) == 0 and again.new_customers == 0
+
+
+def test_approvers_who_disagree_change_nothing(team, tmp_path):
+    path, _ = recommendations(team, tmp_path)
+    approve(team, path, ADMIN, {"天津乙有限公司": ("批准", None)}, "a.xlsx", dt.datetime(2026, 12, 1, 18, 0))
+    summary = approve(team, path, GM, {"天津乙有限公司": ("驳回", None)}, "b.xlsx", dt.datetime(2026, 12, 1, 19, 0))
+    assert team.scalar("select count(*) from assignment_decisions") == 0
+    assert summary.decisions["待第二审批人"] == 1
+    # the 行政经理 changes their mind: both say 驳回 now
+    approve(team, path, ADMIN, {"天津乙有限公司": ("驳回", None)}, "c.xlsx", dt.datetime(2026, 12, 1, 20, 0))
+    assert team.query("select decision, to_salesperson_id from assignment_decisions") == [("驳回", None)]
+    assert team.scalar("select owner_id from customers where name = '天津乙有限公司'") == "S001"
+
+
+def test_a_typed_name_that_is_not_an_approver_is_rejected_with_the_reason(team, tmp_path):
+    path, _ = recommendations(team, tmp_path)
+    wb = decide(path, {"天津新甲科技有限公司": ("批准", None, "张三", "2026-12-01"),
+                       "天津新乙机械有限公司": ("批准", None, None, "2026-12-01")})
+    wb.save(team.inbox / path.name)
+    summary = team.ingest(now=dt.datetime(2026, 12, 1, 18, 0))
+    assert summary.decisions["退回"] == 2 and team.scalar("select count(*) from assignment_approvals "
+                                                          "where decision is not null") == 0
+    rule = "审批人须为名册中岗位为行政经理、总经理的在职人员：吴经理（S091）、郑总（S092）"
+    assert sorted(team.query("select customer_name, column_name, value, reason from rejects where kind = 'approvals'")) == [
+        ("天津新乙机械有限公司", "审批人", "", f"缺少审批人：请从下拉列表选择（{rule}）"),
+        ("天津新甲科技有限公司", "审批人", "张三", f"不是审批人：张三（{rule}）")]
+    from reports import make_report
+    from reporting import Tables
+    (daily,), _ = make_report(team.config, "daily", dt.date(2026, 12, 1), ["html"], tmp_path / "r")
+    shown = Tables(daily.read_text(encoding="utf-8")).tables["rejected-approvals"]
+    assert sorted((row[0], row[1], row[4]) for row in shown[1:]) == [
+        ("天津新乙机械有限公司", "", f"缺少审批人：请从下拉列表选择（{rule}）"),
+        ("天津新甲科技有限公司", "张三", f"不是审批人：张三（{rule}）")]
+
+
+def test_a_rejected_row_goes_back_to_the_approver_who_filled_it(team, tmp_path):
+    from reports.feedback import feedback_rows
+    from salespipe.warehouse import connect
+
+    path, _ = recommendations(team, tmp_path)
+    decide(path, {"天津新甲科技有限公司": ("同意吧", None, ADMIN, "2026-12-01")}).save(team.inbox / path.name)
+    team.ingest(now=dt.datetime(2026, 12, 1, 18, 0))
+    con = connect(team.config.warehouse, read_only=True)
+    try:
+        mine = feedback_rows(con, dt.date(2026, 12, 1))["S091"]["rejected"]
+    finally:
+        con.close()
+    assert [(p["customer_name"], p["column_name"], p["value"]) for p in mine] == [("天津新甲科技有限公司", "审批结果", "同意吧")]
 
 
 def test_bad_decisions_are_rejected_whole(team, tmp_path):
     path, _ = recommendations(team, tmp_path)
-    wb = decide(path, {"天津新甲科技有限公司": ("同意吧", None, "总经理", "2026-12-01"),
-                       "天津新乙机械有限公司": ("改派", "王五", "总经理", "2026-12-01"),
-                       "天津乙有限公司": ("改派", "孙悟空", "总经理", "2026-12-01")})
-    wb.save(team.inbox / path.name)
+    for approver, name in ((ADMIN, "a.xlsx"), (GM, "b.xlsx")):
+        decide(path, {"天津新甲科技有限公司": ("同意吧", None, approver, "2026-12-01"),
+                      "天津新乙机械有限公司": ("改派", "王五", approver, "2026-12-01"),
+                      "天津乙有限公司": ("改派", "孙悟空", approver, "2026-12-01")}).save(team.inbox / name)
     team.ingest(now=dt.datetime(2026, 12, 1, 18, 0))
     assert team.scalar("select count(*) from assignment_decisions") == 0
     assert team.scalar("select owner_id from customers where name = '天津乙有限公司'") == "S001"
-    reasons = sorted(r[0] for r in team.query("select reason from rejects where kind = 'approvals'"))
+    reasons = sorted({r[0] for r in team.query("select reason from rejects where kind = 'approvals'")})
     assert reasons == ["业务员不在职或不是销售岗位：王五", "业务员不存在或重名：孙悟空",
                        "审批结果填写不规范：同意吧（可填：批准、驳回、改派）"]
+
+
+def test_a_rejected_lead_is_not_recommended_again_unless_it_comes_again_later(team, tmp_path):
+    path, _ = recommendations(team, tmp_path)
+    for approver, name in ((ADMIN, "a.xlsx"), (GM, "b.xlsx")):
+        approve(team, path, approver, {"天津新丙商贸有限公司": ("驳回", None)}, name, dt.datetime(2026, 12, 1, 18, 0))
+    _, later = make_assignment(team.config, dt.date(2026, 12, 2), tmp_path / "next")
+    assert [e["lead"]["customer_name"] for e in later.new] == ["天津新甲科技有限公司", "天津新乙机械有限公司"]
+    # the same lead sheet again (acquired 11-30, before the 驳回): still not; a lead acquired after it: new information
+    team.add("leads2.xlsx", [LEAD_HEADER, ["天津新丙商贸有限公司", "周总", "13900000003", "咨询", "关系", D],
+                             ["天津新丁商贸有限公司", "吴总", "13900000004", "咨询", "关系", D]])
+    team.ingest(now=dt.datetime(2026, 12, 2, 18, 0))
+    _, later = make_assignment(team.config, dt.date(2026, 12, 3), tmp_path / "next")
+    assert [e["lead"]["customer_name"] for e in later.new][2:] == ["天津新丁商贸有限公司"]
+    team.add("leads3.xlsx", [LEAD_HEADER, ["天津新丙商贸有限公司", "周总", "13900000009", "咨询", "关系",
+                                           dt.date(2026, 12, 3)]])
+    team.ingest(now=dt.datetime(2026, 12, 3, 18, 0))
+    _, later = make_assignment(team.config, dt.date(2026, 12, 3), tmp_path / "next")
+    assert "天津新丙商贸有限公司" in [e["lead"]["customer_name"] for e in later.new]
+
+
+def test_the_workbook_validates_the_approval_columns(team, tmp_path):
+    path, _ = recommendations(team, tmp_path)
+    wb = openpyxl.load_workbook(path)
+    ws = wb["新客户分配"]
+    header = [c.value for c in ws[2]]
+    letter = {name: openpyxl.utils.get_column_letter(i + 1) for i, name in enumerate(header)}
+    rules = {str(dv.sqref): dv for dv in ws.data_validations.dataValidation}
+    for column in ("审批结果", "改派业务员", "审批人", "审批日期"):
+        rule = rules[f"{letter[column]}3:{letter[column]}5"]
+        assert rule.showErrorMessage and rule.error, column
+    assert rules[f"{letter['审批人']}3:{letter['审批人']}5"].formula1 == "'_选项'!$B$1:$B$2"
+    assert rules[f"{letter['审批日期']}3:{letter['审批日期']}5"].type == "date"
+    assert [wb["_选项"].cell(i, 2).value for i in (1, 2)] == [ADMIN, GM]
+    rows = [dict(zip(header, r)) for r in ws.iter_rows(min_row=3, values_only=True)]
+    assert [r["线索编号"] for r in rows] == ["XS000001", "XS000002", "XS000003"]
+    assert all(r["次选业务员"] in ("张三（S001）", "李四（S002）") and isinstance(r["得分差"], float) for r in rows)
 
 
 def test_daily_report_warns_of_recycling_and_monthly_shows_the_fairness_ledger(team, tmp_path):
@@ -171,12 +339,17 @@ def test_daily_report_warns_of_recycling_and_monthly_shows_the_fairness_ledger(t
     soon = Tables(daily.read_text(encoding="utf-8")).tables["recycle-soon"]
     assert [(r[1], r[2], r[4]) for r in soon[1:]] == [("天津丙有限公司", "张三", "2")]
     path, _ = recommendations(team, tmp_path)
-    decide(path, {"天津新甲科技有限公司": ("批准", None, "总经理", "2026-11-30"),
-                  "天津新乙机械有限公司": ("改派", "S002", "总经理", "2026-11-30")}).save(team.inbox / path.name)
+    for approver, name in ((ADMIN, "a.xlsx"), (GM, "b.xlsx")):
+        decide(path, {"天津新甲科技有限公司": ("批准", None, approver, "2026-11-30"),
+                      "天津新乙机械有限公司": ("改派", "S002", approver, "2026-11-30"),
+                      "天津乙有限公司": ("批准", None, approver, "2026-11-30")}).save(team.inbox / name)
     team.ingest(now=dt.datetime(2026, 11, 30, 19, 0))
     (monthly,), _ = make_report(team.config, "monthly", D, ["html"], tmp_path / "r")
     ledger = Tables(monthly.read_text(encoding="utf-8")).tables["fairness"]
-    assert [r[:2] for r in ledger[1:]] == [["张三（S001）", "1"], ["李四（S002）", "1"]]
+    # 张三: lead 新甲 (批准); 李四: lead 新乙 (改派) and the recycled 乙. Owned now: 张三 甲 (first seen by him; the
+    # conflict was not decided), 丙, 新甲 = 3; 李四 乙, 新乙 = 2
+    assert [r[:7] for r in ledger[1:]] == [["张三（S001）", "1", "0", "1", "0", "3", "60"],
+                                           ["李四（S002）", "1", "1", "1", "1", "2", "60"]]
 
 
 def test_a_roster_name_that_looks_like_a_formula_stays_text_in_the_hidden_options(project, tmp_path):
@@ -187,3 +360,80 @@ def test_a_roster_name_that_looks_like_a_formula_stays_text_in_the_hidden_option
     cells = {cell.value: cell.data_type for (cell,) in options.iter_rows(max_col=1)}
     (label,) = [value for value in cells if value.startswith("=")]
     assert label.startswith("=1+1") and cells[label] == "s"  # text, not a live formula ('f')
+
+
+
+# ---------------------------------------------------------------- the demo month
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    """The demo month of `salespipe demo` (seed 2026, 2026-11, 12 salespeople) ingested into a fresh project."""
+    from conftest import Project
+    from salespipe.demo import generate
+
+    root = tmp_path_factory.mktemp("demo")
+    project = Project(root / "project")
+    generate(project.inbox, seed=2026, month="2026-11", salespeople=12)
+    project.ingest(now=dt.datetime(2026, 11, 30, 18, 0))
+    return project
+
+
+def test_on_the_demo_month_no_specialist_idles_while_another_gets_twice_the_mean(demo, tmp_path):
+    _, recs = make_assignment(demo.config, D, tmp_path)
+    picks = [e for e in recs.new + recs.recycle if e.get("to")]
+    got = {c.salesperson_id: sum(e["to"] is c for e in picks) for c in recs.candidates}
+    mean = len(picks) / len(recs.candidates)
+    needs = {e["item"].need_type for e in picks}
+    idle_specialists = [sp for sp, n in got.items() if n == 0 and set(next(
+        c for c in recs.candidates if c.salesperson_id == sp).specialties) & needs]
+    assert len(picks) == 52 and len(recs.candidates) == 11  # 30 leads and 22 customers of the one who left
+    assert idle_specialists == [] and max(got.values()) <= 2 * mean, got
+
+
+def fill_rows(path, decisions: dict[int, tuple], approver: str, out: Path) -> dict[int, dict]:
+    """A manager's copy: decisions by row number (序号) of 新客户分配; returns those rows as they were written."""
+    wb = openpyxl.load_workbook(path)
+    ws = wb["新客户分配"]
+    header = [c.value for c in ws[2]]
+    written = {}
+    for r in range(3, ws.max_row + 1):
+        number = ws.cell(r, 1).value
+        if number in decisions:
+            written[number] = {h: ws.cell(r, i + 1).value for i, h in enumerate(header)}
+            for column, value in zip(APPROVAL, (*decisions[number], approver, dt.date(2026, 12, 1))):
+                ws.cell(r, header.index(column) + 1, value)
+    wb.save(out)
+    return written
+
+
+APPROVAL = ("审批结果", "改派业务员", "审批人", "审批日期")
+
+
+def test_the_demo_after_one_approval_round_answers_what_came_of_the_leads(demo, tmp_path):
+    path, recs = make_assignment(demo.config, D, tmp_path / "round1")
+    decisions = {1: ("批准", None), 2: ("批准", None), 3: ("改派", "杨旭（S101）"), 4: ("驳回", None)}
+    for approver, name in (("吴经理（S091）", "分配建议_行政经理.xlsx"), ("郑总（S092）", "分配建议_总经理.xlsx")):
+        rows = fill_rows(path, decisions, approver, demo.inbox / name)
+    summary = demo.ingest(now=dt.datetime(2026, 12, 1, 18, 0))
+    assert dict(summary.decisions) == {"批准": 2, "改派": 1, "驳回": 1, "未填": 2 * (52 - 4)}
+    assert summary.customers_from_leads == 3
+    # 12-02: the salesperson of lead 1 calls it, reaches stage 3; an order of 12 800 on 12-03
+    first = rows[1]
+    demo.add("日志表_lead1.xlsx", [[*LOG_HEADER, "工号"], [*log_row(dt.date(2026, 12, 2), first["建议业务员"],
+        first["客户名称"], phone=first["联系电话"], contact=first["联系人"], stage="3"), first["建议业务员工号"]]])
+    demo.add("订单_lead1.xlsx", [["签单日期", "业务员", "工号", "客户名称", "业务类型", "合同金额"],
+                                 [dt.date(2026, 12, 3), None, first["建议业务员工号"], first["客户名称"], "认证", 12800]])
+    demo.ingest(now=dt.datetime(2026, 12, 3, 18, 0))
+    outcomes = {r[0]: r[1:] for r in demo.query(
+        "select lead_id, outcome, decision, decided_on, assigned_salesperson_id, customer_code is not null, "
+        "contacts_since, furthest_stage, revenue from mart_lead_outcomes")}
+    day = dt.date(2026, 12, 1)
+    assert outcomes[rows[1]["线索编号"]] == ("已分配", "批准", day, rows[1]["建议业务员工号"], True, 1, 3, 12800)
+    assert outcomes[rows[2]["线索编号"]] == ("已分配", "批准", day, rows[2]["建议业务员工号"], True, 0, None, 0)
+    assert outcomes[rows[3]["线索编号"]] == ("已分配", "改派", day, "S101", True, 0, None, 0)
+    assert outcomes[rows[4]["线索编号"]] == ("已驳回", "驳回", day, None, False, 0, None, 0)
+    assert sum(o[0] == "待审批" for o in outcomes.values()) == 30 - 4
+    # the next workbook: the decided leads are gone, the 驳回 one included
+    _, later = make_assignment(demo.config, dt.date(2026, 12, 4), tmp_path / "round2")
+    next_leads = {e["lead"]["lead_id"] for e in later.new}
+    assert len(next_leads) == 26 and not next_leads & {rows[n]["线索编号"] for n in decisions}

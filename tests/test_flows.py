@@ -7,6 +7,7 @@ import subprocess
 import sys
 import urllib.parse
 
+import openpyxl
 import pytest
 from prefect.artifacts import Artifact
 
@@ -57,6 +58,29 @@ def test_nightly_end_to_end(prefect_server, project, smtp):
     again = run_nightly(project)
     assert again["files"] == {} and project.scalar("select count(*) from activities") == 2
     assert len(smtp.envelopes) == 3
+
+
+def test_the_nightly_writes_the_workbook_the_day_after_a_salesperson_left(prefect_server, project, smtp):
+    # 王五 (S003) left on 11-15 (a Sunday); he owned 天津王五甲 from his log of Friday 11-13
+    project.add_roster()
+    project.add("日志表_王五_20261113.xlsx", [LOG_HEADER, log_row(dt.date(2026, 11, 13), "王五", "天津王五甲有限公司",
+                                                               phone="13700000031")])
+    project.add("日志表_张三_20261116.xlsx", [LOG_HEADER, log_row(dt.date(2026, 11, 16))])
+    result = run_nightly(project, dt.date(2026, 11, 16))
+    assert result["assignment"].endswith("分配建议_2026-11-16.xlsx")
+    ws = openpyxl.load_workbook(result["assignment"])["客户回收"]
+    header = [c.value for c in ws[2]]
+    rows = [dict(zip(header, r)) for r in ws.iter_rows(min_row=3, values_only=True)]
+    assert [(r["客户名称"], r["当前负责人"], r["回收原因"]) for r in rows] == [("天津王五甲有限公司", "S003", "负责人 王五 已离职")]
+    assert rows[0]["建议业务员工号"] in ("S001", "S002")
+    daily = (project.root / "reports_out" / "销售日报_2026-11-16.html").read_text(encoding="utf-8")
+    assert "客户回收 1 条待审批" in daily
+
+
+def test_the_nightly_writes_no_workbook_when_nothing_waits(prefect_server, project, smtp):
+    fill_inbox(project)
+    assert run_nightly(project)["assignment"] is None
+    assert not list((project.root / "reports_out").glob("分配建议_*.xlsx"))
 
 
 def test_no_daily_report_on_a_national_holiday(prefect_server, project, smtp):

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from conftest import LOG_HEADER, Project, log_row
+from conftest import LOG_HEADER, ROSTER, Project, log_row
 
 FULL, SHORT = "天津市格致企业管理咨询有限公司", "天津格致咨询"  # 甲, and a short name a person later merges into it
 YI, BING, DING = "天津华泰机械有限公司", "天津海河物流有限公司", "天津蓝天广告有限公司"
@@ -32,7 +32,8 @@ def customers(tmp_path_factory):
     """First evening: the month's sheets. Second evening: a person merges 格致咨询 into 甲, the managers move
     乙 to 李四 and give the lead 新甲 to 张三."""
     project = Project(tmp_path_factory.mktemp("customers") / "project")
-    project.add_roster()
+    project.add_roster([*ROSTER, ["S091", "吴经理", "行政经理", "在职", dt.date(2023, 1, 1), None, "", "admin@example.com"],
+                        ["S092", "郑总", "总经理", "在职", dt.date(2022, 1, 1), None, "", "gm@example.com"]])
     # the log in date order, so first appearance is the same by date and by row:
     # codes 甲 KH000001 (11-02), 丁 KH000002 (BC 11-03), 乙 KH000003 (11-05), 丙 KH000004 (11-06), 格致咨询 KH000005 (11-18);
     # 跟单号 for each new (customer, type) first recorded with class A–B1:
@@ -65,8 +66,8 @@ def customers(tmp_path_factory):
                                   ["KH000001", "KH000005", "是", "吴经理"]])
     project.add("分配审批.xlsx", [["建议类型", "客户编码", "客户名称", "建议业务员工号", "理由", "审批结果", "改派业务员",
                                 "审批人", "审批日期"],
-        ["冲突客户转移", "KH000003", YI, "S001", "", "改派", "李四（S002）", "总经理", d(27)],
-        ["新客户分配", "", LEAD, "S001", "", "批准", "", "总经理", d(27)]])
+        *[["冲突客户转移", "KH000003", YI, "S001", "", "改派", "李四（S002）", approver, d(27)] for approver in ("吴经理", "郑总")],
+        *[["新客户分配", "", LEAD, "S001", "", "批准", "", approver, d(27)] for approver in ("吴经理", "郑总")]])
     project.ingest(now=dt.datetime(2026, 11, 27, 18, 0))
     return project
 

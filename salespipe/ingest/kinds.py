@@ -166,6 +166,7 @@ APPROVALS = Kind("approvals", "分配审批", (
     Column("recommended_id", "建议业务员工号", (), parser="staff_no"),
     Column("action", "建议类型", ()),
     Column("reason", "理由", ()),
+    Column("lead_id", "线索编号", ()),
 ), hints=("分配建议", "审批"), signature=("decision",))
 
 MATCH_REVIEW = Kind("match_review", "客户匹配确认", (

@@ -16,9 +16,10 @@ from typing import NamedTuple
 import pandas as pd
 
 from salespipe.customers.followups import create_followups, refresh_followups
-from salespipe.customers.master import Assigned, Profiles, assign_customers, create_from_lead, find_code, merge, resolve
+from salespipe.customers.master import Assigned, Profiles, assign_customers, find_code, merge, resolve
 from salespipe.customers.match import Settings
 from salespipe.customers.normalize import name_key
+from salespipe.approvals import apply_approvals
 from salespipe.ingest.batch import Batch
 from salespipe.ingest.kinds import SALESPERSON_KINDS
 from salespipe.schema import TABLES
@@ -42,6 +43,8 @@ class LoadResult:
     superseded_rows: int = 0
     new_reviews: int = 0
     new_followups: int = 0
+    decisions: Counter = field(default_factory=Counter)  # the approval workbook's rows by kind (approvals.KINDS)
+    customers_from_leads: int = 0  # customers created by approved leads (also counted in new_customers)
     rows_skipped: int = 0  # non-blank rows that are not data (headers, titles, totals, notes, examples, hints)
     sheets_not_read: list = field(default_factory=list)  # (file, sheet, reason)
     per_file: dict[int, list[int]] = field(default_factory=dict)  # file_id -> [accepted, rejected]
@@ -54,6 +57,8 @@ class LoadResult:
                      "new_followups", "rows_skipped"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.reasons.update(other.reasons)
+        self.decisions.update(other.decisions)
+        self.customers_from_leads += other.customers_from_leads
         self.sheets_not_read.extend(other.sheets_not_read)
         self.per_file.update(other.per_file)
 
@@ -114,8 +119,9 @@ def _in_service(person: tuple, day: dt.date, monthly: bool) -> bool:
 
 def load_batch(con, batch: Batch, run_id: str, now: dt.datetime, default_capacity: int = 60,
                match_settings: Settings | None = None, selling_roles: tuple[str, ...] = ("CC", "KAE"),
-               profiles: Profiles | None = None) -> LoadResult:
-    """Load one batch (a run, or one chunk of a run); `profiles` carries the customers between chunks."""
+               profiles: Profiles | None = None, assignment: dict | None = None) -> LoadResult:
+    """Load one batch (a run, or one chunk of a run); `profiles` carries the customers between chunks;
+    `assignment` is the [assignment] configuration (approver roles, weights for an 改派's reasons)."""
     result = LoadResult()
     profiles = profiles or Profiles()
     records = batch.records
@@ -128,13 +134,18 @@ def load_batch(con, batch: Batch, run_id: str, now: dt.datetime, default_capacit
     assigned = _assign_customers(con, records, run_id, now, match_settings, profiles)
     result.new_customers, result.new_reviews = assigned.new_customers, assigned.new_reviews
     _apply_match_decisions(con, records.get("match_review", []), now)
-    apply_approvals(con, records.get("approvals", []), now, run_id, selling_roles)
+    approvals = apply_approvals(con, records.get("approvals", []), now, run_id, selling_roles, assignment)
+    result.decisions, result.customers_from_leads = approvals.counts, approvals.customers_created
+    result.new_customers += approvals.customers_created
     if records.get("match_review") or records.get("approvals"):
         profiles.forget()  # codes were merged or made from leads: read the customers again next time
     _link_customers(con, records)
     for kind, recs in records.items():
         if kind in TARGET_TABLE and kind != "roster":  # rosters were applied first
             _insert(con, kind, [r for r in recs if not r["problems"] and not r.get("superseded_by")], run_id)
+    number_leads(con)
+    if assigned.new_customers:  # only a new customer can be what an earlier lead turned out to be
+        _link_earlier_leads(con)
     _keep_superseded(con, records.get("log", []), run_id, now)
     _insert_rejects(con, batch, run_id, now, result, roster)
     append_rows(con, "skipped_rows", [{**row, "run_id": run_id} for row in batch.skipped])
@@ -362,6 +373,24 @@ def _link_customers(con, records: dict) -> None:
                 rec["problems"].append(("客户名称", name, "客户不在客户库中：请先在销售日志或BC类客户登记表中登记该客户，或核对名称"))
 
 
+def number_leads(con) -> None:
+    """Every lead without a lead_id gets the next XS number, in the order its rows came (file, row)."""
+    run(con, """
+        update leads set lead_id = n.lead_id from (
+            select rowid as r, printf('XS%06d', (select coalesce(max(cast(substr(lead_id, 3) as integer)), 0) from leads)
+                   + row_number() over (order by source_file, source_sheet, source_row)) as lead_id
+            from leads where lead_id is null) n
+        where leads.rowid = n.r""")
+
+
+def _link_earlier_leads(con) -> None:
+    """A lead not yet linked that has since become a customer (a salesperson logged it) links to it."""
+    for lead_id, name in rows(con, "select lead_id, customer_name from leads where customer_code is null"):
+        code = find_code(con, name or "")
+        if code:
+            run(con, "update leads set customer_code = ? where lead_id = ?", [code, lead_id])
+
+
 def _apply_match_decisions(con, recs: list[dict], now: dt.datetime) -> None:
     """是 merges the two codes (the older survives), 否 records that they must never be proposed again."""
     for rec in sorted(recs, key=lambda r: (r["file_order"], r["source_row"])):
@@ -380,71 +409,6 @@ def _apply_match_decisions(con, recs: list[dict], now: dt.datetime) -> None:
         if rec["same"] == "否":
             run(con, "delete from customer_match_review where (left_code = ? and right_code = ?) "
                      "or (left_code = ? and right_code = ?)", [*codes, *reversed(codes)])
-
-
-def _who(con, text: str | None, day: dt.date, selling_roles: tuple[str, ...]) -> tuple[str | None, str | None]:
-    """(salesperson id, problem) for a salesperson written as 姓名（工号）, 工号 or a unique 姓名;
-    they must hold a selling role and be 在职 on the day."""
-    import re
-
-    if not text:
-        return None, "缺少业务员"
-    match = re.search(r"[（(]\s*([A-Za-z0-9_-]+)\s*[)）]", text)
-    key = (match[1] if match else text).strip()
-    found = rows(con, "select salesperson_id, name, status, hired_on, left_on, role from salespeople "
-                      "where upper(salesperson_id) = ? or name = ?", [key.upper(), person_key(key)])
-    if len(found) != 1:
-        return None, f"业务员不存在或重名：{text}"
-    sp, _, status, hired, left, role = found[0]
-    if not _in_service((sp, _, status, hired, left), day, False) or (role and role not in selling_roles):
-        return None, f"业务员不在职或不是销售岗位：{text}"
-    return sp, None
-
-
-def apply_approvals(con, recs: list[dict], now: dt.datetime, run_id: str,
-                    selling_roles: tuple[str, ...] = ("CC", "KAE")) -> None:
-    """批准 applies the recommendation, 改派 applies it with the named salesperson, 驳回 changes nothing;
-    a row with any problem is rejected whole, before anything of it is applied."""
-    for rec in sorted(recs, key=lambda r: (r["file_order"], r["source_sheet"], r["source_row"])):
-        if rec["problems"] or not rec.get("decision"):
-            continue
-        day = rec.get("approved_on") or now.date()
-        to, problem = None, None
-        if rec["decision"] == "批准":
-            to, problem = _who(con, rec.get("recommended_id"), day, selling_roles)
-        elif rec["decision"] == "改派":
-            to, problem = _who(con, rec.get("reassign_to"), day, selling_roles)
-        if problem:
-            rec["problems"].append(("改派业务员" if rec["decision"] == "改派" else "建议业务员工号",
-                                    rec.get("reassign_to") or rec.get("recommended_id") or "", problem))
-            continue
-        code = resolve(con, rec["customer_code"]) if rec.get("customer_code") else find_code(con, rec["customer_name"] or "")
-        lead = None
-        if code is None and rec.get("action") == "新客户分配":
-            lead = dicts(con, "select customer_name, contact, phone, address, industry, source from leads "
-                              "where name_key = ? order by source_file, source_row limit 1", [name_key(rec["customer_name"])])
-        if code is None and not lead:
-            rec["problems"].append(("客户编码", rec.get("customer_code") or rec.get("customer_name") or "",
-                                    "客户不存在：请核对客户编码或客户名称"))
-            continue
-        already = rows(con, """select count(*) from assignment_decisions where decision = ? and decided_on = ?
-                              and to_salesperson_id is not distinct from ? and approver is not distinct from ?
-                              and (customer_code = ? or (customer_code is null and reason = ?))""",
-                       [rec["decision"], day, to if rec["decision"] != "驳回" else None, rec.get("approver"), code,
-                        rec.get("customer_name")])[0][0]
-        if already:
-            continue  # the same decision came in before (another copy of the workbook)
-        before = rows(con, "select owner_id from customers where customer_code = ?", [code])[0][0] if code else None
-        if code is None and rec["decision"] != "驳回":
-            code = create_from_lead(con, lead[0], to, day, run_id)
-        if rec["decision"] != "驳回":
-            run(con, "update customers set owner_id = ? where customer_code = ?", [to, code])
-        append_rows(con, "assignment_decisions", [{
-            "decided_on": day, "customer_code": code, "from_salesperson_id": before,
-            "to_salesperson_id": to if rec["decision"] != "驳回" else None, "decision": rec["decision"],
-            "approver": rec.get("approver"), "reason": rec.get("customer_name") if code is None else rec.get("reason"),
-            "source_file": rec["source_file"], "action": rec.get("action"), "source_row": rec["source_row"],
-            "recorded_at": now}])
 
 
 def _insert(con, kind: str, recs: list[dict], run_id: str | None) -> None:

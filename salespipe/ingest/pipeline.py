@@ -41,6 +41,8 @@ class IngestSummary:
     new_followups: int = 0
     superseded_rows: int = 0
     customers_total: int = 0
+    decisions: Counter = field(default_factory=Counter)  # approval rows by kind: 批准 改派 驳回 未填 待第二审批人 退回
+    customers_from_leads: int = 0  # of new_customers: created by approved leads
     unreadable: list[tuple[str, str, str]] = field(default_factory=list)  # (file name, reason, where it went)
     rows_skipped: int = 0  # non-blank rows that are not data (headers, titles, totals, notes, examples, hints)
     sheets_not_read: list[tuple[str, str, str]] = field(default_factory=list)  # (file name, sheet, reason)
@@ -166,7 +168,8 @@ def _load_in_chunks(con, files: list[Path], run_id: str, now: dt.datetime, confi
             _plan_moves(batch, config, now, taken)
             run(con, "begin transaction")
             with paused_gc():
-                result = load_batch(con, batch, run_id, now, capacity, settings, roles, profiles)
+                result = load_batch(con, batch, run_id, now, capacity, settings, roles, profiles,
+                                    config.raw.get("assignment", {}))
             _record_files(con, batch, result, run_id, now)
             total.absorb(result)
             entries.extend(batch.files)
@@ -289,7 +292,8 @@ def _summarise(con, entries: list[FileEntry], result: LoadResult, run_id: str) -
                             reasons=result.reasons, new_customers=result.new_customers,
                             new_reviews=result.new_reviews, new_followups=result.new_followups,
                             superseded_rows=result.superseded_rows, rows_skipped=result.rows_skipped,
-                            sheets_not_read=list(result.sheets_not_read))
+                            sheets_not_read=list(result.sheets_not_read), decisions=result.decisions,
+                            customers_from_leads=result.customers_from_leads)
     for f in entries:
         summary.files[f.status] += 1
         if f.status == "rejected":
