@@ -356,3 +356,13 @@ def test_look_alike_names_in_other_districts_are_asked_not_merged(project):
     assert codes == {"海泽网络科技（天津）有限公司": "KH000001", "天津市海择网络科技有限公司": "KH000002"}
     assert summary.new_reviews == 1
     assert "地址区县不同：河北区 / 津南区" in project.scalar("select reasons from customer_match_review")
+
+
+@pytest.mark.parametrize("first, second", [
+    ("天津市测试4号机械有限公司", "天津市测试5号机械有限公司"),  # realworld/06: one switchboard, two companies
+    ("天津市第一中学", "天津市第二中学"),
+])
+def test_names_that_differ_only_in_a_number_are_two_customers_even_with_one_phone(project, first, second):
+    codes, summary = _codes(project, [log_row(D1, customer=first, contact="联系人4", phone="022-23457890"),
+                                      log_row(D1, customer=second, contact="联系人5", phone="022-23457890")])
+    assert codes == {first: "KH000001", second: "KH000002"} and summary.new_reviews == 0
