@@ -120,6 +120,13 @@ TABLES: dict[str, tuple[str, list[tuple[str, str, str]]]] = {
         ("customer_code", "VARCHAR", "存续客户编码"),
         ("created_at", "TIMESTAMPTZ", "记录时间"),
     ]),
+    "customer_evidence": ("客户匹配用的证据：每个客户在日志和BC登记中出现过的（电话、联系人、行业、地址）组合，每种一行；每晚只追加当晚的新组合，匹配时不必汇总全部历史", [
+        ("customer_code", "VARCHAR", "记录时的客户编码（已被合并的编码经客户别名解析为存续编码）"),
+        ("phone", "VARCHAR", "联系电话（规范化）"),
+        ("contact", "VARCHAR", "联系人"),
+        ("industry", "VARCHAR", "行业"),
+        ("address", "VARCHAR", "地址"),
+    ]),
     "activities": ("销售日志：每条被接受的联系记录一行", [
         ("activity_date", "DATE", "联系日期"),
         *ROW_CUSTOMER_COLUMNS,
@@ -320,6 +327,14 @@ def _quote(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
+# the distinct (customer, phone, contact, industry, address) of the log and BC rows that `where` selects
+EVIDENCE_OF_ROWS = """
+    select distinct customer_code, phone, contact, industry, address from (
+        select customer_code, phone, contact, industry, address from activities where {where}
+        union all select customer_code, phone, contact, industry, address from bc_registrations where {where})
+    where customer_code is not null"""
+
+
 def create_tables(con) -> None:
     """Create every missing table, and add columns that later versions added (idempotent)."""
     existing = {r[0] for r in con.execute("select table_name from duckdb_tables()").fetchall()}
@@ -338,3 +353,5 @@ def create_tables(con) -> None:
             if table in existing:
                 con.execute(f"alter table {table} add column {name} {sql_type}").complete()
             con.execute(f"comment on column {table}.{name} is {_quote(col_comment)}").complete()
+    if "customer_evidence" not in existing and {"activities", "bc_registrations"} <= existing:
+        con.execute(f"insert into customer_evidence {EVIDENCE_OF_ROWS.format(where='true')}").complete()  # an older warehouse

@@ -43,11 +43,13 @@ def match_settings(config_raw: dict) -> Settings:
 
 
 def _existing_profiles(con) -> dict[str, tuple[set, set, set, set, set, set]]:
-    """Every existing customer's spellings, phones, contacts (as keys), cities, industries and address districts."""
+    """Every existing customer's spellings, phones, contacts (as keys), cities, industries and address districts,
+    from customer_evidence (the distinct combinations of the rows, kept by each run: reading it instead of every
+    activity: on three years of history (bench/scale.py's warehouse, 9,602 customers, 3.46 M activities) the read went
+    from 1.24-1.92 s to 0.31-0.48 s)."""
     profiles = rows(con, """
         with seen as (
-            select customer_code, phone, contact, industry, address from activities
-            union all select customer_code, phone, contact, industry, address from bc_registrations
+            select customer_code, phone, contact, industry, address from customer_evidence
         ),
         resolved as (
             select coalesce(m.customer_code, s.customer_code) as code, s.*

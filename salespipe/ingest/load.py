@@ -22,7 +22,7 @@ from salespipe.customers.normalize import name_key
 from salespipe.approvals import apply_approvals
 from salespipe.ingest.batch import Batch
 from salespipe.ingest.kinds import SALESPERSON_KINDS
-from salespipe.schema import TABLES
+from salespipe.schema import EVIDENCE_OF_ROWS, TABLES
 from salespipe.warehouse import append_rows, dicts, rewrite_rows, rows, run, scalar
 
 CUSTOMER_KINDS = ("log", "bc")  # rows of these kinds create customers
@@ -143,6 +143,7 @@ def load_batch(con, batch: Batch, run_id: str, now: dt.datetime, default_capacit
     for kind, recs in records.items():
         if kind in TARGET_TABLE and kind != "roster":  # rosters were applied first
             _insert(con, kind, [r for r in recs if not r["problems"] and not r.get("superseded_by")], run_id)
+    _record_evidence(con, run_id)  # before the next chunk's matching may read the customers again
     number_leads(con)
     if assigned.new_customers:  # only a new customer can be what an earlier lead turned out to be
         _link_earlier_leads(con)
@@ -193,8 +194,22 @@ def finish_load(con, run_id: str | None = None, now: dt.datetime | None = None) 
             from {name}_codes t left join customer_aliases a on a.alias_code = t.code""")
     _refresh_customers(con, run_id)
     refresh_followups(con, run_id)
+    if run_id is None:
+        _record_evidence(con, None)
     for name in ("touched_codes", "forced_codes", "touched_survivors", "forced_survivors"):
         run(con, f"drop table {name}")
+
+
+def _record_evidence(con, run_id: str | None) -> None:
+    """The run's new (customer, phone, contact, industry, address) combinations into customer_evidence, which the
+    next runs' matching reads instead of aggregating every activity (on three years, 3.46 M rows: 1.2-1.9 s a
+    night). Without run_id (a full refresh), rebuilt from every row."""
+    if run_id is None:
+        run(con, "delete from customer_evidence")
+        run(con, f"insert into customer_evidence {EVIDENCE_OF_ROWS.format(where='true')}")
+        return
+    run(con, f"""insert into customer_evidence {EVIDENCE_OF_ROWS.format(where='run_id = $run')}
+                 except select customer_code, phone, contact, industry, address from customer_evidence""", {"run": run_id})
 
 
 def _load_roster(con, recs: list[dict], default_capacity: int) -> None:
