@@ -12,6 +12,7 @@ from conftest import LOG_HEADER, log_row
 
 D1, D2, D3 = dt.date(2026, 11, 23), dt.date(2026, 11, 24), dt.date(2026, 11, 25)
 FULL = "天津市格致企业管理咨询有限公司"
+OTHER_ROAD = "天津市南开区鞍山西道100号"  # log_row's default is 天津市南开区复康路12号: one address would be evidence
 
 
 @pytest.mark.parametrize("name, region, trade, industry, form, branch", [
@@ -100,7 +101,7 @@ def test_variants_in_sheets_share_one_code_and_keep_their_spellings(project):
 def test_uncertain_match_gets_its_own_code_and_a_review_pair(project):
     project.add_roster()
     _log(project, "a.xlsx", [log_row(D1, customer=FULL, phone="022-23456789")])
-    summary = _log(project, "b.xlsx", [log_row(D2, customer="天津格致咨询", phone="13900000000")])
+    summary = _log(project, "b.xlsx", [log_row(D2, customer="天津格致咨询", phone="13900000000", address=OTHER_ROAD)])
     assert summary.new_reviews == 1
     assert project.query("select left_code, right_code, left_name, right_name from customer_match_review") == [
         ("KH000001", "KH000002", FULL, "天津格致咨询")]
@@ -115,8 +116,8 @@ def _decide(project, tmp_path, decision):
     assert ws.cell(3, header.index("客户名称A") + 1).value == FULL
     assert ws.cell(3, header.index("客户名称B") + 1).value == "天津格致咨询"
     assert "字号相同：格致" in ws.cell(3, header.index("理由") + 1).value
-    # by hand: 022-23456789 vs 13900000000, 王经理 both, 天津市南开区复康路12号 both
-    assert [ws.cell(3, header.index(h) + 1).value for h in ("电话", "联系人", "地址")] == ["不同", "相同", "相同"]
+    # by hand: 022-23456789 vs 13900000000, 王经理 both, 复康路12号 vs 鞍山西道100号
+    assert [ws.cell(3, header.index(h) + 1).value for h in ("电话", "联系人", "地址")] == ["不同", "相同", "不同"]
     assert ws.cell(3, header.index("电话") + 1).fill.fgColor.rgb.endswith("FFC7CE")
     assert any(header.index("是否同一客户") + 1 == openpyxl.utils.column_index_from_string(str(rng).split(":")[0][:1])
                for dv in ws.data_validations.dataValidation for rng in dv.sqref.ranges)
@@ -129,7 +130,7 @@ def _decide(project, tmp_path, decision):
 def test_review_round_trip_merge_keeps_the_older_code(project, tmp_path):
     project.add_roster()
     _log(project, "a.xlsx", [log_row(D1, customer=FULL, phone="022-23456789")])
-    _log(project, "b.xlsx", [log_row(D2, customer="天津格致咨询", phone="13900000000")])
+    _log(project, "b.xlsx", [log_row(D2, customer="天津格致咨询", phone="13900000000", address=OTHER_ROAD)])
     _decide(project, tmp_path, "是")
     assert project.query("select customer_code from customers") == [("KH000001",)]
     assert project.query("select alias_code, customer_code from customer_aliases where alias_code is not null") == [
@@ -149,7 +150,7 @@ def test_review_round_trip_merge_keeps_the_older_code(project, tmp_path):
 def test_review_round_trip_not_the_same_is_never_proposed_again(project, tmp_path):
     project.add_roster()
     _log(project, "a.xlsx", [log_row(D1, customer=FULL, phone="022-23456789")])
-    _log(project, "b.xlsx", [log_row(D2, customer="天津格致咨询", phone="13900000000")])
+    _log(project, "b.xlsx", [log_row(D2, customer="天津格致咨询", phone="13900000000", address=OTHER_ROAD)])
     _decide(project, tmp_path, "否")
     assert project.query("select left_code, right_code, same, reviewer from customer_match_decisions") == [
         ("KH000001", "KH000002", False, "吴经理")]
@@ -309,7 +310,7 @@ def test_an_abbreviation_seen_first_alone_joins_its_company_when_it_comes_with_i
 def test_codes_a_person_said_are_different_are_not_joined_by_later_evidence(project, tmp_path):
     project.add_roster()
     _log(project, "a.xlsx", [log_row(D1, customer=FULL, phone="022-23456789")])
-    _log(project, "b.xlsx", [log_row(D2, customer="天津格致咨询", phone="13900000000")])
+    _log(project, "b.xlsx", [log_row(D2, customer="天津格致咨询", phone="13900000000", address=OTHER_ROAD)])
     _decide(project, tmp_path, "否")
     # 天津格致咨询 with FULL's phone and contact (王经理) would be a certain match — but a person decided
     _log(project, "c.xlsx", [log_row(D3, customer="天津格致咨询", phone="022-23456789")])

@@ -14,7 +14,7 @@ from collections.abc import Container
 from dataclasses import dataclass
 
 from salespipe.customers.match import Record, Settings, blocking_keys, match
-from salespipe.customers.names import (district_of_address, normalized_name, parse_name, region_of_address,
+from salespipe.customers.names import (address_key, district_of_address, normalized_name, parse_name, region_of_address,
                                        without_brackets)
 from salespipe.customers.normalize import name_key
 from salespipe.warehouse import append_rows, rows, run, scalar
@@ -42,8 +42,9 @@ def match_settings(config_raw: dict) -> Settings:
                     max_block=int(given.get("max_block", 60)))
 
 
-def _existing_profiles(con) -> dict[str, tuple[set, set, set, set, set, set]]:
-    """Every existing customer's spellings, phones, contacts (as keys), cities, industries and address districts,
+def _existing_profiles(con) -> dict[str, tuple[set, set, set, set, set, set, set]]:
+    """Every existing customer's spellings, phones, contacts (as keys), cities, industries, address districts and
+    addresses (address_key),
     from customer_evidence (the distinct combinations of the rows, kept by each run: reading it instead of every
     activity: on three years of history (bench/scale.py's warehouse, 9,602 customers, 3.46 M activities) the read went
     from 1.24-1.92 s to 0.31-0.48 s)."""
@@ -73,7 +74,8 @@ def _existing_profiles(con) -> dict[str, tuple[set, set, set, set, set, set]]:
     return {code: (set(names) or {code}, set(phones) | ({phone} if phone else set()),
                    {contact_key(c) for c in [*contacts, contact] if c},
                    {c for c in map(region_of_address, addresses) if c}, set(industries),
-                   {d for d in map(district_of_address, addresses) if d})
+                   {d for d in map(district_of_address, addresses) if d},
+                   {k for k in map(address_key, addresses) if k})
             for code, names, phones, contacts, industries, addresses, phone, contact in profiles}
 
 
@@ -83,7 +85,7 @@ class Profiles:
     records are made only for customers that could share a blocking key with the new records."""
 
     def __init__(self):
-        self.raw: dict[str, tuple[set, ...]] | None = None  # names, phones, contacts, cities, industries, places
+        self.raw: dict[str, tuple[set, ...]] | None = None  # names, phones, contacts, cities, industries, places, addresses
         self.built: dict[str, Record] = {}
         self.grams: dict[str, set[str]] = {}
 
@@ -139,9 +141,9 @@ class Profiles:
     def _record(self, code: str) -> Record:
         record = self.built.get(code)
         if record is None:
-            names, phones, contacts, cities, industries, places = self.raw[code]
+            names, phones, contacts, cities, industries, places, addresses = self.raw[code]
             record = self.built[code] = Record(0, set(names), set(phones), set(contacts), set(cities), set(industries),
-                                               code=code, places=set(places))
+                                               code=code, places=set(places), addresses=set(addresses))
         return record
 
     def add(self, recs: list[dict]) -> None:
@@ -155,7 +157,8 @@ class Profiles:
             code = rec.get("customer_code")
             if not code:
                 continue
-            names, phones, contacts, cities, industries, places = self.raw.setdefault(code, tuple(set() for _ in range(6)))
+            names, phones, contacts, cities, industries, places, addresses = self.raw.setdefault(
+                code, tuple(set() for _ in range(7)))
             before = tuple(map(len, self.raw[code]))
             keys = name_keys.get(code)
             if keys is None:
@@ -173,6 +176,8 @@ class Profiles:
                 industries.add(rec["industry"])
             if place := district_of_address(rec.get("address") or ""):
                 places.add(place)
+            if address := address_key(rec.get("address") or ""):
+                addresses.add(address)
             if before != tuple(map(len, self.raw[code])):
                 self.built.pop(code, None)
                 self.grams.pop(code, None)
@@ -212,7 +217,8 @@ def _assign(con, recs: list[dict], run_id: str, now: dt.datetime, settings: Sett
                                   {c for c in [region_of_address(first.get("address") or "")] if c},
                                   {first["industry"]} if first.get("industry") else set(),
                                   order=_order(first), known_as=signature[3],
-                                  places={d for d in [district_of_address(first.get("address") or "")] if d}))
+                                  places={d for d in [district_of_address(first.get("address") or "")] if d},
+                                  addresses={k for k in [address_key(first.get("address") or "")] if k}))
     existing = profiles.records(con, len(new_records), new_records)
     result = match(new_records + existing, settings, _never(con))
     code_of_cluster = {result.cluster_of[r.rid]: r.code for r in existing}

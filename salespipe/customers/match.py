@@ -36,6 +36,7 @@ class Record:
     code: str | None = None  # an existing customer's code
     known_as: str | None = None  # a night's record whose spelling is already this customer's (its alias)
     places: set[str] = field(default_factory=set)  # the 区/县 of its addresses
+    addresses: set[str] = field(default_factory=set)  # its addresses as address_key gives them
     order: tuple = ()  # first appearance (date, file order, sheet, row) for new records
 
     def __post_init__(self):
@@ -186,7 +187,10 @@ def score_pair(a: Record, b: Record) -> Pair:
     person = any(not is_title(c) for c in a.contacts & b.contacts)
     score += _agreement(a.phones, b.phones, 3.0, "电话", reasons, 0.0 if person else -0.5)
     score += _agreement(a.contacts, b.contacts, 1.5, "联系人", reasons)
-    if a.places and b.places and not a.places & b.places:
+    if a.addresses & b.addresses:
+        score += 2.0  # the same road and number (EM on tuning seeds 1 and 5 learned +8.6 bits for it)
+        reasons.append("地址相同：" + "、".join(sorted(a.addresses & b.addresses)))
+    elif a.places and b.places and not a.places & b.places:
         score -= 1.0  # look-alike names in other districts (tuning seed 6: 海泽网络 河北区 / 海择网络 津南区)
         reasons.append(f"地址区县不同：{'、'.join(sorted(a.places))} / {'、'.join(sorted(b.places))}")
     if a.industries and b.industries:

@@ -284,6 +284,20 @@ def district_of_address(address: str) -> str:
 
 
 @lru_cache(maxsize=200_000)
+def address_key(address: str) -> str:
+    """The address for comparison: NFKC, no spaces or punctuation, without its leading city or province
+    (天津市河北区狮子林大街94号 = 河北区狮子林大街94号); '' when nothing is left beyond a district (河北区 alone
+    says too little to count as the same address)."""
+    text = _norm(address)
+    found = _LEADING_REGION.match(text)
+    while found and found[0] not in DISTRICTS and len(text) > len(found[0]):
+        text = text[len(found[0]):]
+        found = _LEADING_REGION.match(text)
+    rest = text[len(found[0]):] if found and found[0] in DISTRICTS else text
+    return text if len(rest) >= 4 else ""
+
+
+@lru_cache(maxsize=200_000)
 def region_of_address(address: str) -> str:
     """The city an address starts with (天津市南开区… → 天津; 南开区… → 天津), or ''."""
     found = _LEADING_REGION.match(_norm(address))
