@@ -151,16 +151,18 @@ def corrections(con, start: dt.date, end: dt.date, config_raw: dict | None = Non
 
 
 def quality(con, start: dt.date, end: dt.date, top_reasons: int) -> dict:
+    """The salespeople's data quality: rejected rows per person and their commonest reasons. The approval
+    workbook's rejected rows are the approvers' (退回的审批行, awaiting_managers), not counted here."""
     per_person = dicts(con, """
         select r.salesperson_id, coalesce(p.name, '（无法识别业务员）') as name,
                count(distinct (r.file, r.sheet, r.row_number)) as rows
         from rejects r left join salespeople p using (salesperson_id)
-        where r.superseded_by is null and r.row_number is not null
+        where r.superseded_by is null and r.row_number is not null and r.kind <> 'approvals'
           and coalesce(r.row_date, r.received_on) between ? and ?
         group by all order by rows desc, r.salesperson_id""", [start, end])
     reasons = rows(con, """
         select salesperson_id, split_part(reason, '：', 1) as reason, count(*) as n
-        from rejects where superseded_by is null and row_number is not null
+        from rejects where superseded_by is null and row_number is not null and kind <> 'approvals'
           and coalesce(row_date, received_on) between ? and ?
         group by all order by n desc, reason""", [start, end])
     for person in per_person:

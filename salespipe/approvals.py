@@ -7,8 +7,14 @@ approver role (`[assignment] approver_roles`) has a decision on it and they agre
 owner, or 驳回) — then the change is applied and written to `assignment_decisions`. Until then the row waits
 for the other approver(s); a later decision of the same role replaces that role's earlier one.
 
-A row with a problem (unknown decision, a 审批人 who is not an approver, a salesperson not in service, a
-customer that does not exist) is rejected whole with a Chinese reason, and nothing of it is applied.
+A row with a problem (unknown decision, a 审批日期 that is missing, earlier than the workbook or later than
+the ingest day, a 审批人 who is not an approver, a salesperson not in service, a customer that does not exist) is
+rejected whole with a Chinese reason, and nothing of it is applied. People are checked as of the ingest day (the
+date written is checked on its own first: a wrong date must not make a real approver look like a stranger).
+
+Every row of the workbook is counted in exactly one kind (KINDS): 未填, 退回, 重复（已记录） (the same decision
+of the same approver came in before), 待第二审批人 (another approver's decision is missing), 意见不一致 (every
+approver decided, differently), or the outcome applied (批准 / 改派 / 驳回) for the rows the load settled.
 """
 from __future__ import annotations
 
@@ -21,9 +27,10 @@ from salespipe.customers.master import create_from_lead, find_code, resolve
 from salespipe.customers.normalize import name_key
 from salespipe.warehouse import append_rows, dicts, rows, run, scalar
 
-KINDS = ("批准", "改派", "驳回", "未填", "待第二审批人", "退回")  # the summary's order
+KINDS = ("批准", "改派", "驳回", "未填", "待第二审批人", "意见不一致", "重复（已记录）", "退回")  # the summary's order
 NEW_LEAD = "新客户分配"
 _BRACKETED_ID = re.compile(r"[（(]\s*([A-Za-z0-9_-]+)\s*[)）]")
+_WORKBOOK_DAY = re.compile(r"分配建议_(\d{4}-\d{2}-\d{2})")  # the name write_workbook gives its file
 
 
 class Approver(NamedTuple):
@@ -112,9 +119,36 @@ def _matter(con, rec: dict) -> tuple[Matter | None, str | None]:
     return Matter(action, None, code), None
 
 
+def workbook_day(rec: dict) -> dt.date | None:
+    """The day of the recommendations workbook a row comes from: its 建议日期 column, else the date in the file
+    name (分配建议_YYYY-MM-DD, a workbook written before that column existed); None when neither says."""
+    if rec.get("recommended_on"):
+        return rec["recommended_on"]
+    found = _WORKBOOK_DAY.search(rec.get("source_file") or "")
+    return dt.date.fromisoformat(found[1]) if found else None
+
+
+def date_problem(rec: dict, today: dt.date) -> str | None:
+    """Why a decided row's 审批日期 cannot be true, or None: missing (the handbook wants a dated approval), before
+    the workbook was written, or after the ingest day."""
+    day, written = rec.get("approved_on"), workbook_day(rec)
+    if day is None:
+        return "缺少审批日期：请填写审批的日期，例如 " + today.isoformat()
+    if written is not None and day < written:
+        return f"审批日期早于建议表日期：{day.isoformat()} 早于 {written.isoformat()}"
+    if day > today:
+        return f"审批日期晚于今天：{day.isoformat()} 晚于 {today.isoformat()}"
+    return None
+
+
 def check_row(con, rec: dict, day: dt.date, roles: list[str], selling_roles: tuple[str, ...]):
     """(approver, matter, new owner) of a decided row, or None after adding the row's problems. The approver
-    is named on the row even when something else is wrong, so the rejected row reaches them in their feedback."""
+    is named on the row even when something else is wrong, so the rejected row reaches them in their feedback.
+    `day` is the ingest day: the 审批日期 is checked first (date_problem), the people as of `day`."""
+    problem = date_problem(rec, day)
+    if problem:
+        written = rec.get("approved_on")
+        rec["problems"].append(("审批日期", written.isoformat() if written else "", problem))
     approver, problem = find_approver(con, rec.get("approver"), day, roles)
     if approver:
         rec["salesperson_id"], rec["salesperson_name"] = approver.salesperson_id, approver.name
@@ -135,6 +169,31 @@ def check_row(con, rec: dict, day: dt.date, roles: list[str], selling_roles: tup
     return None if rec["problems"] else (approver, matter, to)
 
 
+def open_decisions(con, roles: list[str]) -> dict[tuple, list[dict]]:
+    """(action, lead id or customer code) -> the latest decision not yet settled of each approver role who has one,
+    in role order: approver_role, decision, to_salesperson_id, approved_on and text, e.g.
+    「吴经理（S091）批准 → 封兰英（S108）」 (what the workbook's 已审批 column and the daily report show)."""
+    found = dicts(con, """
+        select a.action, coalesce(a.lead_id, a.customer_code) as matter, a.approver_role, a.decision,
+               a.to_salesperson_id, a.approved_on,
+               coalesce(p.name, a.approver) || '（' || a.approver_id || '）' || a.decision
+                 || coalesce(' → ' || t.name || '（' || a.to_salesperson_id || '）', '') as text
+        from assignment_approvals a left join salespeople p on p.salesperson_id = a.approver_id
+        left join salespeople t on t.salesperson_id = a.to_salesperson_id
+        where a.decision is not null and a.settled_at is null and a.approver_role is not null
+        order by a.approved_on nulls first, a.source_file, a.source_row""")
+    latest: dict[tuple, dict[str, dict]] = {}
+    for row in found:  # oldest first, as Approvals._stored: the last one of a role is its decision
+        latest.setdefault((row["action"], row["matter"]), {})[row["approver_role"]] = row
+    return {key: [by_role[role] for role in roles if role in by_role] for key, by_role in latest.items()}
+
+
+def is_disagreement(decisions: list[dict], roles: list[str]) -> bool:
+    """Every approver role decided and they differ (not the same new owner, or not all 驳回)."""
+    outcomes = {(d["decision"] == "驳回", d["to_salesperson_id"]) for d in decisions}
+    return len(decisions) == len(roles) and len(outcomes) > 1
+
+
 # ---------------------------------------------------------------- the loop
 
 
@@ -148,10 +207,12 @@ class Approvals:
         self.counts: Counter = Counter()
         self.customers_created = 0
         self.pending: dict[tuple, list[dict]] = {}  # this batch's accepted decisions, by matter
+        self.matters: dict[tuple, Matter] = {}
+        self.repeats: dict[tuple, list[dict]] = {}  # this batch's repeated decisions (counted 重复（已记录）), by matter
 
     def take(self, rec: dict) -> None:
         """One row of the workbook (rows in file and row order)."""
-        day = rec.get("approved_on") or self.now.date()
+        day = self.now.date()  # people are checked as of the ingest day, whatever date was written
         if rec["problems"]:
             approver, _ = find_approver(self.con, rec.get("approver"), day, self.roles)
             if approver:  # the rejected row goes back to the approver who filled it (their feedback)
@@ -170,18 +231,24 @@ class Approvals:
         approver, matter, to = checked
         rec.update(approver_id=approver.salesperson_id, approver_role=approver.role, to_salesperson_id=to,
                    lead_id=matter.lead["lead_id"] if matter.lead else None, customer_code=matter.code)
-        if self._repeated(rec, matter):
-            return  # the same decision came in before (another copy of the workbook): already counted
+        same = self._repeated(rec, matter)
+        if same is not None:  # the same decision came in before (another copy of the workbook): already recorded
+            rec["settled_at"] = same.get("settled_at")  # stored settled, as the one it repeats
+            self.repeats.setdefault(matter.key, []).append(rec)  # settled with it if it is settled later in this load
+            self.counts["重复（已记录）"] += 1
+            return
         self.pending.setdefault(matter.key, []).append(rec)
+        self.matters[matter.key] = matter
         decided = self._agreed(matter)
         if decided is not None:
             self._apply(matter, decided)
 
-    def _repeated(self, rec: dict, matter: Matter) -> bool:
+    def _repeated(self, rec: dict, matter: Matter) -> dict | None:
+        """The earlier row (this batch's or stored) with the same approver role, decision, new owner and date."""
         same = [r for r in self.pending.get(matter.key, []) + self._stored(matter, settled=None)
                 if (r["approver_role"], r["decision"], r["to_salesperson_id"], r["approved_on"]) ==
                 (rec["approver_role"], rec["decision"], rec["to_salesperson_id"], rec.get("approved_on"))]
-        return bool(same)
+        return same[-1] if same else None
 
     def _stored(self, matter: Matter, settled: bool | None) -> list[dict]:
         """The matter's approvals already in the warehouse (settled or not, or all with None), oldest first."""
@@ -194,13 +261,32 @@ class Approvals:
     def _agreed(self, matter: Matter) -> list[dict] | None:
         """The latest waiting decision of every approver role when there is one for each and they agree on the
         outcome (the same new owner, or none for 驳回); else None (the row waits)."""
-        latest: dict[str, dict] = {}
-        for rec in self._stored(matter, settled=False) + self.pending[matter.key]:
-            latest[rec["approver_role"]] = rec
+        latest = self._latest(matter)
         if any(role not in latest for role in self.roles):
             return None
         outcomes = {(r["decision"] == "驳回", r["to_salesperson_id"]) for r in latest.values()}
         return [latest[role] for role in self.roles] if len(outcomes) == 1 else None
+
+    def _latest(self, matter: Matter) -> dict[str, dict]:
+        """The latest decision not yet settled of each approver role on the matter (stored, then this batch's)."""
+        latest: dict[str, dict] = {}
+        for rec in self._stored(matter, settled=False) + self.pending.get(matter.key, []):
+            if not rec.get("settled_at"):
+                latest[rec["approver_role"]] = rec
+        return latest
+
+    def count_open(self) -> None:
+        """After the last row: this batch's decided rows that nothing settled are 意见不一致 when every approver role
+        has decided the matter (differently), else 待第二审批人; the settled ones count as what was applied."""
+        for key, recs in self.pending.items():
+            matter_roles = set(self._latest(self.matters[key]))
+            for rec in recs:
+                if rec.get("settled_at"):
+                    self.counts[rec["applied_kind"]] += 1
+                elif all(role in matter_roles for role in self.roles):
+                    self.counts["意见不一致"] += 1
+                else:
+                    self.counts["待第二审批人"] += 1
 
     def _apply(self, matter: Matter, agreed: list[dict]) -> None:
         last = agreed[-1]
@@ -225,9 +311,9 @@ class Approvals:
             "recorded_at": self.now, "lead_id": matter.lead["lead_id"] if matter.lead else None}])
         run(self.con, f"""update assignment_approvals set settled_at = ? where action = ? and settled_at is null
                           and {'lead_id' if matter.lead else 'customer_code'} = ?""", [self.now, *matter.key])
-        for rec in self.pending[matter.key]:
-            rec["settled_at"] = self.now
-        self.counts[kind] += 1
+        for rec in self.pending[matter.key] + self.repeats.get(matter.key, []):
+            if not rec.get("settled_at"):
+                rec["settled_at"], rec["applied_kind"] = self.now, kind
 
     def _label(self, salesperson_id: str) -> str:
         name = scalar(self.con, "select name from salespeople where salesperson_id = ?", [salesperson_id])
@@ -259,7 +345,5 @@ def apply_approvals(con, recs: list[dict], now: dt.datetime, run_id: str,
     approvals = Approvals(con, now, run_id, roles, selling_roles, assignment)
     for rec in sorted(recs, key=lambda r: (r["file_order"], r["source_sheet"], r["source_row"])):
         approvals.take(rec)
-    waiting = sum(not rec.get("settled_at") for recs in approvals.pending.values() for rec in recs)
-    if waiting:
-        approvals.counts["待第二审批人"] = waiting
+    approvals.count_open()
     return approvals

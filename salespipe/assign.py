@@ -15,6 +15,7 @@ from typing import NamedTuple
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
+from salespipe.approvals import is_disagreement, open_decisions
 from salespipe.warehouse import dicts, rows
 
 INFEASIBLE = 1e9
@@ -122,6 +123,7 @@ class Pick(NamedTuple):
     parts: dict
     runner_up: Candidate | None = None
     runner_up_points: float | None = None
+    held: str | None = None  # an approver's decision still waiting for the other(s): its salesperson is kept
 
     @property
     def gap(self) -> float | None:
@@ -147,7 +149,7 @@ def slot_costs(people: list[Candidate], free: list[int], share: float, s: dict) 
 def free_slots(items: list[Item], people: list[Candidate], s: dict) -> list[int]:
     """Slots per person: room under 客户容量, and at most max_batch_share × the batch's mean per person (at least
     1) — unless that cap would leave items without an owner whom capacity alone would give one."""
-    room = [max(0, min(c.capacity - c.load, len(items))) for c in people]
+    room = [max(0, min(c.capacity - c.load - c.given, len(items))) for c in people]
     cap = max(1, int(float(s.get("max_batch_share", 2.0)) * len(items) / len(people)))
     capped = [min(n, cap) for n in room]
     return capped if sum(capped) >= min(len(items), sum(room)) else room
@@ -200,8 +202,11 @@ def reason(item: Item, c: Candidate, points: float, parts: dict, s: dict) -> str
 
 
 def pick_reason(item: Item, pick: Pick, s: dict) -> str:
-    """reason() of the chosen salesperson, then the runner-up and the score gap (why not them)."""
+    """reason() of the chosen salesperson, then the runner-up and the score gap (why not them); for a held pick,
+    why the salesperson is kept."""
     text = reason(item, pick.candidate, pick.points, pick.parts, s)
+    if pick.held:
+        return f"保持已审批的业务员（{pick.held}），以便另一位审批人审批同一建议。{text}"
     if pick.runner_up is None:
         return text + "。没有其他有空余容量的业务员"
     text += f"。次选 {pick.runner_up.label} 得分 {pick.runner_up_points:.2f}，相差 {pick.gap:+.2f}"
@@ -215,6 +220,7 @@ def recommend(con, day: dt.date, config_raw: dict, assign: bool = True) -> Recom
     s = settings_of(config_raw)
     recs = Recommendations(day, candidates=candidates(con, day, s))
     eligible = {c.salesperson_id for c in recs.candidates}
+    decided = open_decisions(con, approver_roles(config_raw))
     items = [("new", item) for item in _lead_items(con, recs, s)]
     # 3. recycling: no activity by the owner for N days, or the owner left
     for row in recycle_candidates(con, day, s):
@@ -224,11 +230,11 @@ def recommend(con, day: dt.date, config_raw: dict, assign: bool = True) -> Recom
             items.append(("recycle", item))
         elif row["warn"]:
             recs.recycle_soon.append(row)
-    chosen = assign_batch([item for _, item in items], recs.candidates, s) if assign else [None] * len(items)
-    for (kind, item), pick in zip(items, chosen):
-        entry = {**item.details, "item": item, "to": pick.candidate if pick else None, "pick": pick}
-        if pick:
-            pick.candidate.given += 1
+    keys = [_matter_key(kind, item) for kind, item in items]
+    chosen = _choose(items, [decided.get(key, []) for key in keys], recs.candidates, s) if assign else [None] * len(items)
+    for (kind, item), key, pick in zip(items, keys, chosen):
+        entry = {**item.details, "item": item, "to": pick.candidate if pick else None, "pick": pick,
+                 "approved": decided.get(key, [])}
         (recs.new if kind == "new" else recs.recycle).append(entry)
     for entry in recs.new + recs.recycle:  # after the whole batch: 本表已建议 counts are final
         if entry.get("pick"):
@@ -236,9 +242,36 @@ def recommend(con, day: dt.date, config_raw: dict, assign: bool = True) -> Recom
         elif "item" in entry:
             entry["reason"] = "没有可分配的在职业务员（都已满额或不符合条件）"
     recs.new.sort(key=lambda e: e["lead"]["order"])  # as the leads came, known customers among them
-    recs.conflicts = conflicts(con, day, s, {c.salesperson_id: c for c in recs.candidates}, eligible)
+    recs.conflicts = conflicts(con, day, s, {c.salesperson_id: c for c in recs.candidates}, eligible, decided)
     recs.approvers = approvers(con, day, config_raw)
     return recs
+
+
+def _matter_key(kind: str, item: Item) -> tuple:
+    """The key of an item's matter in the approvals (approvals.open_decisions)."""
+    return ("新客户分配", item.details["lead"]["lead_id"]) if kind == "new" else ("客户回收", item.code)
+
+
+def _choose(items: list[tuple[str, Item]], decided: list[list[dict]], people: list[Candidate], s: dict) -> list[Pick | None]:
+    """Owners for the batch. An item one approver has already decided (批准 / 改派, waiting for the other) keeps
+    that decision's salesperson while they are still eligible, so that the next workbook asks the other approver
+    about the same thing (a new recommendation would never match the first decision); the rest are assigned
+    jointly (assign_batch) in the room that is left."""
+    by_id = {c.salesperson_id: c for c in people}
+    chosen: list[Pick | None] = [None] * len(items)
+    for i, ((_, item), decisions) in enumerate(zip(items, decided)):
+        held = next((d for d in decisions if d["to_salesperson_id"] in by_id
+                     and d["to_salesperson_id"] not in item.exclude), None)
+        if held is not None:
+            person = by_id[held["to_salesperson_id"]]
+            chosen[i] = Pick(person, *score(item, person, s), held=held["text"])
+            person.given += 1
+    rest = [i for i, pick in enumerate(chosen) if pick is None]
+    for i, pick in zip(rest, assign_batch([items[i][1] for i in rest], people, s)):
+        chosen[i] = pick
+        if pick:
+            pick.candidate.given += 1
+    return chosen
 
 
 def approver_roles(config_raw: dict) -> list[str]:
@@ -299,13 +332,21 @@ def _lead_items(con, recs: Recommendations, s: dict) -> list[Item]:
 
 
 def recycle_candidates(con, day: dt.date, s: dict) -> list[dict]:
+    """Customers due for recycling on `day` (due), or within recycle_warning_days of it (warn).
+
+    The clock (assignment.md 3.: no activity by the owner for recycle_days) runs from the owner's last activity
+    with the customer or from the day the owner got it (an applied 批准 / 改派 that made them the owner;
+    else the customer's first_seen), whichever is later: a customer the managers just transferred is the new
+    owner's for a full period. After both approvers 驳回 a recycling, the customer is not due again for
+    recycle_rejected_days (while its owner is the same), even when its owner has left."""
     default = int(s.get("recycle_days", 30))
     by_class = {k: int(v) for k, v in (s.get("recycle_days_by_class") or {}).items()}
     warn_days = int(s.get("recycle_warning_days", 3))
+    rejected_days = int(s.get("recycle_rejected_days", 30))
     found = dicts(con, """
         with owned as (
             select c.customer_code, c.name, c.owner_id, c.customer_class, c.first_seen, p.name as owner_name,
-                   in_service(p.status, p.hired_on, p.left_on, ?, ?) as owner_in_service
+                   in_service(p.status, p.hired_on, p.left_on, $day, $day) as owner_in_service
             from customers c left join salespeople p on p.salesperson_id = c.owner_id
             where c.owner_id is not null
         ),
@@ -313,29 +354,62 @@ def recycle_candidates(con, day: dt.date, s: dict) -> list[dict]:
             select coalesce(m.customer_code, a.customer_code) as code, a.salesperson_id, max(a.activity_date) as last_day,
                    arg_max(coalesce(a.business_type, a.need_type), a.activity_date) as business_type
             from activities a left join customer_aliases m on m.alias_code = a.customer_code
-            where a.activity_date <= ? group by all
+            where a.activity_date <= $day group by all
+        ),
+        decided as (
+            select coalesce(m.customer_code, d.customer_code) as code, d.*
+            from assignment_decisions d left join customer_aliases m on m.alias_code = d.customer_code
+            where d.customer_code is not null and d.decided_on <= $day
+        ),
+        received as (  -- the day each owner got the customer
+            select code, to_salesperson_id, max(decided_on) as owned_since from decided
+            where decision in ('批准', '改派') group by all
+        ),
+        rejected as (  -- the latest 驳回 of recycling it away from each owner
+            select code, from_salesperson_id, max(decided_on) as rejected_on from decided
+            where decision = '驳回' and action = '客户回收' group by all
         )
-        select o.*, coalesce(t.last_day, o.first_seen) as last_by_owner, t.business_type
-        from owned o left join touched t on t.code = o.customer_code and t.salesperson_id = o.owner_id
-        order by o.customer_code""", [day, day, day])
+        select o.*, r.owned_since, j.rejected_on, t.business_type,
+               coalesce(greatest(t.last_day, r.owned_since), o.first_seen) as last_by_owner
+        from owned o
+        left join touched t on t.code = o.customer_code and t.salesperson_id = o.owner_id
+        left join received r on r.code = o.customer_code and r.to_salesperson_id = o.owner_id
+        left join rejected j on j.code = o.customer_code and j.from_salesperson_id = o.owner_id
+        order by o.customer_code""", {"day": day})
     out = []
     for row in found:
         limit = by_class.get(row["customer_class"] or "", default)
         idle = (day - row["last_by_owner"]).days if row["last_by_owner"] else limit
         row["idle_days"] = idle
-        row["due"] = not row["owner_in_service"] or idle >= limit
-        row["warn"] = not row["due"] and idle >= limit - warn_days
-        row["why"] = (f"负责人 {row['owner_name']} 已离职" if not row["owner_in_service"]
-                      else f"负责人 {row['owner_name']} 已 {idle} 天未跟进（上限 {limit} 天）")
-        row["days_left"] = limit - idle
+        row["days_left"] = min(0, limit - idle) if not row["owner_in_service"] else limit - idle
+        quiet = row["rejected_on"] + dt.timedelta(days=rejected_days) if row["rejected_on"] else None
+        if quiet is not None and (quiet - day).days > row["days_left"]:
+            row["days_left"] = (quiet - day).days  # both approvers said no: not again before `quiet`
+        row["due"] = row["days_left"] <= 0
+        row["warn"] = not row["due"] and row["days_left"] <= warn_days
+        row["why"] = _recycle_why(row, idle, limit, quiet, day)
         if row["due"] or row["warn"]:
             out.append(row)
     return out
 
 
-def conflicts(con, day: dt.date, s: dict, people: dict[str, Candidate], eligible: set[str]) -> list[dict]:
+def _recycle_why(row: dict, idle: int, limit: int, quiet: dt.date | None, day: dt.date) -> str:
+    if not row["owner_in_service"]:
+        why = f"负责人 {row['owner_name']} 已离职"
+    elif row["owned_since"] is not None and row["owned_since"] >= row["last_by_owner"]:
+        why = f"负责人 {row['owner_name']} 自 {row['owned_since'].isoformat()} 接手后已 {idle} 天未跟进（上限 {limit} 天）"
+    else:
+        why = f"负责人 {row['owner_name']} 已 {idle} 天未跟进（上限 {limit} 天）"
+    if quiet is not None:
+        why += f"；{row['rejected_on'].isoformat()} 审批人驳回回收" + (f"，{quiet.isoformat()} 前不再建议" if quiet > day else "")
+    return why
+
+
+def conflicts(con, day: dt.date, s: dict, people: dict[str, Candidate], eligible: set[str],
+              decided: dict[tuple, list[dict]] | None = None) -> list[dict]:
     """Customers worked by two or more salespeople recently: furthest stage first, then earliest 开发日期,
-    then smoothed win rate."""
+    then smoothed win rate — unless an approver already chose one (批准 / 改派 waiting for the other approver):
+    that one is kept (see _choose)."""
     window = int(s.get("conflict_days", 30))
     found = dicts(con, """
         with resolved as (
@@ -366,10 +440,14 @@ def conflicts(con, day: dt.date, s: dict, people: dict[str, Candidate], eligible
         figures = "；".join(f"{r['salesperson']}：最远阶段 {r['furthest_stage'] or '—'}，开发日期 {r['developed_on']}，"
                            f"平滑成单率 {people[r['salesperson_id']].win:.1%}" if r["salesperson_id"] in people else
                            f"{r['salesperson']}：不在职或非销售岗位" for r in involved)
+        approved = (decided or {}).get(("冲突客户转移", code), [])
+        held = next((d for d in approved if d["to_salesperson_id"] in people), None)
+        rule = f"跟进阶段最远者优先，其次开发日期最早，再次平滑成单率。{figures}"
         out.append({"customer_code": code, "name": involved[0]["name"], "owner_id": involved[0]["owner_id"],
-                    "to": people[best["salesperson_id"]],
-                    "runner_up": people[ranked[1]["salesperson_id"]] if len(ranked) > 1 else None,
-                    "reason": f"跟进阶段最远者优先，其次开发日期最早，再次平滑成单率。{figures}"})
+                    "to": people[held["to_salesperson_id"] if held else best["salesperson_id"]],
+                    "runner_up": people[ranked[1]["salesperson_id"]] if len(ranked) > 1 and not held else None,
+                    "approved": approved,
+                    "reason": f"保持已审批的业务员（{held['text']}），以便另一位审批人审批同一建议。{rule}" if held else rule})
     return out
 
 
@@ -398,18 +476,26 @@ def fairness(con, day: dt.date, config_raw: dict) -> list[dict]:
 
 
 def waiting_approvals(con, roles: list[str]) -> list[dict]:
-    """Approval rows that wait for another approver: customer_name, action, decision, approver (姓名（工号）),
-    approved_on, missing (the roles still to decide, 、-separated)."""
-    return dicts(con, """
+    """Approval rows not settled: customer_name, action, decision, approver (姓名（工号）), approved_on, missing (the
+    roles still to decide, 、-separated), disagreement (every role decided, differently: 意见不一致 naming each
+    decision, e.g. 「意见不一致：吴经理（S091）批准 → 张三（S001）；郑总（S092）驳回」; else empty) and status (missing
+    or disagreement: what the matter waits for)."""
+    found = dicts(con, """
         with waiting as (
             select a.*, p.name as approver_name, coalesce(a.lead_id, a.customer_code) as matter
             from assignment_approvals a left join salespeople p on p.salesperson_id = a.approver_id
             where a.decision is not null and a.settled_at is null and a.approver_role is not null),
         present as (select action, matter, list(distinct approver_role) as roles from waiting group by all)
-        select w.customer_name, w.action, w.decision, w.approver_name || '（' || w.approver_id || '）' as approver,
+        select w.customer_name, w.action, w.matter, w.decision, w.approver_name || '（' || w.approver_id || '）' as approver,
                w.approved_on, array_to_string(list_filter($roles, lambda r: not list_contains(p.roles, r)), '、') as missing
         from waiting w join present p using (action, matter)
         order by w.approved_on, w.source_file, w.source_row""", {"roles": roles})
+    decided = open_decisions(con, roles)
+    for row in found:
+        latest = decided.get((row["action"], row["matter"]), [])
+        row["disagreement"] = ("意见不一致：" + "；".join(d["text"] for d in latest)) if is_disagreement(latest, roles) else ""
+        row["status"] = row["missing"] or row["disagreement"]
+    return found
 
 
 def rejected_approvals(con, day: dt.date) -> list[dict]:
@@ -469,8 +555,9 @@ def _validations(ws, col: dict, last: int, people: int, approvers: int) -> None:
 
 
 def write_workbook(recs: Recommendations, out_dir: Path) -> Path:
-    """分配建议_YYYY-MM-DD.xlsx (assignment.md): the three sheets, each row with its recommendation, reasons,
-    runner-up and score gap, and the empty approval columns; a hidden _选项 sheet holds the drop-downs' lists
+    """分配建议_YYYY-MM-DD.xlsx (assignment.md): the three sheets, each row with the workbook's date (建议日期: an
+    approval dated before it is refused), its recommendation, reasons, runner-up and score gap, the decisions already
+    made on it that wait for another approver (已审批), and the empty approval columns; a hidden _选项 sheet holds the drop-downs' lists
     (A: salespeople in service, B: approvers)."""
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font, PatternFill
@@ -486,24 +573,26 @@ def write_workbook(recs: Recommendations, out_dir: Path) -> Path:
         ws.append([f"{title}建议（{recs.day.isoformat()}）：请在「审批结果」选择 批准 / 改派 / 驳回（改派请选改派业务员），"
                    f"选择审批人、填写审批日期后放回收件箱；行政经理和总经理都批准后才执行"])
         ws["A1"].font = Font(bold=True)
-        header = ["序号", "建议类型", *columns, "建议业务员", "建议业务员工号", "理由", "次选业务员", "得分差",
-                  *APPROVAL_COLUMNS]
+        header = ["序号", "建议类型", "建议日期", *columns, "建议业务员", "建议业务员工号", "理由", "次选业务员", "得分差",
+                  "已审批", *APPROVAL_COLUMNS]
         append_row(ws, header)
         for cell in ws[2]:
             cell.font, cell.fill = Font(bold=True), PatternFill("solid", fgColor="DDEBF7")
         for number, (values, entry) in enumerate(lines, start=1):
             to = entry.get("to")
-            append_row(ws, [number, title, *values, to.name if to else "", to.salesperson_id if to else "",
-                            entry.get("reason") or entry.get("why") or "", *_runner_up(entry), None, None, None, None])
+            append_row(ws, [number, title, recs.day, *values, to.name if to else "", to.salesperson_id if to else "",
+                            entry.get("reason") or entry.get("why") or "", *_runner_up(entry),
+                            "；".join(d["text"] for d in entry.get("approved", [])), None, None, None, None])
         col = {name: i + 1 for i, name in enumerate(header)}
         _validations(ws, col, max(3, ws.max_row), len(people), len(approvers))
         for name, width in (("客户名称", 30), ("理由", 80), ("建议类型", 12), ("次选业务员", 16), ("审批人", 16),
-                            ("审批日期", 12)):
+                            ("审批日期", 12), ("建议日期", 12), ("已审批", 30)):
             ws.column_dimensions[ws.cell(2, col[name]).column_letter].width = width
         for cells in ws.iter_rows(min_row=3, min_col=col["理由"], max_col=col["理由"]):
             cells[0].alignment = Alignment(wrap_text=True, vertical="top")
-        for cells in ws.iter_rows(min_row=3, min_col=col["审批日期"], max_col=col["审批日期"]):
-            cells[0].number_format = "yyyy-mm-dd"
+        for name in ("建议日期", "审批日期"):
+            for cells in ws.iter_rows(min_row=3, min_col=col[name], max_col=col[name]):
+                cells[0].number_format = "yyyy-mm-dd"
         ws.freeze_panes = "C3"
     options = wb.create_sheet("_选项")
     options.sheet_state = "hidden"

@@ -157,6 +157,7 @@ class Assignment(_Section):
     conflict_days: Count = Field(None, ge=1)
     recycle_days: Count = Field(None, ge=1)
     recycle_warning_days: Count = Field(None, ge=0)
+    recycle_rejected_days: Count = Field(None, ge=0)
     fairness_days: Count = Field(None, ge=1)
     balance_days: Count = Field(None, ge=1)
     max_batch_share: Weight = Field(None, ge=1)

@@ -278,6 +278,7 @@ TABLES: dict[str, tuple[str, list[tuple[str, str, str]]]] = {
         ("settled_at", "TIMESTAMPTZ", "该审批被执行（或被同一事项的决定结清）的时间；为空且有审批结果时在等待另一位审批人"),
         ("extra", "JSON", "审批表中的其他列（建议内容等）"),
         *SOURCE_COLUMNS,
+        ("recommended_on", "DATE", "建议日期：该行所在分配建议表的日期（审批日期不得早于它）"),
     ]),
     "settings": ("统计口径设置：每次重建统计视图时从配置文件写入（权重、比较期、平滑常数等）", [
         ("key", "VARCHAR", "设置项"),

@@ -191,7 +191,7 @@ def test_one_approver_changes_nothing_and_the_row_waits_for_the_second(team, tmp
     assert dict(summary.decisions) == {"待第二审批人": 4, "未填": 1}
     from salespipe.summary import decisions_line
     assert decisions_line(summary.decisions) == ("分配审批 approval rows: 批准 0 / 改派 0 / 驳回 0 / 未填 1 / "
-                                                 "待第二审批人 4 / 退回 0")
+                                                 "待第二审批人 4 / 意见不一致 0 / 重复（已记录） 0 / 退回 0")
     from reports import make_report
     from reporting import Tables
     (daily,), _ = make_report(team.config, "daily", dt.date(2026, 12, 1), ["html"], tmp_path / "r")
@@ -237,7 +237,7 @@ def test_approvers_who_disagree_change_nothing(team, tmp_path):
     approve(team, path, ADMIN, {"天津乙有限公司": ("批准", None)}, "a.xlsx", dt.datetime(2026, 12, 1, 18, 0))
     summary = approve(team, path, GM, {"天津乙有限公司": ("驳回", None)}, "b.xlsx", dt.datetime(2026, 12, 1, 19, 0))
     assert team.scalar("select count(*) from assignment_decisions") == 0
-    assert summary.decisions["待第二审批人"] == 1
+    assert dict(summary.decisions) == {"意见不一致": 1, "未填": 4}  # both decided, differently: not "waiting"
     # the 行政经理 changes their mind: both say 驳回 now
     approve(team, path, ADMIN, {"天津乙有限公司": ("驳回", None)}, "c.xlsx", dt.datetime(2026, 12, 1, 20, 0))
     assert team.query("select decision, to_salesperson_id from assignment_decisions") == [("驳回", None)]
@@ -415,7 +415,8 @@ def test_the_demo_after_one_approval_round_answers_what_came_of_the_leads(demo, 
     for approver, name in (("吴经理（S091）", "分配建议_行政经理.xlsx"), ("郑总（S092）", "分配建议_总经理.xlsx")):
         rows = fill_rows(path, decisions, approver, demo.inbox / name)
     summary = demo.ingest(now=dt.datetime(2026, 12, 1, 18, 0))
-    assert dict(summary.decisions) == {"批准": 2, "改派": 1, "驳回": 1, "未填": 2 * (52 - 4)}
+    # every row of the two copies counted once: 4 matters × 2 approvers settled, the other 48 rows of each blank
+    assert dict(summary.decisions) == {"批准": 4, "改派": 2, "驳回": 2, "未填": 2 * (52 - 4)}
     assert summary.customers_from_leads == 3
     # 12-02: the salesperson of lead 1 calls it, reaches stage 3; an order of 12 800 on 12-03
     first = rows[1]
@@ -437,3 +438,184 @@ def test_the_demo_after_one_approval_round_answers_what_came_of_the_leads(demo, 
     _, later = make_assignment(demo.config, dt.date(2026, 12, 4), tmp_path / "round2")
     next_leads = {e["lead"]["lead_id"] for e in later.new}
     assert len(next_leads) == 26 and not next_leads & {rows[n]["线索编号"] for n in decisions}
+
+
+# ---------------------------------------------------------------- what a first user found (issue 16 review)
+
+def rows_of(path, sheet="新客户分配") -> dict[str, dict]:
+    """The rows of a sheet of the workbook by 客户名称."""
+    ws = openpyxl.load_workbook(path)[sheet]
+    header = [c.value for c in ws[2]]
+    return {r[header.index("客户名称")]: dict(zip(header, r)) for r in ws.iter_rows(min_row=3, values_only=True)}
+
+
+def signed(path, approver, decisions: dict[str, tuple], day: dt.date, out: Path) -> None:
+    """One manager's copy: (审批结果, 改派业务员) per 客户名称, signed by `approver`, dated `day`."""
+    decide(path, {name: (*decision, approver, day) for name, decision in decisions.items()}).save(out)
+
+
+def due_for_recycling(project, day: dt.date) -> list[dict]:
+    from salespipe.assign import recycle_candidates
+    from salespipe.warehouse import connect
+
+    con = connect(project.config.warehouse, read_only=True)
+    try:
+        return recycle_candidates(con, day, project.config.raw["assignment"])
+    finally:
+        con.close()
+
+
+@pytest.fixture
+def recycling(project):
+    """张三 owns 乙 (last activity 10-30: 31 days on 11-30) and 丁 (10-28: 33 days); 赵六 is a third salesperson."""
+    project.add_roster([*ROSTER_WITH_ROLES, ["S004", "赵六", "CC", "在职", dt.date(2025, 1, 1), None, "认证", "zl@example.com"]])
+    project.add("log.xlsx", [LOG_HEADER,
+        log_row(dt.date(2026, 10, 30), "张三", "天津乙有限公司", phone="13700000002", contact="乙总"),
+        log_row(dt.date(2026, 10, 28), "张三", "天津丁有限公司", phone="13700000004", contact="丁总")])
+    project.ingest(now=dt.datetime(2026, 11, 30, 18, 0))
+    return project
+
+
+def test_a_transferred_customer_is_the_new_owners_for_a_full_recycling_period(recycling, tmp_path):
+    path, recs = make_assignment(recycling.config, D, tmp_path / "a")
+    assert sorted(r["name"] for r in recs.recycle) == ["天津丁有限公司", "天津乙有限公司"]
+    to_b = rows_of(path, "客户回收")["天津乙有限公司"]["建议业务员工号"]
+    decisions = {"天津乙有限公司": ("批准", None), "天津丁有限公司": ("改派", "赵六（S004）")}
+    for approver, name in ((ADMIN, "a.xlsx"), (GM, "b.xlsx")):
+        signed(path, approver, decisions, D, recycling.inbox / name)
+    recycling.ingest(now=dt.datetime(2026, 11, 30, 19, 0))
+    assert recycling.query("select name, owner_id from customers order by name") == [
+        ("天津丁有限公司", "S004"), ("天津乙有限公司", to_b)]
+    # the clock restarts at the transfer (11-30): not due, not even warned, two days later
+    assert due_for_recycling(recycling, dt.date(2026, 12, 2)) == []
+    _, later = make_assignment(recycling.config, dt.date(2026, 12, 2), tmp_path / "b")
+    assert later.recycle == [] and later.recycle_soon == []
+    # 30 days after the transfer: 12-27 is 3 days before (a warning), 12-30 is due, counted from 11-30
+    assert [(r["name"], r["days_left"]) for r in due_for_recycling(recycling, dt.date(2026, 12, 27))] == [
+        ("天津丁有限公司", 3), ("天津乙有限公司", 3)]
+    due = {r["name"]: r["why"] for r in due_for_recycling(recycling, dt.date(2026, 12, 30))}
+    names = {"S001": "张三", "S002": "李四", "S004": "赵六"}
+    assert due == {"天津丁有限公司": "负责人 赵六 自 2026-11-30 接手后已 30 天未跟进（上限 30 天）",
+                   "天津乙有限公司": f"负责人 {names[to_b]} 自 2026-11-30 接手后已 30 天未跟进（上限 30 天）"}
+
+
+def test_a_half_approved_lead_keeps_its_salesperson_until_the_second_approver_decides(team, tmp_path):
+    first, _ = recommendations(team, tmp_path)
+    assert rows_of(first)["天津新乙机械有限公司"]["建议业务员工号"] == "S002"  # 李四, the 拓展培训 specialist
+    signed(first, ADMIN, {"天津新甲科技有限公司": ("批准", None), "天津新乙机械有限公司": ("改派", "张三（S001）")},
+           dt.date(2026, 12, 1), team.inbox / "a.xlsx")
+    team.ingest(now=dt.datetime(2026, 12, 1, 18, 0))
+    # the next workbook asks the 总经理 about the same thing: 张三 for both, and says who decided what
+    second, _ = make_assignment(team.config, dt.date(2026, 12, 1), tmp_path / "next")
+    shown = rows_of(second)
+    assert [(shown[n]["建议业务员工号"], shown[n]["已审批"]) for n in ("天津新甲科技有限公司", "天津新乙机械有限公司")] == [
+        ("S001", "吴经理（S091）批准 → 张三（S001）"), ("S001", "吴经理（S091）改派 → 张三（S001）")]
+    assert shown["天津新乙机械有限公司"]["理由"].startswith("保持已审批的业务员（吴经理（S091）改派 → 张三（S001））")
+    assert shown["天津新丙商贸有限公司"]["已审批"] is None  # nobody decided it
+    signed(second, GM, {"天津新甲科技有限公司": ("批准", None), "天津新乙机械有限公司": ("批准", None)},
+           dt.date(2026, 12, 2), team.inbox / "b.xlsx")
+    summary = team.ingest(now=dt.datetime(2026, 12, 2, 18, 0))
+    # 5 rows (3 leads, 1 conflict, 1 recycling): 2 settled, 3 left blank
+    assert dict(summary.decisions) == {"批准": 1, "改派": 1, "未填": 3}
+    assert sorted(team.query("select lead_id, to_salesperson_id, decision, decided_on from assignment_decisions")) == [
+        ("XS000001", "S001", "批准", dt.date(2026, 12, 2)), ("XS000002", "S001", "改派", dt.date(2026, 12, 2))]
+    assert team.query("select name, owner_id from customers where name like '天津新%' order by name") == [
+        ("天津新乙机械有限公司", "S001"), ("天津新甲科技有限公司", "S001")]
+    assert team.query("select lead_id, outcome from mart_lead_outcomes order by lead_id") == [
+        ("XS000001", "已分配"), ("XS000002", "已分配"), ("XS000003", "待审批")]
+
+
+def test_the_approval_date_is_checked_before_the_people(team, tmp_path):
+    path, _ = recommendations(team, tmp_path)
+    decide(path, {"天津新甲科技有限公司": ("批准", None, GM, dt.date(2020, 1, 1)),
+                  "天津新乙机械有限公司": ("批准", None, GM, dt.date(2026, 12, 5)),
+                  "天津新丙商贸有限公司": ("驳回", None, GM, None),
+                  "天津乙有限公司": ("批准", None, GM, D)}).save(team.inbox / "b.xlsx")
+    summary = team.ingest(now=dt.datetime(2026, 12, 1, 18, 0))
+    assert dict(summary.decisions) == {"退回": 3, "待第二审批人": 1, "未填": 1}
+    # only the date: 郑总 and 张三 are in service on the ingest day (neither was hired on 2020-01-01)
+    assert sorted(team.query("select customer_name, column_name, value, reason, salesperson_id from rejects "
+                             "where kind = 'approvals'")) == [
+        ("天津新丙商贸有限公司", "审批日期", "", "缺少审批日期：请填写审批的日期，例如 2026-12-01", "S092"),
+        ("天津新乙机械有限公司", "审批日期", "2026-12-05", "审批日期晚于今天：2026-12-05 晚于 2026-12-01", "S092"),
+        ("天津新甲科技有限公司", "审批日期", "2020-01-01", "审批日期早于建议表日期：2020-01-01 早于 2026-11-30", "S092")]
+    assert team.query("select customer_name, approved_on from assignment_approvals where decision is not null") == [
+        ("天津乙有限公司", D)]
+
+
+def test_approvers_who_disagree_are_reported_as_a_disagreement(team, tmp_path):
+    from reports import make_report
+    from reporting import Tables
+
+    path, _ = recommendations(team, tmp_path)
+    signed(path, ADMIN, {"天津新乙机械有限公司": ("改派", "李四（S002）")}, dt.date(2026, 12, 1), team.inbox / "a.xlsx")
+    first = team.ingest(now=dt.datetime(2026, 12, 1, 17, 0))
+    signed(path, GM, {"天津新乙机械有限公司": ("驳回", None)}, dt.date(2026, 12, 1), team.inbox / "b.xlsx")
+    second = team.ingest(now=dt.datetime(2026, 12, 1, 18, 0))
+    assert (dict(first.decisions), dict(second.decisions)) == ({"待第二审批人": 1, "未填": 4}, {"意见不一致": 1, "未填": 4})
+    (daily,), _ = make_report(team.config, "daily", dt.date(2026, 12, 1), ["html"], tmp_path / "r")
+    html = Tables(daily.read_text(encoding="utf-8"))
+    both = "意见不一致：吴经理（S091）改派 → 李四（S002）；郑总（S092）驳回"
+    assert [(row[0], row[2], row[3], row[5]) for row in html.tables["waiting-approvals"][1:]] == [
+        ("天津新乙机械有限公司", "改派", ADMIN, both), ("天津新乙机械有限公司", "驳回", GM, both)]
+    assert "0 行已有一位审批人的决定，等待另一位审批人；2 行两位审批人意见不一致" in daily.read_text(encoding="utf-8")
+
+
+def test_every_row_is_counted_once_when_an_approver_repeats_a_decision(team, tmp_path):
+    path, _ = recommendations(team, tmp_path)
+    signed(path, ADMIN, {"天津新甲科技有限公司": ("批准", None)}, dt.date(2026, 12, 1), team.inbox / "a.xlsx")
+    team.ingest(now=dt.datetime(2026, 12, 1, 17, 0))
+    # the same decision again, in the next day's workbook (another file: the same bytes would be skipped as read)
+    second, _ = make_assignment(team.config, dt.date(2026, 12, 1), tmp_path / "next")
+    signed(second, ADMIN, {"天津新甲科技有限公司": ("批准", None)}, dt.date(2026, 12, 1), team.inbox / "a2.xlsx")
+    again = team.ingest(now=dt.datetime(2026, 12, 1, 18, 0))
+    assert dict(again.decisions) == {"重复（已记录）": 1, "未填": 4}  # 5 rows, 5 counted
+    # the 总经理 settles it; a third copy of the same decision is a repeat of a settled one: it does not wait
+    signed(path, GM, {"天津新甲科技有限公司": ("批准", None)}, dt.date(2026, 12, 1), team.inbox / "b.xlsx")
+    assert dict(team.ingest(now=dt.datetime(2026, 12, 2, 18, 0)).decisions) == {"批准": 1, "未填": 4}
+    signed(second, GM, {"天津新甲科技有限公司": ("批准", None)}, dt.date(2026, 12, 1), team.inbox / "b2.xlsx")
+    assert dict(team.ingest(now=dt.datetime(2026, 12, 2, 19, 0)).decisions) == {"重复（已记录）": 1, "未填": 4}
+    assert team.scalar("select count(*) from assignment_approvals where decision is not null and settled_at is null") == 0
+    assert team.scalar("select count(*) from assignment_decisions") == 1
+
+
+def test_a_rejected_recycling_is_not_recommended_again_for_the_configured_days(team, tmp_path):
+    # 王五 (left 11-15) owns 戊 from his row of 11-10
+    team.add("log_wangwu.xlsx", [LOG_HEADER, log_row(dt.date(2026, 11, 10), "王五", "天津戊有限公司",
+                                                      phone="13700000005", contact="戊总")])
+    team.ingest(now=dt.datetime(2026, 11, 30, 18, 30))
+    path, recs = recommendations(team, tmp_path)
+    assert [(r["name"], r["why"]) for r in recs.recycle] == [("天津乙有限公司", "负责人 张三 已 31 天未跟进（上限 30 天）"),
+                                                            ("天津戊有限公司", "负责人 王五 已离职")]
+    for approver, name in ((ADMIN, "a.xlsx"), (GM, "b.xlsx")):
+        signed(path, approver, {"天津戊有限公司": ("驳回", None)}, D, team.inbox / name)
+    team.ingest(now=dt.datetime(2026, 11, 30, 19, 0))
+    assert team.query("select decision, from_salesperson_id from assignment_decisions") == [("驳回", "S003")]
+    _, later = make_assignment(team.config, dt.date(2026, 12, 1), tmp_path / "b")
+    assert [r["name"] for r in later.recycle] == ["天津乙有限公司"]  # 戊: not again for 30 days (config)
+    # 11-30 + 30 days = 12-30: warned from 12-27 (3 days left), due again on 12-30
+    soon = {r["name"]: (r["days_left"], r["why"]) for r in due_for_recycling(team, dt.date(2026, 12, 27))}
+    assert soon["天津戊有限公司"] == (3, "负责人 王五 已离职；2026-11-30 审批人驳回回收，2026-12-30 前不再建议")
+    due = {r["name"]: r["due"] for r in due_for_recycling(team, dt.date(2026, 12, 30))}
+    assert due["天津戊有限公司"] is True
+
+
+def test_approvers_rejected_rows_are_not_in_the_salespeoples_data_quality(team, tmp_path):
+    from reports import make_report
+    from reporting import Tables
+
+    path, _ = recommendations(team, tmp_path)
+    decide(path, {"天津新甲科技有限公司": ("同意吧", None, ADMIN, dt.date(2026, 12, 1)),
+                  "天津新乙机械有限公司": ("改派", "孙悟空", ADMIN, dt.date(2026, 12, 1)),
+                  "天津乙有限公司": ("批准", None, GM, dt.date(2026, 12, 1))}).save(team.inbox / "a.xlsx")
+    team.add("log_bad.xlsx", [LOG_HEADER, log_row(dt.date(2026, 12, 1), "张三", "天津丙有限公司", phone="13700000003",
+                                                  contact="丙总", method="飞鸽")])
+    team.ingest(now=dt.datetime(2026, 12, 1, 18, 0))
+    (daily,), _ = make_report(team.config, "daily", dt.date(2026, 12, 1), ["html"], tmp_path / "r")
+    html = Tables(daily.read_text(encoding="utf-8"))
+    assert [row[:2] for row in html.tables["quality"][1:]] == [["张三", "1"]]  # his log row only, not 吴经理's 2
+    assert sorted((row[0], row[1]) for row in html.tables["rejected-approvals"][1:]) == [
+        ("天津新乙机械有限公司", ADMIN), ("天津新甲科技有限公司", ADMIN)]
+    assert team.query("select salesperson_id, rejected_rows from mart_activity_daily where activity_date = ? "
+                      "and rejected_rows > 0 order by salesperson_id nulls last", [dt.date(2026, 12, 1)]) == [
+        ("S001", 1), (None, 1)]

@@ -13,6 +13,7 @@ YI, BING, DING = "天津华泰机械有限公司", "天津海河物流有限公�
 LEAD = "天津新甲科技有限公司"
 HEADER = LOG_HEADER + ["推介业务", "客户需求"]
 A1, A2 = "天津市南开区复康路12号", "天津市河西区友谊路5号"
+A3 = "天津市南开区鞍山西道100号"  # the short name's own address: the same address as 甲 would be evidence
 COLUMNS = ("customer_code, name, owner_id, owner_name, customer_class, first_contact_date, last_contact_date, "
            "furthest_stage, open_followup_nos, revenue")
 
@@ -22,7 +23,7 @@ def d(day):
 
 
 def row(day, person, customer, cls, method, stage, result, business="", need=""):
-    contact, phone, address = {FULL: ("王经理", "022-23456789", A1), SHORT: ("王经理", "13900000000", A1),
+    contact, phone, address = {FULL: ("王经理", "022-23456789", A1), SHORT: ("王经理", "13900000000", A3),
                                YI: ("李工", "13700000002", A2), BING: ("周总", "13700000003", A2)}[customer]
     return [*log_row(d(day), person, customer, contact, phone, address, cls, method, str(stage), result), business, need]
 

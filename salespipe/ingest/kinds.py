@@ -167,6 +167,7 @@ APPROVALS = Kind("approvals", "分配审批", (
     Column("action", "建议类型", ()),
     Column("reason", "理由", ()),
     Column("lead_id", "线索编号", ()),
+    Column("recommended_on", "建议日期", (), parser="date"),  # the workbook's day: an earlier 审批日期 is refused
 ), hints=("分配建议", "审批"), signature=("decision",))
 
 MATCH_REVIEW = Kind("match_review", "客户匹配确认", (
