@@ -367,3 +367,19 @@ def test_names_that_differ_only_in_a_number_are_two_customers_even_with_one_phon
     codes, summary = _codes(project, [log_row(D1, customer=first, contact="联系人4", phone="022-23457890"),
                                       log_row(D1, customer=second, contact="联系人5", phone="022-23457890")])
     assert codes == {first: "KH000001", second: "KH000002"} and summary.new_reviews == 0
+
+
+def test_companies_with_unrelated_names_sharing_only_an_address_are_not_asked_but_a_rename_is(project):
+    # metrics.md: sisters sharing only an address (or only a desk, or only a contact) — never merged, never asked;
+    # the same phone and the same contact under an unrelated name (a rename without its （原…） row) is asked
+    codes, summary = _codes(project, [
+        # by hand: no name evidence (0), one front desk (+3.0), other contacts (−0.5): 2.5 would be asked
+        log_row(D1, customer="天津卓通科技有限公司", contact="徐明", phone="022-28775860", address="天津市河西区友谊路35号"),
+        log_row(D1, customer="天津市顺川科技有限公司", contact="赵刚", phone="022-28775860",
+                address="天津市河西区围堤道100号"),
+        log_row(D1, customer="天津海捷数据科技有限公司", contact="方建国", phone="19713367318"),
+        log_row(D1, customer="天津通航数据科技有限公司", contact="方建国", phone="197-1336-7318")])
+    assert len(set(codes.values())) == 4
+    assert summary.new_reviews == 1
+    assert project.query("select left_name, right_name from customer_match_review") == [
+        ("天津海捷数据科技有限公司", "天津通航数据科技有限公司")]

@@ -199,6 +199,12 @@ def score_pair(a: Record, b: Record) -> Pair:
         else:
             score -= 1.0
             reasons.append(f"行业不同：{'、'.join(sorted(a.industries))} / {'、'.join(sorted(b.industries))}")
+    shared = [bool(a.phones & b.phones), bool(a.contacts & b.contacts), bool(a.addresses & b.addresses)]
+    if conflict is None and points <= 0 and sum(shared) == 1:
+        # metrics.md: sister companies that share only an address, a front desk or a contact are never merged and
+        # never asked — names with nothing in common and one such thing shared (a rename without its （原…） row
+        # shares the phone and the contact: asked)
+        conflict = "名称无共同之处，仅" + "、".join(x for x, y in zip(("电话", "联系人", "地址"), shared) if y) + "相同"
     certain = conflict is None and certain_match(a, b)
     if certain and points < 5.0:
         reasons.insert(0, "简称与全称，电话和联系人都相同")
