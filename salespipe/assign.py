@@ -137,45 +137,65 @@ def fair_share(items: int, people: list[Candidate]) -> float:
     return max(1.0, (items + sum(c.recent for c in people)) / max(1, len(people)))
 
 
-def slot_costs(people: list[Candidate], free: list[int], share: float, s: dict) -> np.ndarray:
-    """The load term of each capacity slot: slot k of a person who received `recent` in the trailing window
-    costs weight_balance × (recent + k) ÷ fair share — the marginal cost rises with the person's share, so
-    the total is convex and an optimal assignment spreads the batch (assignment.md: load stays balanced)."""
-    weight = float(s.get("weight_balance", 2.0))
-    return np.concatenate([weight * (c.recent + np.arange(n)) / share for c, n in zip(people, free) if n]) \
-        if any(free) else np.zeros(0)
-
-
-def free_slots(items: list[Item], people: list[Candidate], s: dict) -> list[int]:
-    """Slots per person: room under 客户容量, and at most max_batch_share × the batch's mean per person (at least
-    1) — unless that cap would leave items without an owner whom capacity alone would give one."""
-    room = [max(0, min(c.capacity - c.load - c.given, len(items))) for c in people]
-    cap = max(1, int(float(s.get("max_batch_share", 2.0)) * len(items) / len(people)))
-    capped = [min(n, cap) for n in room]
-    return capped if sum(capped) >= min(len(items), sum(room)) else room
-
-
 def assign_batch(items: list[Item], people: list[Candidate], s: dict) -> list[Pick | None]:
     """Jointly optimal owners for a batch; None where no eligible salesperson has room.
 
-    One column per free slot (free_slots: capacity, and the batch cap); the cost of item i in slot k of
-    person p is −score(i, p) + slot_costs (p, k). `scipy.optimize.linear_sum_assignment` minimises the sum,
-    so the same inputs always give the same owners. Each pick names the runner-up: the highest-scoring
-    other salesperson with room (by score alone, as the manager compares them)."""
+    The items of one business type are assigned together, the types with the fewest specialists first (then by
+    name; items without a type last), each over the room the earlier types left. One column per free slot (room
+    under 客户容量, and at most max_batch_share × the batch's mean per person unless that would leave items without
+    an owner whom capacity alone would give one); the cost of item i in slot k of person p is −score(i, p) +
+    weight_balance × (recent + given + k) ÷ fair share (p's load: the marginal cost rises with the person's
+    share, so the total is convex and the batch spreads — assignment.md: load stays balanced) +
+    weight_type_balance × k ÷ the type's share (p's k-th of this type): among the specialists of a type the
+    leads spread (issue 16: on the demo month one of seven 认证 specialists got 3 of the 9 认证 leads while
+    three got none). `scipy.optimize.linear_sum_assignment` minimises the sum, so the same inputs always give
+    the same owners. Each pick names the runner-up: the highest-scoring other salesperson with room (by score
+    alone, as the manager compares them)."""
+    chosen: list[Pick | None] = [None] * len(items)
     if not items or not people:
-        return [None] * len(items)
+        return chosen
+    share = fair_share(len(items), people)
+    cap = max(1, int(float(s.get("max_batch_share", 2.0)) * len(items) / len(people)))
+    given = [0] * len(people)
+    for need in _type_order(items, people):
+        group = [i for i, item in enumerate(items) if item.need_type == need]
+        picks, taken = _assign_group([items[i] for i in group], people, s, share, given, cap)
+        for i, pick in zip(group, picks):
+            chosen[i] = pick
+        given = [g + t for g, t in zip(given, taken)]
+    return chosen
+
+
+def _type_order(items: list[Item], people: list[Candidate]) -> list[str | None]:
+    specialists = {t: sum(t in c.specialties for c in people) for t in {i.need_type for i in items if i.need_type}}
+    typed = sorted(specialists, key=lambda t: (specialists[t], t))
+    return typed + ([None] if any(i.need_type is None for i in items) else [])
+
+
+def _assign_group(items: list[Item], people: list[Candidate], s: dict, share: float, given: list[int],
+                  cap: int) -> tuple[list[Pick | None], list[int]]:
+    """One business type's items (see assign_batch); returns the picks and how many each person took."""
     scored = [[None if c.salesperson_id in item.exclude else score(item, c, s) for c in people] for item in items]
     points = np.array([[-INFEASIBLE if x is None else x[0] for x in row] for row in scored])
-    free = free_slots(items, people, s)
+    room = [max(0, min(c.capacity - c.load - c.given - g, len(items))) for c, g in zip(people, given)]
+    capped = [min(n, max(0, cap - g)) for n, g in zip(room, given)]
+    free = capped if sum(capped) >= min(len(items), sum(room)) else room
     owner = np.repeat(np.arange(len(people)), free)
+    taken = [0] * len(people)
     if owner.size == 0:
-        return [None] * len(items)
-    cost = -points[:, owner] + slot_costs(people, free, fair_share(len(items), people), s)
+        return [None] * len(items), taken
+    weight, weight_type = float(s.get("weight_balance", 2.0)), float(s.get("weight_type_balance", 2.0))
+    need = items[0].need_type
+    type_share = max(1.0, len(items) / max(1, sum(need in c.specialties for c in people))) if need else share
+    slots = np.concatenate([weight * (c.recent + g + np.arange(n)) / share + weight_type * np.arange(n) / type_share
+                            for c, g, n in zip(people, given, free) if n])
+    cost = -points[:, owner] + slots
     chosen: list[Pick | None] = [None] * len(items)
     for i, j in zip(*linear_sum_assignment(cost)):
         if cost[i, j] < INFEASIBLE / 2:
             chosen[i] = _pick(scored[i], people, free, owner[j])
-    return chosen
+            taken[owner[j]] += 1
+    return chosen, taken
 
 
 def _pick(scored: list, people: list[Candidate], free: list[int], p: int) -> Pick:

@@ -50,8 +50,9 @@ def counts(items, people, settings=WEIGHTS):
 
 # Hand computation (default weights): every score part is equal but 特长 (3.0 × 1 for 认证) and 成单率 (2.0 × win):
 # A scores S + 1.6 (win 0.9 vs 0.1), B = C = S, D (no 认证) = S − 3. Fair share e = (4 leads + 0 recent) / 4 = 1,
-# slot k costs 2.0 × k / e = 2k. The four cheapest slots: A0 −S−1.6, B0 −S, C0 −S, A1 −S−1.6+2 = −S+0.4
-# (next: B1/C1 −S+2, D0 −S+3). Old rule (k ÷ 60): A took all four while B and C, specialists too, got none.
+# slot k costs 2.0 × k / e = 2k, plus 2.0 × k / t for the type (t = 4 认证 leads / 3 specialists: +1.5k). The
+# four cheapest slots: A0 −S−1.6, B0 −S, C0 −S, A1 −S−1.6+2+1.5 = −S+1.9 (next: D0 −S+3, B1/C1 −S+3.5).
+# Old rule (k ÷ 60): A took all four while B and C, specialists too, got none.
 CERTIFICATION = [Item(f"天津认证{i}有限公司", "认证") for i in range(4)]
 
 
@@ -66,9 +67,12 @@ def test_leads_spread_among_the_specialists_with_ties():
 
 
 def test_leads_received_in_the_trailing_days_count_against_a_salesperson():
-    # A got 3 in the last 30 days: e = (4 + 3) / 4 = 1.75; A0 costs −S−1.6 + 2×3/1.75 = −S+1.83, A1 −S+2.97;
-    # B0 = C0 = −S, B1 = C1 = −S + 2/1.75 = −S+1.14; D0 −S+3 → B 2, C 2, A none this time
-    assert counts(CERTIFICATION, tied_team(recent_a=3)) == {"A": 0, "B": 2, "C": 2, "D": 0}
+    # A got 3 in the last 30 days: e = (4 + 3) / 4 = 1.75; the type's share t = 4 认证 leads / 3 specialists = 4/3,
+    # slot k of a type costs 2.0 × k / t = 1.5k more. A0 costs −S−1.6 + 2×3/1.75 = −S+1.83, A1 −S−1.6 + 2×4/1.75
+    # + 1.5 = −S+4.47; B0 = C0 = −S, B1 = C1 = −S + 2/1.75 + 1.5 = −S+2.64; D0 −S+3. The four cheapest: B0, C0, A0
+    # and one of B1 / C1 (a tie) → A 1 instead of 2 without the trailing leads (test above)
+    got = counts(CERTIFICATION, tied_team(recent_a=3))
+    assert got["A"] == 1 and sorted((got["B"], got["C"])) == [1, 2] and got["D"] == 0
 
 
 def test_nobody_gets_more_than_twice_the_mean_while_others_have_room():
@@ -388,6 +392,14 @@ def test_on_the_demo_month_no_specialist_idles_while_another_gets_twice_the_mean
         c for c in recs.candidates if c.salesperson_id == sp).specialties) & needs]
     assert len(picks) == 52 and len(recs.candidates) == 11  # 30 leads and 22 customers of the one who left
     assert idle_specialists == [] and max(got.values()) <= 2 * mean, got
+    # and within each business type: its specialists share its leads (the 9 认证 leads of the demo among its 7
+    # specialists: nobody idle while another has more than twice the type's mean)
+    for need in {e["item"].need_type for e in recs.new if e.get("to")}:
+        specialists = [c.salesperson_id for c in recs.candidates if need in c.specialties]
+        leads = [e["to"].salesperson_id for e in recs.new if e.get("to") and e["item"].need_type == need]
+        by = {sp: leads.count(sp) for sp in specialists}
+        type_mean = len(leads) / max(1, len(specialists))
+        assert not (0 in by.values() and max(by.values(), default=0) > 2 * type_mean), (need, by)
 
 
 def fill_rows(path, decisions: dict[int, tuple], approver: str, out: Path) -> dict[int, dict]:
