@@ -171,6 +171,7 @@ class Assignment(_Section):
     weight_communication: Weight = Field(None, ge=0)
     weight_headroom: Weight = Field(None, ge=0)
     weight_balance: Weight = Field(None, ge=0)
+    weight_type_balance: Weight = Field(None, ge=0)
     recycle_days_by_class: Optional[dict[Literal["A", "A1", "B", "B1", "C"], int]] = None
 
 
