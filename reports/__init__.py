@@ -29,7 +29,9 @@ def load_report(config: Config, kind: str, day: dt.date) -> Report:
 
 
 def file_stem(report: Report) -> str:
-    return f"销售{KINDS[report.kind][2]}_{report.start.isoformat()}"
+    """销售日报_2026-11-30 (the day), 销售周报_2026-11-30 (the week's Monday), 销售月报_2026-11 (the month)."""
+    period = f"{report.start:%Y-%m}" if report.kind == "monthly" else report.start.isoformat()
+    return f"销售{KINDS[report.kind][2]}_{period}"
 
 
 def write_report(report: Report, formats: list[str], out_dir: Path) -> list[Path]:

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from salespipe.assign import fairness, recommend, recycle_candidates, rejected_approvals, waiting_approvals
 from salespipe.warehouse import dicts, rows
-from salespipe.workdays import feedback_deadline
+from salespipe.workdays import feedback_deadline, previous_workday, workdays_between
 
 KINDS = {
     # kind: (grain of activity_counts, period column of its mart, Chinese name)
@@ -18,14 +18,23 @@ COUNTS = [("calls", "电话量"), ("faxes", "传真量"), ("emails", "e-mail量"
           ("bc_customers", "BC类客户量"), ("closed_customers", "成单客户量"), ("lost_customers", "丢单客户量"),
           ("new_customers", "新增客户量")]
 RATES = [("win_rate", "成单率"), ("loss_rate", "丢单率")]
+LOSSES = {"lost_customers", "loss_rate"}  # figures where more is worse: an increase is shown as bad (red)
 METHODS = [("calls", "电话"), ("faxes", "传真"), ("emails", "E-mail"), ("visits", "面访")]
 SCORE_COLUMNS = [("revenue_score", "销售收入"), ("profit_score", "销售利润"), ("visits_score", "实际拜访数"),
                  ("active_rank_score", "活跃客户数"), ("service_rank_score", "销售执行"), ("per_customer_score", "单户销量"),
                  ("ability_score", "能力"), ("quality_score", "素质"), ("composite_score", "综合")]
 
 
+WEEKDAYS = "一二三四五六日"
+
+
+def day_label(day: dt.date) -> str:
+    """11-27（周五）"""
+    return f"{day:%m-%d}（周{WEEKDAYS[day.weekday()]}）"
+
+
 def period_bounds(kind: str, day: dt.date) -> tuple[dt.date, dt.date, dt.date]:
-    """(first day, last day, first day of the previous period) of the period containing `day`."""
+    """(first day, last day, first day of the previous calendar period) of the period containing `day`."""
     if kind == "daily":
         return day, day, day - dt.timedelta(days=1)
     if kind == "weekly":
@@ -34,6 +43,46 @@ def period_bounds(kind: str, day: dt.date) -> tuple[dt.date, dt.date, dt.date]:
     start = day.replace(day=1)
     end = (start + dt.timedelta(days=32)).replace(day=1) - dt.timedelta(days=1)
     return start, end, (start - dt.timedelta(days=1)).replace(day=1)
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """What 较上期 compares: this period's rows up to `through` against the previous period's rows from
+    `previous_start` to `previous_through`. `label` names it ("较 11-20（周五）", "较上周（11-16 ~ 11-22）");
+    `partial` is the note of a period not yet over ("（本周截至周一，与上周同期比较）"), else ""."""
+    through: dt.date
+    previous_start: dt.date
+    previous_through: dt.date
+    label: str
+    partial: str = ""
+
+
+def comparison(kind: str, day: dt.date, config_raw: dict | None = None) -> Comparison:
+    """The daily against the previous workday of the work calendar; the weekly / monthly against the previous
+    week / month. A week or month whose last workday is still to come (the report's day is before it) counts
+    its rows up to the day and compares them with the previous period's first as many workdays."""
+    start, end, previous_start = period_bounds(kind, day)
+    if kind == "daily":
+        before = previous_workday(day, config_raw)
+        return Comparison(day, before, before, f"较 {day_label(before)}")
+    previous_end = start - dt.timedelta(days=1)
+    unit, whole = ("周", f"{previous_start:%m-%d} ~ {previous_end:%m-%d}") if kind == "weekly" else ("月", f"{previous_start:%Y-%m}")
+    workdays = workdays_between(start, end, config_raw)
+    if not workdays or day >= workdays[-1]:
+        return Comparison(end, previous_start, previous_end, f"较上{unit}（{whole}）")
+    done = [d for d in workdays if d <= day]
+    before = workdays_between(previous_start, previous_end, config_raw)
+    if not done:  # the day is before the period's first workday: as many calendar days
+        cut = min(previous_end, previous_start + (day - start))
+    else:
+        cut = before[len(done) - 1] if len(done) <= len(before) else previous_end
+    matched = sum(1 for d in before if d <= cut)
+    span = day_label(previous_start) if cut == previous_start else f"{day_label(previous_start)} ~ {day_label(cut)}"
+    days = (f"各 {len(done)} 个工作日" if matched == len(done) else f"本{unit} {len(done)} 个、上{unit} {matched} 个工作日"
+            if done else f"本{unit}尚无工作日，取同样多的日历天数")
+    upto = f"周{WEEKDAYS[day.weekday()]}" if kind == "weekly" else day_label(day)
+    return Comparison(day, previous_start, cut, f"较上{unit}同期（{span}）",
+                      f"（本{unit}截至{upto}，与上{unit}同期比较：{days}）")
 
 
 @dataclass
@@ -48,6 +97,9 @@ class Report:
     trend: list[dict]
     funnel: list[tuple[int, int]]  # (stage, customers)
     extra: dict = field(default_factory=dict)
+    comparison: Comparison | None = None  # what 较上期 compares, named
+    data_as_of: dt.datetime | None = None  # 数据截至: the latest ingest run in the warehouse (local time)
+    definitions: list[tuple[str, str]] = field(default_factory=list)  # 口径: (figure, definition)
 
     @property
     def team(self) -> dict:
@@ -61,21 +113,30 @@ class Report:
             return None
         return (now - before) * (100 if column.endswith("_rate") else 1)
 
+    def tone(self, person: dict, column: str) -> str:
+        """"good", "bad" or "" for the change of `column`: more is good, but more 丢单 / a higher 丢单率 is bad."""
+        value = self.change(person, column)
+        if not value:
+            return ""
+        return "good" if (value > 0) != (column in LOSSES) else "bad"
+
 
 
 def gather(con, kind: str, day: dt.date, trend_periods: int = 8, top_reasons: int = 3,
            gantt_months: int = 12, assignment: dict | None = None, config_raw: dict | None = None) -> Report:
     assignment = assignment or {}
     grain, column, name = KINDS[kind]
-    start, end, previous_start = period_bounds(kind, day)
+    start, end, _ = period_bounds(kind, day)
+    compared = comparison(kind, day, config_raw)
     order = "order by salesperson_id is null, salesperson_id"
-    people = activity(con, grain, column, start, end, f"period = ? {order}", [start])
-    previous = {r["salesperson_id"]: r for r in activity(con, grain, column, previous_start,
-                                                          start - dt.timedelta(days=1), "period = ?", [previous_start])}
+    people = activity(con, grain, column, start, compared.through, f"period = ? {order}", [start])
+    previous = {r["salesperson_id"]: r for r in activity(con, grain, column, compared.previous_start,
+                                                          compared.previous_through, "period = ?", [compared.previous_start])}
     label = start.isoformat() if kind == "daily" else f"{start.isoformat()} ~ {end.isoformat()}"
     report = Report(kind, f"销售{name}（{label}）", start, end, people, previous,
                     quality(con, start, end, top_reasons), trend(con, grain, column, start, end, trend_periods),
-                    funnel(con, start, end))
+                    funnel(con, start, end), comparison=compared, data_as_of=data_as_of(con, config_raw),
+                    definitions=definitions(kind, config_raw))
     if kind == "daily":
         report.extra["recycle_soon"] = [r for r in recycle_candidates(con, end, assignment) if r["warn"]]
         report.extra["leavers"] = leaver_rows(con, end)
@@ -90,6 +151,60 @@ def gather(con, kind: str, day: dt.date, trend_periods: int = 8, top_reasons: in
         report.extra["fairness"] = fairness(con, end, {"assignment": assignment})
         report.extra["fairness_days"] = int(assignment.get("fairness_days", 90))
     return report
+
+
+def data_as_of(con, config_raw: dict | None = None) -> dt.datetime | None:
+    """数据截至: when the latest ingest run read the inbox (any file it saw), in the configured time zone."""
+    from zoneinfo import ZoneInfo
+
+    latest = rows(con, "select max(ingested_at) from ingested_files")[0][0]
+    if latest is None:
+        return None
+    zone = ZoneInfo((config_raw or {}).get("ingest", {}).get("timezone", "Asia/Shanghai"))
+    return latest.astimezone(zone) if latest.tzinfo else latest.replace(tzinfo=zone)
+
+
+# 口径: metrics.md's definitions of the figures a report shows, in Chinese (metrics.md, "Activity counts" and
+# "Rates"; "Sales figures" and "Performance score" for the monthly). Change them together with metrics.md.
+DEFINITIONS = [
+    ("电话量 / 传真量 / e-mail量 / 面访量", "期间内该业务员已接受（未退回、未被更正文件取代）的日志行中，联系方式为 电话 / 传真 / E-mail / 面访 的行数"),
+    ("BC类客户量", "期间内该业务员已接受的行（日志或BC类客户登记表）中客户类型记为 B、B1 或 C 的不同客户数"),
+    ("成单客户量", "期间内该业务员有签单事件的不同客户数：一张订单（销售业绩登记表），或一行结果为「签单」的日志"),
+    ("丢单客户量", "期间内该业务员有结果为「丢单」的日志行、且期间内没有该业务员签单事件的不同客户数"),
+    ("新增客户量", "客户编码由该业务员在期间内交来的行新建的客户数"),
+    ("成单率", "成单客户量 ÷ 跟进客户量；跟进客户量 = 期间内该业务员有任何已接受的行或订单的不同客户数；跟进客户量为 0 时显示「—」"),
+    ("丢单率", "丢单客户量 ÷ 跟进客户量（分母同成单率）；跟进客户量为 0 时显示「—」"),
+    ("全组合计", "联系方式各项与不合格行数为各人之和（含无法识别业务员的行）；客户数在全组内去重（一个客户由两人跟进只计一次），比率由全组自己的计数算出"),
+    ("周、月的计数", "由期间内的行直接计算，不是每日去重计数之和"),
+    ("不合格行数", "该业务员在期间内被退回的行（无法识别业务员的行只计入全组）"),
+    ("较上期", "日报与工作日历上的上一个工作日比较（周一与上周五或调休的周六，节后第一天与节前最后一个工作日）；"
+     "周报、月报与上一周、上一月比较；未结束的周、月只计到报告日，与上一期同样多的工作日比较。计数为差值，比率为百分点"),
+]
+MONTHLY_DEFINITIONS = [
+    ("销售收入 / 毛利", "期间内销售业绩登记表的合同金额之和 / 毛利之和（未填毛利时为合同金额 − 成本）"),
+    ("完成率", "销售收入 ÷ 销售收入目标"),
+    ("逾期应收", "约定回款日期早于报告日期且已回款少于合同金额的订单；金额 = 合同金额 − 已回款"),
+]
+
+
+def definitions(kind: str, config_raw: dict | None = None) -> list[tuple[str, str]]:
+    """The 口径 a report of `kind` shows; the monthly's score weights are those of the configuration."""
+    if kind != "monthly":
+        return list(DEFINITIONS)
+    w = {"weight_revenue": 0.4, "weight_profit": 0.2, "weight_visits": 0.1, "weight_active_rank": 0.1,
+         "weight_service_rank": 0.1, "weight_per_customer": 0.1, "quality_share": 0.3,
+         **(config_raw or {}).get("scores", {})}
+    pct = {k: f"{float(v) * 100:g}%" for k, v in w.items() if k.startswith("weight_")}
+    quality_share = float(w["quality_share"])
+    return [*DEFINITIONS, *MONTHLY_DEFINITIONS,
+            ("业绩评估（第八章 表17）", f"销售收入 {pct['weight_revenue']}：100 × 销售收入 ÷ 销售收入目标；"
+             f"销售利润 {pct['weight_profit']}：100 + 毛利较上月增长的百分数；实际拜访数 {pct['weight_visits']}：100 + 面访量较上月增长的百分数；"
+             f"活跃客户数 {pct['weight_active_rank']}：100 + 20 × （上月名次 − 本月名次），上月无名次为 100；"
+             f"销售执行 {pct['weight_service_rank']}：同样的名次规则，按当月日常业务检查总得分的平均；"
+             f"单户销量 {pct['weight_per_customer']}：100 × 单户销量 ÷ 单户销量目标"),
+            ("能力 / 素质 / 综合", f"能力 = 有数据的子项按权重加权平均（缺少的子项不计，权重按比例放大）；"
+             f"素质 = 工作职责、工作态度、业务基本技能三项评分的平均；综合 = {quality_share:g} × 素质 + {1 - quality_share:g} × 能力，"
+             "任一项为空时综合为空")]
 
 
 def awaiting_managers(con, day: dt.date, assignment: dict) -> dict:

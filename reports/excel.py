@@ -21,6 +21,22 @@ HEADER_FILL = PatternFill("solid", fgColor="E8EEF7")
 TEAM_FILL = PatternFill("solid", fgColor="F4F6FA")
 FORMATS = {"count": "0", "rate": "0.0%", "score": "0.0", "money": "#,##0.00"}
 BOLD = Font(bold=True)
+TONE_FONTS = {"good": Font(color="1A7F37"), "bad": Font(color="C62828")}  # as the HTML report's .good / .bad
+
+
+def _sheet(wb: Workbook, name: str, report: Report):
+    """A new sheet set up for printing: landscape A4, as wide as one page (as many pages down as needed),
+    the header row repeated on every page, the report's title and the page number in the page header.
+    (A write-only sheet writes its properties with its first row: set them before anything is appended.)"""
+    ws = wb.create_sheet(name)
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = "9"  # A4
+    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.print_title_rows = "1:1"
+    ws.oddHeader.center.text = report.title
+    ws.oddFooter.center.text = "第 &P 页，共 &N 页"
+    return ws
 
 
 def display_width(value) -> int:
@@ -32,29 +48,30 @@ def _text_width(text: str) -> int:
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
 
 
-def _cell(ws, value, number_format: str | None = None, bold: bool = False, fill=None):
+def _cell(ws, value, number_format: str | None = None, bold: bool = False, fill=None, font=None):
     """The value as written: plain, or a cell carrying a format or style; text that Excel would run as a
     formula (= + - @, from an input sheet) is stored as text."""
     formula_like = looks_like_formula(value)
-    if not (formula_like or bold or fill or (number_format and value is not None)):
+    if not (formula_like or bold or fill or font or (number_format and value is not None)):
         return value
     cell = WriteOnlyCell(ws, value)
     if formula_like:
         cell.data_type = "s"
     if number_format:
         cell.number_format = number_format
-    if bold:
-        cell.font = BOLD
+    if font or bold:
+        cell.font = Font(bold=bold, color=font.color) if font else BOLD
     if fill:
         cell.fill = fill
     return cell
 
 
 def _table(ws, header: list[str], rows: list[list], formats: list[str | None], team_rows: bool = False,
-           row_formats: dict[int, list[str | None]] | None = None) -> None:
+           row_formats: dict[int, list[str | None]] | None = None, tones: list[list[str]] | None = None) -> None:
     """A header row and the rows (write-only sheet: widths and frozen panes are set first).
     With `team_rows`, a row whose second cell (工号) is empty is the team's total, shaded and bold;
-    `row_formats` gives some rows (by index) their own formats."""
+    `row_formats` gives some rows (by index) their own formats; `tones` ("good" / "bad" / "", parallel to
+    the rows) colours cells green / red."""
     widths = [display_width(h) for h in header]
     for row in rows:
         for index, value in enumerate(row[: len(widths)]):
@@ -66,8 +83,10 @@ def _table(ws, header: list[str], rows: list[list], formats: list[str | None], t
     for number, row in enumerate(rows):
         team = team_rows and len(row) > 1 and row[1] == ""
         these = (row_formats or {}).get(number, formats)
-        ws.append([_cell(ws, value, FORMATS.get(fmt) if fmt else None, team, TEAM_FILL if team else None)
-                   for value, fmt in zip(row, [*these, *[None] * (len(row) - len(these))])])
+        colours = tones[number] if tones else []
+        ws.append([_cell(ws, value, FORMATS.get(fmt) if fmt else None, team, TEAM_FILL if team else None,
+                         TONE_FONTS.get(colours[index]) if index < len(colours) else None)
+                   for index, (value, fmt) in enumerate(zip(row, [*these, *[None] * (len(row) - len(these))]))])
 
 
 def _lines(ws, rows: list[list]) -> None:
@@ -81,7 +100,7 @@ def _number(value):
 
 def write_excel(report: Report, path: Path) -> Path:
     wb = Workbook(write_only=True)  # rows streamed to the file: a year's tables stay fast
-    ws = wb.create_sheet("活动量")
+    ws = _sheet(wb, "活动量", report)
     people = report.people
     _table(ws, ["业务员", "工号", *(label for _, label in COUNTS + RATES)],
            [[p["name"], p["salesperson_id"] or "", *(p[c] for c, _ in COUNTS), *(p[c] for c, _ in RATES)] for p in people],
@@ -96,12 +115,16 @@ def write_excel(report: Report, path: Path) -> Path:
         chart.width, chart.height = 22, 10
         ws.add_chart(chart, f"A{len(people) + 4}")
 
-    change = wb.create_sheet("较上期变化")
+    change = _sheet(wb, "较上期变化", report)
+    columns = [c for c, _ in COUNTS + RATES]
     _table(change, ["业务员", *(label for _, label in COUNTS), "成单率（百分点）", "丢单率（百分点）"],
-           [[p["name"], *(report.change(p, c) for c, _ in COUNTS), *(report.change(p, c) for c, _ in RATES)]
-            for p in people], [None, *(["count"] * len(COUNTS)), "score", "score"])
+           [[p["name"], *(report.change(p, c) for c in columns)] for p in people],
+           [None, *(["count"] * len(COUNTS)), "score", "score"],
+           tones=[["", *(report.tone(p, c) for c in columns)] for p in people])
+    _lines(change, [[], [f"{report.comparison.label}{report.comparison.partial}"],
+                    ["绿色为向好，红色为变差（丢单客户量、丢单率增加为变差）"]])
 
-    trend = wb.create_sheet("趋势")
+    trend = _sheet(wb, "趋势", report)
     _table(trend, ["期间", "电话", "传真", "E-mail", "面访", "成单客户"],
            [[t["period"], t["calls"], t["faxes"], t["emails"], t["visits"], t["closed_customers"]] for t in report.trend],
            [None, "count", "count", "count", "count", "count"])
@@ -113,7 +136,7 @@ def write_excel(report: Report, path: Path) -> Path:
         line.width, line.height = 22, 10
         trend.add_chart(line, "H2")
 
-    stages = wb.create_sheet("跟进阶段")
+    stages = _sheet(wb, "跟进阶段", report)
     _table(stages, ["阶段", "客户数"], [[f"{s}. {STAGE_NAMES[s]}", n] for s, n in report.funnel], [None, "count"])
     bar = BarChart()
     bar.type, bar.title = "bar", "跟进阶段漏斗"
@@ -124,19 +147,19 @@ def write_excel(report: Report, path: Path) -> Path:
     stages.add_chart(bar, "D2")
 
     if report.kind == "daily":
-        soon = wb.create_sheet("即将回收")
+        soon = _sheet(wb, "即将回收", report)
         _table(soon, ["客户编码", "客户", "负责人", "未跟进天数", "距回收（天）"],
                [[c["customer_code"], c["name"], c["owner_name"], c["idle_days"], c["days_left"]]
                 for c in report.extra["recycle_soon"]], [None, None, None, "count", "count"])
     if report.kind == "weekly":
-        moves = wb.create_sheet("阶段变化")
+        moves = _sheet(wb, "阶段变化", report)
         _table(moves, ["跟单号", "客户", "业务员", "业务类型", "周初阶段", "周末阶段"],
                [[m["followup_no"], m["customer"], m["salesperson"], m["business_type"], m["stage_before"], m["stage_now"]]
                 for m in report.extra["stage_moves"]], [None] * 4 + ["count", "count"])
     if report.kind == "monthly":
         _monthly_sheets(wb, report)
 
-    quality = wb.create_sheet("数据质量")
+    quality = _sheet(wb, "数据质量", report)
     _table(quality, ["业务员", "不合格行数", "常见原因"],
            [[q["name"], q["rows"], "；".join(q["reasons"])] for q in report.quality["per_person"]], [None, "count", None])
     if "corrections" in report.quality:
@@ -146,27 +169,37 @@ def write_excel(report: Report, path: Path) -> Path:
                             c["open"]] for c in report.quality["corrections"])])
     _lines(quality, [[], ["无法读取的文件", "原因"], *([name, reason] for name, reason in report.quality["unreadable"]),
                      ["待确认的客户匹配（对）", report.quality["pending_reviews"]]])
+    terms = _sheet(wb, "口径", report)
+    _table(terms, ["项目", "说明"], [["数据截至", _as_of(report)],
+                                     ["本报告的比较期", f"{report.comparison.label}{report.comparison.partial}"],
+                                     *([name, text] for name, text in report.definitions)], [None, None])
     path.parent.mkdir(parents=True, exist_ok=True)
     wb.save(path)
     return path
 
 
+def _as_of(report: Report) -> str:
+    from reports.render import as_of
+
+    return as_of(report.data_as_of)
+
+
 def _monthly_sheets(wb: Workbook, report: Report) -> None:
-    scores = wb.create_sheet("业绩评估")
+    scores = _sheet(wb, "业绩评估", report)
     _table(scores, ["业务员", "工号", *(label for _, label in SCORE_COLUMNS), "综合排名", "缺少的项目"],
            [[s["name"], s["salesperson_id"] or "", *(s[c] for c, _ in SCORE_COLUMNS), s["composite_rank"],
              "、".join(s["missing"] or [])] for s in report.extra["scores"]],
            [None, None, *(["score"] * len(SCORE_COLUMNS)), "count", None])
-    sales = wb.create_sheet("目标完成")
+    sales = _sheet(wb, "目标完成", report)
     _table(sales, ["业务员", "工号", "销售收入（元）", "毛利（元）", "销售收入目标（元）", "完成率"],
            [[s["name"], s["salesperson_id"], _number(s["revenue"]), _number(s["gross_profit"]),
              _number(s["revenue_target"]), s["completion"]] for s in report.extra["sales"]],
            [None, None, "money", "money", "money", "rate"])
-    overdue = wb.create_sheet("逾期应收")
+    overdue = _sheet(wb, "逾期应收", report)
     _table(overdue, ["客户编码", "客户", "业务员", "应收未收（元）", "逾期天数", "约定回款日期"],
            [[o["customer_code"], o["name"], o["salesperson_id"], _number(o["amount_due"]), o["days_overdue"], o["due_date"]]
             for o in report.extra["overdue"]], [None, None, None, "money", "count", None])
-    fair = wb.create_sheet("分配公平性")
+    fair = _sheet(wb, "分配公平性", report)
     _table(fair, ["业务员", "工号", "本月分到的新客户", "本月分到的回收客户", f"近{report.extra['fairness_days']}天新客户",
                   f"近{report.extra['fairness_days']}天回收客户", "现有客户", "客户容量"],
            [[f["name"], f["salesperson_id"], f["month_leads"], f["month_recycled"], f["trailing_leads"],
@@ -176,7 +209,7 @@ def _monthly_sheets(wb: Workbook, report: Report) -> None:
     customers = {}
     for g in report.extra["gantt"]:
         customers.setdefault((g["customer_code"], g["customer"]), {})[g["month"]] = _number(g["amount"])
-    tracking = wb.create_sheet("销售业绩跟踪")
+    tracking = _sheet(wb, "销售业绩跟踪", report)
     _table(tracking, ["客户编码", "客户", *(m.strftime("%Y-%m") for m in months)],
            [[code, name, *(by_month.get(m) for m in months)] for (code, name), by_month in customers.items()],
            [None, None, *(["money"] * len(months))])

@@ -37,11 +37,19 @@ def money(value) -> str:
     return "—" if value is None else f"{float(value):,.2f}"
 
 
+TONE_COLORS = {"good": "#1a7f37", "bad": "#c62828"}  # the HTML report's .good / .bad, the e-mail's inline colours
+
+
+def as_of(value) -> str:
+    return "—（还没有读取过任何文件）" if value is None else f"{value:%Y-%m-%d %H:%M}"
+
+
 @lru_cache(maxsize=1)
 def environment() -> Environment:
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=True, trim_blocks=True, lstrip_blocks=True)
-    env.filters.update(rate=rate, score=score, change=change, money=money)
-    env.globals.update(COUNTS=COUNTS, RATES=RATES, METHODS=METHODS, SCORE_COLUMNS=SCORE_COLUMNS, STAGE_NAMES=STAGE_NAMES)
+    env.filters.update(rate=rate, score=score, change=change, money=money, as_of=as_of)
+    env.globals.update(COUNTS=COUNTS, RATES=RATES, METHODS=METHODS, SCORE_COLUMNS=SCORE_COLUMNS, STAGE_NAMES=STAGE_NAMES,
+                       TONE_COLORS=TONE_COLORS)
     return env
 
 

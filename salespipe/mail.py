@@ -26,7 +26,7 @@ import time
 from dataclasses import dataclass, field
 from email import policy
 from email.message import EmailMessage
-from email.utils import formataddr, make_msgid
+from email.utils import format_datetime, formataddr, make_msgid
 from pathlib import Path
 
 from salespipe.errors import SalespipeError
@@ -64,8 +64,11 @@ class MailSettings:
 
 
 def build_message(subject: str, sender: str, to: list[str], text: str, html: str,
-                  attachments: list[Path]) -> EmailMessage:
+                  attachments: list[Path], date: dt.datetime | None = None) -> EmailMessage:
+    """The message, dated `date` (default now; RFC 5322 requires a Date: and a .eml file without one shows no
+    date in mail clients)."""
     message = EmailMessage()
+    message["Date"] = format_datetime(date or dt.datetime.now().astimezone())
     message["Subject"] = subject
     message["From"] = formataddr(("销售数据管道", sender))
     message["To"] = ", ".join(to)

@@ -57,6 +57,21 @@ def next_workday(day: dt.date, config_raw: dict | None = None) -> dt.date:
     raise ValueError(f"no workday within 60 days after {day}")
 
 
+def previous_workday(day: dt.date, config_raw: dict | None = None) -> dt.date:
+    """The last workday before `day` (a Monday → the Friday, or a 调休 Saturday; the first day after 国庆 → the
+    last workday before it). Raises ValueError when none comes within 60 days (a calendar error)."""
+    for n in range(1, 61):
+        candidate = day - dt.timedelta(days=n)
+        if is_workday(candidate, config_raw):
+            return candidate
+    raise ValueError(f"no workday within 60 days before {day}")
+
+
+def workdays_between(first: dt.date, last: dt.date, config_raw: dict | None = None) -> list[dt.date]:
+    """The workdays from `first` to `last`, both included, in order."""
+    return [d for d in (first + dt.timedelta(days=n) for n in range((last - first).days + 1)) if is_workday(d, config_raw)]
+
+
 def feedback_deadline(day: dt.date, config_raw: dict | None = None) -> dt.datetime:
     """When the rows rejected from `day`'s sheets must be corrected: the next workday at [feedback]
     deadline (default 09:00, the handbook's 客户信息管理员工作手册: "before 9:00 next day"), in the

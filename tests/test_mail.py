@@ -94,3 +94,23 @@ def test_a_batch_killed_after_the_server_accepted_is_not_sent_again(built, smtp,
     assert not journal.exists()
     assert built.query("select item, recipient, status, attempts from deliveries order by item") == [
         ("S001", "zhangsan@example.com", "sent", 1), ("S002", "lisi@example.com", "sent", 1)]
+
+
+def test_messages_carry_a_date_header(built, smtp, tmp_path):
+    import datetime as dt
+
+    before = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    make_report(built.config, "daily", MON, ["html"], tmp_path / "sent", send=True)
+    make_feedback(built.config, MON, tmp_path / "fb", send=True)
+    after = dt.datetime.now(dt.timezone.utc)
+    dates = [parse(e)["Date"].datetime for e in smtp.envelopes]
+    assert len(dates) == 3 and all(before <= d <= after for d in dates)  # the report and two feedback mails
+
+
+def test_an_eml_file_carries_a_date_header(built, tmp_path):
+    import datetime as dt
+
+    before = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    make_report(built.config, "daily", MON, ["html"], tmp_path, send=True)
+    message = email.message_from_bytes((tmp_path / "销售日报_2026-11-23.eml").read_bytes(), policy=email.policy.default)
+    assert before <= message["Date"].datetime <= dt.datetime.now(dt.timezone.utc)

@@ -1,5 +1,6 @@
 """Reports against hand-worked figures, in HTML and Excel, and inert input text."""
 import datetime as dt
+import re
 
 import openpyxl
 import pytest
@@ -32,12 +33,128 @@ def test_daily_html_shows_the_hand_worked_figures(built, tmp_path):
     assert not any(name.startswith("王五") for name in rows)
 
 
-def test_change_against_the_previous_day(built, tmp_path):
-    # Sunday 11-22: 张三 phoned 丙 (calls 1, followed 1, new 1) → Monday team calls 2 − 1 = +1, new 2 − 1 = +1
+def change_table(html_path):
+    html = html_path.read_text(encoding="utf-8")
+    return {r[0]: r[1:] for r in Tables(html).tables["change"][1:]}, html
+
+
+def test_monday_compares_with_the_friday_before(built, tmp_path):
+    # Friday 11-20: 张三 phoned SCRIPT and FORMULA (both class B, both first seen), SCRIPT's order of 8000 (签单)
+    #   → 张三 calls 2, BC 2, closed 1, lost 0, new 2, followed 2: 50.0%, 0.0%; 李四 in service, no rows
+    # Monday − Friday: 张三 calls 1 − 2 = −1, e-mail +1, visits +1, BC 2 − 2 = 0, closed 0 − 1 = −1, lost +1, new 0,
+    #   成单率 0 − 50 = −50.0 points, 丢单率 50 − 0 = +50.0; team calls 2 − 2 = 0, closed 1 − 1 = 0, 成单率 50 − 50 = 0.
+    # (Sunday 11-22, the calendar day before, had 张三's one call to 丙: team calls would be +1.)
     (html_path,), _ = make_report(built.config, "daily", MON, ["html"], tmp_path)
-    change = {r[0]: r[1:] for r in Tables(html_path.read_text(encoding="utf-8")).tables["change"][1:]}
-    assert change["全组合计"][0] == "+1" and change["张三"][0] == "0" and change["全组合计"][7] == "+1"
-    assert change["李四"][0] == "+1"  # 李四 was in service on Sunday with no rows: 0 → 1
+    change, html = change_table(html_path)
+    assert change["张三"] == ["-1", "0", "+1", "+1", "0", "-1", "+1", "0", "-50.0个百分点", "+50.0个百分点"]
+    assert change["李四"] == ["+1", "0", "0", "0", "+1", "+1", "0", "0", "—", "—"]  # no rates on Friday: nothing followed
+    assert change["全组合计"] == ["0", "0", "+1", "+1", "0", "0", "+1", "0", "0", "+50.0个百分点"]
+    assert '<h2 id="change-label">较上期变化：较 11-20（周五）</h2>' in html
+
+
+@pytest.mark.parametrize("kind, day, through, previous, label, partial", [
+    # the demo month's (2026-11) last workday is Monday 11-30: its daily compares with Friday 11-27
+    ("daily", "2026-11-30", "2026-11-30", ("2026-11-27", "2026-11-27"), "较 11-27（周五）", ""),
+    # the first workday after 国庆 (10-01 … 10-07 off) compares with the last one before it
+    ("daily", "2026-10-08", "2026-10-08", ("2026-09-30", "2026-09-30"), "较 09-30（周三）", ""),
+    # the Monday after the 调休 Saturday 10-10 compares with that Saturday
+    ("daily", "2026-10-12", "2026-10-12", ("2026-10-10", "2026-10-10"), "较 10-10（周六）", ""),
+    # after 春节 (02-15 … 02-23 off) with the 调休 Saturday 02-14 before it
+    ("daily", "2026-02-24", "2026-02-24", ("2026-02-14", "2026-02-14"), "较 02-14（周六）", ""),
+    # the demo's weekly of Monday 11-30: a Monday-only week against the Monday before
+    ("weekly", "2026-11-30", "2026-11-30", ("2026-11-23", "2026-11-23"), "较上周同期（11-23（周一））",
+     "（本周截至周一，与上周同期比较：各 1 个工作日）"),
+    # Friday is the week's last workday: the whole week against the whole week before
+    ("weekly", "2026-11-27", "2026-11-29", ("2026-11-16", "2026-11-22"), "较上周（11-16 ~ 11-22）", ""),
+    # 国庆 week 10-05 … 10-11: workdays Thu 10-08, Fri 10-09, Sat 10-10 (调休); on Friday two are done,
+    # so the week before (workdays 09-28, 09-29, 09-30) is counted to its second workday, 09-29
+    ("weekly", "2026-10-09", "2026-10-09", ("2026-09-28", "2026-09-29"), "较上周同期（09-28（周一） ~ 09-29（周二））",
+     "（本周截至周五，与上周同期比较：各 2 个工作日）"),
+    ("monthly", "2026-11-30", "2026-11-30", ("2026-10-01", "2026-10-31"), "较上月（2026-10）", ""),
+    # November to Monday 11-23: 16 workdays (5 + 5 + 5 + 1); October's 16th (after 国庆 and the 调休 10-10) is 10-28
+    ("monthly", "2026-11-23", "2026-11-23", ("2026-10-01", "2026-10-28"), "较上月同期（10-01（周四） ~ 10-28（周三））",
+     "（本月截至11-23（周一），与上月同期比较：各 16 个工作日）"),
+])
+def test_each_report_compares_with_the_previous_period_of_the_work_calendar(kind, day, through, previous, label, partial):
+    from reports.data import comparison
+
+    found = comparison(kind, dt.date.fromisoformat(day))
+    assert (found.through.isoformat(), (found.previous_start.isoformat(), found.previous_through.isoformat()),
+            found.label, found.partial) == (through, previous, label, partial)
+
+
+def test_a_partial_week_is_compared_with_as_many_workdays_of_the_week_before(project, tmp_path):
+    # 张三: Monday 11-16 one call, Tuesday 11-17 two calls, Monday 11-23 three calls (all to one customer)
+    from conftest import LOG_HEADER, log_row
+
+    project.add_roster()
+    project.add("张三_1116.xlsx", [LOG_HEADER, log_row(dt.date(2026, 11, 16), "张三")])
+    project.add("张三_1117.xlsx", [LOG_HEADER, *[log_row(dt.date(2026, 11, 17), "张三")] * 2])
+    project.add("张三_1123.xlsx", [LOG_HEADER, *[log_row(MON, "张三")] * 3])
+    project.ingest()
+    # the weekly of Monday 11-23 (week not over): 3 calls against Monday 11-16's 1 → +2 (the whole week before: 3 → 0)
+    (html_path,), _ = make_report(project.config, "weekly", MON, ["html"], tmp_path / "mon")
+    change, html = change_table(html_path)
+    assert change["张三"][0] == "+2" and change["全组合计"][0] == "+2"
+    assert "较上周同期（11-16（周一））（本周截至周一，与上周同期比较：各 1 个工作日）" in html
+    assert "业务员活动量（本周截至周一" in html  # the counts themselves are marked partial too
+    # the weekly of Friday 11-27 (the week's last workday): the whole week, 3 calls, against the whole week, 3
+    (html_path,), _ = make_report(project.config, "weekly", dt.date(2026, 11, 27), ["html"], tmp_path / "fri")
+    change, html = change_table(html_path)
+    assert change["张三"][0] == "0" and "较上期变化：较上周（11-16 ~ 11-22）</h2>" in html and "本周截至" not in html
+
+
+def test_a_holiday_week_compares_with_the_workdays_before_the_holiday(project, tmp_path):
+    # 张三 calls: 09-28 one, 09-29 one, 09-30 one (then 国庆 10-01 … 10-07), 10-08 two, 10-09 two
+    from conftest import LOG_HEADER, log_row
+
+    project.add_roster()
+    calls = {dt.date(2026, 9, 28): 1, dt.date(2026, 9, 29): 1, dt.date(2026, 9, 30): 1,
+             dt.date(2026, 10, 8): 2, dt.date(2026, 10, 9): 2}
+    for day, n in calls.items():
+        project.add(f"张三_{day:%m%d}.xlsx", [LOG_HEADER, *[log_row(day, "张三")] * n])
+    project.ingest()
+    # the daily of Thursday 10-08 against Wednesday 09-30: 2 − 1 = +1
+    (html_path,), _ = make_report(project.config, "daily", dt.date(2026, 10, 8), ["html"], tmp_path / "d")
+    change, html = change_table(html_path)
+    assert change["张三"][0] == "+1" and "较上期变化：较 09-30（周三）</h2>" in html
+    # the weekly of Friday 10-09 (Saturday 10-10 is a 调休 workday: the week is not over): 10-08 + 10-09 = 4 calls
+    # against the week before's first two workdays 09-28 + 09-29 = 2 → +2 (the whole week before, 3: +1)
+    (html_path,), _ = make_report(project.config, "weekly", dt.date(2026, 10, 9), ["html"], tmp_path / "w")
+    change, html = change_table(html_path)
+    assert change["张三"][0] == "+2"
+    assert "较上周同期（09-28（周一） ~ 09-29（周二））（本周截至周五，与上周同期比较：各 2 个工作日）" in html
+
+
+def test_more_losses_are_coloured_as_bad_in_the_report_the_mail_and_excel(built, tmp_path):
+    # Monday against Friday (see above): 张三 e-mail +1 (good), 成单客户量 −1 (bad), 丢单客户量 +1 (bad),
+    # 丢单率 +50 points (bad); the team 丢单客户量 +1 (bad), 丢单率 +50 (bad), e-mail +1 (good)
+    import email
+    import email.policy
+
+    (html_path, xlsx_path), _ = make_report(built.config, "daily", MON, ["html", "xlsx"], tmp_path, send=True)
+    html = html_path.read_text(encoding="utf-8")
+    zhang = html[html.index('<td class="name">张三</td>'):html.index('<td class="name">李四</td>')]
+    tones = dict(re.findall(r'<td class="(\w*)" data-col="(\w+)">', zhang)[i][::-1] for i in range(10))
+    assert tones == {"calls": "bad", "faxes": "", "emails": "good", "visits": "good", "bc_customers": "", "closed_customers": "bad",
+                     "lost_customers": "bad", "new_customers": "", "win_rate": "bad", "loss_rate": "bad"}
+    assert ".bad { color: #c62828; }" in html
+    message = email.message_from_bytes((tmp_path / "销售日报_2026-11-23.eml").read_bytes(), policy=email.policy.default)
+    body = message.get_body(("html",)).get_content()
+    line = body[body.index('id="team-change"'):body.index("</p>", body.index('id="team-change"'))]
+    assert "全组较 11-20（周五）：" in line
+    assert '丢单客户量 <span style="color:#c62828;">+1</span>' in line
+    assert '丢单率 <span style="color:#c62828;">+50.0个百分点</span>' in line
+    assert 'e-mail量 <span style="color:#1a7f37;">+1</span>' in line and "电话量 0，" in line
+    ws = openpyxl.load_workbook(xlsx_path)["较上期变化"]
+    header = [c.value for c in ws[1]]
+    zhang_row = next(row for row in ws.iter_rows(min_row=2) if row[0].value == "张三")
+    colours = {header[c.column - 1]: (c.value, c.font.color.rgb if c.font.color is not None and c.font.color.type == "rgb"
+                                      else None) for c in zhang_row[1:]}
+    assert colours["丢单客户量"] == (1, "00C62828") and colours["丢单率（百分点）"] == (50.0, "00C62828")
+    assert colours["e-mail量"] == (1, "001A7F37") and colours["成单客户量"] == (-1, "00C62828")
+    assert colours["传真量"] == (0, None)
+    assert ws.cell(row=6, column=1).value == "较 11-20（周五）"
 
 
 def test_daily_excel_has_the_same_figures_formats_and_a_native_chart(built, tmp_path):
@@ -107,3 +224,57 @@ def test_feedback_lists_a_sheet_that_was_not_read_for_the_owner_named_in_the_fil
     assert header == ("日期", "客户名称", "联系人", "列", "填写的值", "原因", "改法", "文件", "工作表", "行号")
     assert [(r[7], r[8], r[9], r[3]) for r in rejected] == [("日志表_张三_20261126.xlsx", "通讯录", None, "(表头)")]
     assert "通讯录" in rejected[0][5] and "未读取" in rejected[0][5]
+
+
+def test_every_excel_sheet_prints_landscape_one_page_wide_with_its_header_repeated(built, tmp_path):
+    (xlsx_path,), _ = make_report(built.config, "monthly", MON, ["xlsx"], tmp_path)
+    wb = openpyxl.load_workbook(xlsx_path)
+    assert len(wb.sheetnames) >= 10
+    for ws in wb.worksheets:
+        setup = (ws.page_setup.orientation, ws.page_setup.paperSize, ws.sheet_properties.pageSetUpPr.fitToPage,
+                 ws.page_setup.fitToWidth, ws.page_setup.fitToHeight, ws.print_title_rows)
+        assert setup == ("landscape", 9, True, 1, 0, "$1:$1"), ws.title  # A4 is paper size 9; 0 = as many pages down
+        assert ws.oddHeader.center.text == "销售月报（2026-11-01 ~ 2026-11-30）"
+
+
+def test_the_monthly_files_are_named_by_their_month(built, tmp_path):
+    paths, notes = make_report(built.config, "monthly", MON, ["html", "xlsx"], tmp_path, send=True)
+    assert [p.name for p in paths] == ["销售月报_2026-11.html", "销售月报_2026-11.xlsx"]
+    assert (tmp_path / "销售月报_2026-11.eml").exists() and not list(tmp_path.glob("*2026-11-01*"))
+    # the daily and the weekly keep their day (the week's Monday)
+    assert [p.name for p in make_report(built.config, "weekly", MON, ["xlsx"], tmp_path)[0]] == ["销售周报_2026-11-23.xlsx"]
+
+
+def test_each_report_states_its_data_time_and_the_definitions_of_its_figures(built, tmp_path):
+    import email
+    import email.policy
+    from zoneinfo import ZoneInfo
+
+    from conftest import LOG_HEADER, log_row
+    from reports.data import COUNTS, RATES
+
+    # a second ingest run on Tuesday 09:30 (Shanghai): the warehouse the report reads holds its rows too
+    built.add("李四_1124.xlsx", [LOG_HEADER, log_row(dt.date(2026, 11, 24), "李四")])
+    built.ingest(now=dt.datetime(2026, 11, 24, 9, 30, tzinfo=ZoneInfo("Asia/Shanghai")))
+    (html_path, xlsx_path), _ = make_report(built.config, "daily", MON, ["html", "xlsx"], tmp_path, send=True)
+    html = html_path.read_text(encoding="utf-8")
+    assert '<p id="as-of" class="muted">数据截至 2026-11-24 09:30' in html
+    terms = dict(re.findall(r"<dt>(.*?)</dt><dd>(.*?)</dd>", html))
+    assert terms["成单率"] == ("成单客户量 ÷ 跟进客户量；跟进客户量 = 期间内该业务员有任何已接受的行或订单的不同客户数；"
+                            "跟进客户量为 0 时显示「—」")
+    assert terms["丢单客户量"].startswith("期间内该业务员有结果为「丢单」的日志行、且期间内没有该业务员签单事件")
+    shown = {part for name in terms for part in name.split(" / ")}
+    assert {label for _, label in COUNTS + RATES} <= shown  # every figure of the table has its 口径
+    message = email.message_from_bytes((tmp_path / "销售日报_2026-11-23.eml").read_bytes(), policy=email.policy.default)
+    assert "数据截至 2026-11-24 09:30" in message.get_body(("plain",)).get_content()
+    body = message.get_body(("html",)).get_content()
+    assert "数据截至 2026-11-24 09:30" in body and "<b>成单率</b>：成单客户量 ÷ 跟进客户量；" in body
+    sheet = {r[0]: r[1] for r in openpyxl.load_workbook(xlsx_path)["口径"].iter_rows(min_row=2, values_only=True)}
+    assert sheet["数据截至"] == "2026-11-24 09:30" and sheet["本报告的比较期"] == "较 11-20（周五）"
+    assert sheet["成单率"] == terms["成单率"]
+    # the monthly adds money and the score's weights (the configuration's: 40% for 销售收入)
+    (html_path,), _ = make_report(built.config, "monthly", MON, ["html"], tmp_path / "m")
+    monthly = dict(re.findall(r"<dt>(.*?)</dt><dd>(.*?)</dd>", html_path.read_text(encoding="utf-8")))
+    assert monthly["完成率"] == "销售收入 ÷ 销售收入目标"
+    assert monthly["业绩评估（第八章 表17）"].startswith("销售收入 40%：100 × 销售收入 ÷ 销售收入目标；销售利润 20%：")
+    assert "综合 = 0.3 × 素质 + 0.7 × 能力" in monthly["能力 / 素质 / 综合"]
