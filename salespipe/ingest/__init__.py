@@ -4,7 +4,7 @@
     summary = ingest([inbox], config)
 
 The run itself is in `pipeline`; it is imported on first use, so that the reading modules (`batch`,
-`rows`, `header`, …) load without DuckDB and pandas — the reader process (`worker`) needs only them.
+`rows`, `header`, …) load without DuckDB — the reader process (`worker`) needs only them.
 """
 from __future__ import annotations
 

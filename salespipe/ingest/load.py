@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import NamedTuple
 
-import pandas as pd
 
 from salespipe.customers.followups import create_followups, refresh_followups
 from salespipe.customers.master import Assigned, Profiles, assign_customers, find_code, merge, resolve
@@ -23,7 +22,7 @@ from salespipe.approvals import apply_approvals
 from salespipe.ingest.batch import Batch
 from salespipe.ingest.kinds import SALESPERSON_KINDS
 from salespipe.schema import EVIDENCE_OF_ROWS, TABLES
-from salespipe.warehouse import append_rows, dicts, rewrite_rows, rows, run, scalar
+from salespipe.warehouse import append_rows, dicts, object_columns, rewrite_rows, rows, run, scalar
 
 CUSTOMER_KINDS = ("log", "bc")  # rows of these kinds create customers
 MONEY = ("amount", "cost", "gross_profit", "paid", "revenue_target", "per_customer_target", "profit_target")
@@ -283,9 +282,9 @@ def _newest_in_batch(recs: list[dict], files) -> dict[tuple, tuple[tuple, str]]:
     return newest
 
 
-def _keys_frame(newest: dict, stale: dict) -> pd.DataFrame:
-    return pd.DataFrame([(k[0], k[1], w[1]) for k, w in newest.items() if k not in stale],
-                        columns=["sp", "d", "winner"])
+def _keys_frame(newest: dict, stale: dict) -> dict:
+    keys = [(k[0], k[1], w[1]) for k, w in newest.items() if k not in stale]
+    return object_columns({name: [key[i] for key in keys] for i, name in enumerate(("sp", "d", "winner"))})
 
 
 def _newest_loaded(con, now: dt.datetime) -> dict[tuple, Loaded]:
@@ -443,8 +442,7 @@ def _insert(con, kind: str, recs: list[dict], run_id: str | None) -> None:
         for row in sorted(rows, key=lambda r: (r["file_order"], r["source_row"])):
             latest[tuple(row[k] for k in keys)] = row
         rows = list(latest.values())
-        frame = pd.DataFrame([[row[k] for k in keys] for row in rows], columns=list(keys))
-        con.register("upsert_keys", frame)
+        con.register("upsert_keys", object_columns({k: [row[k] for row in rows] for k in keys}))
         run(con, f"delete from {table} t using upsert_keys k where " + " and ".join(f"t.{k} = k.{k}" for k in keys))
         con.unregister("upsert_keys")
     append_rows(con, table, rows)
