@@ -617,20 +617,11 @@ def aimed(evening: Evening, tmp_path: Path, point: str, tries: int) -> Kill:
 
 
 @pytest.mark.parametrize("attempt", [1, 2])
-def test_killed_as_soon_as_the_private_copy_exists(evening, tmp_path, attempt):
-    kill = aimed(evening, tmp_path, "copy", 3)
-    assert kill.hit, kill
-
-
-@pytest.mark.parametrize("attempt", [1, 2])
-def test_killed_mid_load_after_a_chunk_was_committed(evening, tmp_path, attempt):
-    kill = aimed(evening, tmp_path, "load", 3)
-    assert kill.hit, kill
-
-
-@pytest.mark.parametrize("attempt", [1, 2])
-def test_killed_while_the_private_copy_is_checkpointed_and_published(evening, tmp_path, attempt):
-    kill = aimed(evening, tmp_path, "checkpoint", 3)
+@pytest.mark.parametrize("point", ["copy", "load", "checkpoint"], ids=[
+    "as_soon_as_the_private_copy_exists", "mid_load_after_a_chunk_was_committed",
+    "while_the_private_copy_is_checkpointed_and_published"])
+def test_killed_at_a_point_of_the_run(evening, tmp_path, attempt, point):
+    kill = aimed(evening, tmp_path, point, 3)
     assert kill.hit, kill
 
 

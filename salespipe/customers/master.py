@@ -44,10 +44,9 @@ def match_settings(config_raw: dict) -> Settings:
 
 def _existing_profiles(con) -> dict[str, tuple[set, set, set, set, set, set, set]]:
     """Every existing customer's spellings, phones, contacts (as keys), cities, industries, address districts and
-    addresses (address_key),
-    from customer_evidence (the distinct combinations of the rows, kept by each run: reading it instead of every
-    activity: on three years of history (bench/scale.py's warehouse, 9,602 customers, 3.46 M activities) the read went
-    from 1.24-1.92 s to 0.31-0.48 s)."""
+    comparable addresses, from customer_evidence (the distinct combinations of its rows, appended by each run).
+    Reading it instead of aggregating every activity: on bench/scale.py's three-year warehouse (9,602 customers,
+    3.46 M activities) 0.31-0.48 s instead of 1.24-1.92 s."""
     profiles = rows(con, """
         with seen as (
             select customer_code, phone, contact, industry, address from customer_evidence
@@ -71,12 +70,19 @@ def _existing_profiles(con) -> dict[str, tuple[set, set, set, set, set, set, set
                coalesce(d.industries, []), coalesce(d.addresses, []), c.phone, c.contact
         from customers c left join details d on d.code = c.customer_code left join names n on n.code = c.customer_code
         order by c.customer_code""")
-    return {code: (set(names) or {code}, set(phones) | ({phone} if phone else set()),
-                   {contact_key(c) for c in [*contacts, contact] if c},
-                   {c for c in map(region_of_address, addresses) if c}, set(industries),
-                   {d for d in map(district_of_address, addresses) if d},
-                   {k for k in map(address_key, addresses) if k})
-            for code, names, phones, contacts, industries, addresses, phone, contact in profiles}
+    found = {}
+    for code, names, phones, contacts, industries, addresses, phone, contact in profiles:
+        cities, places, keys = address_facts(addresses)
+        found[code] = (set(names) or {code}, set(phones) | ({phone} if phone else set()),
+                       {contact_key(c) for c in [*contacts, contact] if c}, cities, set(industries), places, keys)
+    return found
+
+
+def address_facts(addresses) -> tuple[set[str], set[str], set[str]]:
+    """The cities, the 区/县 and the comparable addresses (address_key) of some written addresses."""
+    addresses = [a for a in addresses if a]
+    return ({c for c in map(region_of_address, addresses) if c}, {d for d in map(district_of_address, addresses) if d},
+            {k for k in map(address_key, addresses) if k})
 
 
 class Profiles:
@@ -93,9 +99,7 @@ class Profiles:
         """The existing customers' records that share a possible blocking key with `new`, numbered from
         `start` (after the new records). A customer left out shares no key with any new record, so
         no pair with it would be scored: the match is the same as with every customer."""
-        if self.raw is None:
-            self.raw = _existing_profiles(con)
-            self.built, self.grams = {}, {}
+        self._load(con)
         phones, contacts, grams = set(), set(), set()
         for record in new:
             for key in blocking_keys(record):
@@ -114,11 +118,14 @@ class Profiles:
             record.rid = i
         return records
 
-    def new_evidence(self, con, code: str, rec: dict) -> bool:
-        """The row carries a phone or a contact its customer `code` was never seen with."""
+    def _load(self, con) -> None:
         if self.raw is None:
             self.raw = _existing_profiles(con)
             self.built, self.grams = {}, {}
+
+    def new_evidence(self, con, code: str, rec: dict) -> bool:
+        """The row carries a phone or a contact its customer `code` was never seen with."""
+        self._load(con)
         found = self.raw.get(code)
         if found is None:
             return False
@@ -170,14 +177,10 @@ class Profiles:
                 phones.add(rec["phone"])
             if rec.get("contact"):
                 contacts.add(contact_key(rec["contact"]))
-            if city := region_of_address(rec.get("address") or ""):
-                cities.add(city)
+            for known, facts in zip((cities, places, addresses), address_facts([rec.get("address")])):
+                known |= facts
             if rec.get("industry"):
                 industries.add(rec["industry"])
-            if place := district_of_address(rec.get("address") or ""):
-                places.add(place)
-            if address := address_key(rec.get("address") or ""):
-                addresses.add(address)
             if before != tuple(map(len, self.raw[code])):
                 self.built.pop(code, None)
                 self.grams.pop(code, None)
@@ -212,13 +215,11 @@ def _assign(con, recs: list[dict], run_id: str, now: dt.datetime, settings: Sett
     new_records = []
     for rid, (signature, group) in enumerate(groups):
         first = group[0]
+        cities, places, addresses = address_facts([first.get("address")])
         new_records.append(Record(rid, {first["customer_name"]}, {first["phone"]} if first.get("phone") else set(),
-                                  {signature[2]} if signature[2] else set(),
-                                  {c for c in [region_of_address(first.get("address") or "")] if c},
+                                  {signature[2]} if signature[2] else set(), cities,
                                   {first["industry"]} if first.get("industry") else set(),
-                                  order=_order(first), known_as=signature[3],
-                                  places={d for d in [district_of_address(first.get("address") or "")] if d},
-                                  addresses={k for k in [address_key(first.get("address") or "")] if k}))
+                                  order=_order(first), known_as=signature[3], places=places, addresses=addresses))
     existing = profiles.records(con, len(new_records), new_records)
     result = match(new_records + existing, settings, _never(con))
     code_of_cluster = {result.cluster_of[r.rid]: r.code for r in existing}

@@ -21,8 +21,9 @@ from dataclasses import dataclass, field
 from rapidfuzz.distance import Levenshtein
 
 from salespipe.customers.names import (FACTORY_FORMS, NameParts, abbreviates, businesses_differ, city_of_phone,
-                                       factory_and_company, industry_conflict, is_title, parent_and_member, parse_name,
-                                       same_characters, sound, specific_words, with_district)
+                                       common_start, factory_and_company, industry_conflict, is_title,
+                                       parent_and_member, parse_name, same_characters, sound, specific_words,
+                                       with_district)
 
 
 @dataclass
@@ -326,8 +327,8 @@ def _compatible(records: list[Record], clusters: _Clusters, i: int, j: int, sett
 
 def _full_names_of_other_businesses(a: Record | _Profile, b: Record | _Profile) -> bool:
     """Two full names (with a legal form), one in each cluster, of other lines of business under one 字号: after
-    their common start (the 字号: two or three characters; a renamed 诚汇餐饮服务 / 诚汇餐饮管理 shares more) both go on for at least two characters, share none of them,
-    and one names a specific business (not only 科技, 材料 …). Sister companies and a group's members
+    their common start (the 字号: two or three characters; a renamed 诚汇餐饮服务 / 诚汇餐饮管理 shares more) both
+    go on for at least two characters, share none of them, and one names a specific business (not only 科技, 材料 …). Sister companies and a group's members
     (鸿越国际贸易有限公司 / 鸿越新材料科技有限责任公司) stay apart even when other spellings of theirs look
     alike (tuning seed 5); abbreviations and typos are left to the other rules."""
     full_a = {p.core for p in a.parts if p.legal_form}
@@ -336,9 +337,7 @@ def _full_names_of_other_businesses(a: Record | _Profile, b: Record | _Profile) 
 
 
 def _other_business(x: str, y: str) -> bool:
-    k = 0
-    while k < min(len(x), len(y)) and x[k] == y[k]:
-        k += 1
+    k = common_start(x, y)
     rest_x, rest_y = x[k:], y[k:]
     return 2 <= k <= 3 and len(rest_x) >= 2 and len(rest_y) >= 2 and not set(rest_x) & set(rest_y) \
         and max(len(specific_words(rest_x)), len(specific_words(rest_y))) >= 2

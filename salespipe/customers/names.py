@@ -270,16 +270,22 @@ def is_title(contact: str) -> bool:
 _NOT_A_DISTRICT = ("开发区", "高新区", "保税区", "经济区", "园区", "工业区")
 
 
-@lru_cache(maxsize=200_000)
-def district_of_address(address: str) -> str:
-    """The 区/县 an address names after its city (天津市河北区狮子林大街… → 河北区; 河北区… → 河北区), or '' (none, or
-    a development zone, which is no district)."""
+def _after_city(address: str) -> tuple[str, str]:
+    """(the address without its leading city or province, the district it then starts with or '')."""
     text = _norm(address)
     found = _LEADING_REGION.match(text)
     while found and found[0] not in DISTRICTS and len(text) > len(found[0]):
         text = text[len(found[0]):]
         found = _LEADING_REGION.match(text)
-    district = found[0] if found and found[0] in DISTRICTS else (m[0] if (m := _ANY_DISTRICT.match(text)) else "")
+    return text, found[0] if found and found[0] in DISTRICTS else ""
+
+
+@lru_cache(maxsize=200_000)
+def district_of_address(address: str) -> str:
+    """The 区/县 an address names after its city (天津市河北区狮子林大街… → 河北区; 河北区… → 河北区), or '' (none, or
+    a development zone, which is no district)."""
+    text, district = _after_city(address)
+    district = district or (m[0] if (m := _ANY_DISTRICT.match(text)) else "")
     return "" if district.endswith(_NOT_A_DISTRICT) else district
 
 
@@ -288,13 +294,8 @@ def address_key(address: str) -> str:
     """The address for comparison: NFKC, no spaces or punctuation, without its leading city or province
     (天津市河北区狮子林大街94号 = 河北区狮子林大街94号); '' when nothing is left beyond a district (河北区 alone
     says too little to count as the same address)."""
-    text = _norm(address)
-    found = _LEADING_REGION.match(text)
-    while found and found[0] not in DISTRICTS and len(text) > len(found[0]):
-        text = text[len(found[0]):]
-        found = _LEADING_REGION.match(text)
-    rest = text[len(found[0]):] if found and found[0] in DISTRICTS else text
-    return text if len(rest) >= 4 else ""
+    text, district = _after_city(address)
+    return text if len(text) - len(district) >= 4 else ""
 
 
 @lru_cache(maxsize=200_000)
@@ -341,11 +342,17 @@ def businesses_differ(a: NameParts, b: NameParts) -> bool:
     服务, 发展 …; words the industry list does not know, such as 石油, count) and shares no character. An
     abbreviation shares some (格致咨询 / 格致企业管理咨询, 富航汽配 / 富航汽车零部件), and a one-character typo
     leaves one character on each side (润环物流 / 润环物业: left to the score)."""
-    k = 0
-    while k < min(len(a.core), len(b.core)) and a.core[k] == b.core[k]:
-        k += 1
+    k = common_start(a.core, b.core)
     x, y = specific_words(a.core[k:]), specific_words(b.core[k:])
     return k >= 2 and len(x) >= 2 and len(y) >= 2 and not set(x) & set(y)
+
+
+def common_start(x: str, y: str) -> int:
+    """How many leading characters the two strings share."""
+    k = 0
+    while k < min(len(x), len(y)) and x[k] == y[k]:
+        k += 1
+    return k
 
 
 def specific_words(industry: str) -> str:
