@@ -21,6 +21,9 @@ from salespipe.errors import BadValue
     ("1062345678", "01062345678"),
     ("１３８００１３８０００", "13800138000"),     # full-width
     ("13800138000 / 022-23456789", "13800138000"),
+    ("13800138000 022-23456789", "13800138000"),  # two whole numbers, one space: the first
+    ("022-23456789 13800138000", "02223456789"),
+    ("022 23456789", "02223456789"),              # one landline written with a space: not two numbers
     ("400-810-8888", "4008108888"),            # a company hotline keeps its form: no trunk 0
     ("800 820 8820", "8008208820"),
 ])
@@ -28,7 +31,7 @@ def test_phones_normalise_to_digits(raw, expected):
     assert normalize_phone(raw) == expected
 
 
-@pytest.mark.parametrize("raw", ["123", "12345678901234", "电话未知", "11000000000"])
+@pytest.mark.parametrize("raw", ["123", "12345678901234", "电话未知", "11000000000", "13800138000 123"])
 def test_unusable_phones_are_refused(raw):
     with pytest.raises(BadValue, match="联系电话"):
         normalize_phone(raw)

@@ -64,10 +64,28 @@ def normalize_phone(raw: str, default_area_code: str = "022") -> str:
 
     Drops +86/86 and extensions; a bare 8-digit landline takes `default_area_code`; a landline whose
     leading 0 Excel dropped (2223456789) gets it back when the area code is valid; a 400/800 hotline
-    stays as it is dialled (4008108888). Raises BadValue.
+    stays as it is dialled (4008108888). Two numbers in one cell keep the first: separated by / ; , 、,
+    two spaces, or one space when each side is a whole number on its own ("13800138000 022-23456789";
+    "022 2345 6789" stays one landline). Raises BadValue.
     """
     text = unicodedata.normalize("NFKC", raw).strip()
     text = _SEPARATORS.split(text)[0].strip() if _SEPARATORS.search(text) else text
+    try:
+        return _one_phone(text, default_area_code)
+    except BadValue:
+        first, _, rest = text.partition(" ")
+        if not rest:
+            raise BadValue(f"联系电话无法识别：{raw}（手机 11 位，座机请带区号）") from None
+        try:
+            number = _one_phone(first, default_area_code)
+            _one_phone(rest.strip(), default_area_code)
+        except BadValue:
+            raise BadValue(f"联系电话无法识别：{raw}（手机 11 位，座机请带区号）") from None
+        return number
+
+
+def _one_phone(text: str, default_area_code: str) -> str:
+    """normalize_phone of a cell holding one number (separators already handled)."""
     text = _EXTENSION.sub("", text)
     tries = [text]
     if re.search(r"\d-\d{1,4}$", text):
@@ -76,7 +94,7 @@ def normalize_phone(raw: str, default_area_code: str = "022") -> str:
         for candidate in _candidates(re.sub(r"\D", "", attempt), default_area_code):
             if _valid_cn(candidate):
                 return candidate
-    raise BadValue(f"联系电话无法识别：{raw}（手机 11 位，座机请带区号）")
+    raise BadValue(f"联系电话无法识别：{text}（手机 11 位，座机请带区号）")
 
 
 def _candidates(digits: str, default_area_code: str) -> list[str]:
