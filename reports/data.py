@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import statistics
 from dataclasses import dataclass, field
 
 from salespipe.assign import fairness, recommend, recycle_candidates, rejected_approvals, waiting_approvals
@@ -137,19 +138,26 @@ def gather(con, kind: str, day: dt.date, trend_periods: int = 8, top_reasons: in
                     quality(con, start, end, top_reasons), trend(con, grain, column, start, end, trend_periods),
                     funnel(con, start, end), comparison=compared, data_as_of=data_as_of(con, config_raw),
                     definitions=definitions(kind, config_raw))
+    roster = roster_people(con)
+    recs = recommend(con, compared.through, {"assignment": assignment, "scores": {}}, assign=False)
     if kind == "daily":
-        report.extra["recycle_soon"] = [r for r in recycle_candidates(con, end, assignment) if r["warn"]]
+        report.extra["recycle"] = recycle_list(con, end, assignment)
         report.extra["leavers"] = leaver_rows(con, end)
-        report.extra.update(awaiting_managers(con, end, assignment))
+        report.extra.update(awaiting_managers(con, end, assignment, recs))
     if kind == "weekly":
         report.extra["stage_moves"] = stage_moves(con, start, end)
     if kind == "monthly":
         report.quality["corrections"] = corrections(con, start, end, config_raw)
         report.extra.update(monthly(con, start, end, gantt_months))
-        recs = recommend(con, end, {"assignment": assignment, "scores": {}}, assign=False)
+        if compared.through != end:
+            recs = recommend(con, end, {"assignment": assignment, "scores": {}}, assign=False)
         report.extra["assignment"] = {**recs.waiting, "leads_known": sum(1 for e in recs.new if e.get("code"))}
         report.extra["fairness"] = fairness(con, end, {"assignment": assignment})
         report.extra["fairness_days"] = int(assignment.get("fairness_days", 90))
+    sheets = attendance(con, start, compared.through, config_raw)
+    mark_people(report, roster, sheets)
+    label_everyone(report, roster)
+    report.extra["actions"] = actions(con, report, sheets, roster, assignment, recs)
     return report
 
 
@@ -207,10 +215,11 @@ def definitions(kind: str, config_raw: dict | None = None) -> list[tuple[str, st
              "任一项为空时综合为空")]
 
 
-def awaiting_managers(con, day: dt.date, assignment: dict) -> dict:
+def awaiting_managers(con, day: dt.date, assignment: dict, recs=None) -> dict:
     """For the daily: what the recommendations workbook holds (waiting: new / conflicts / recycle counts), the
-    approval rows waiting for another approver, and the approval rows rejected today (with their customer)."""
-    recs = recommend(con, day, {"assignment": assignment}, assign=False)
+    approval rows waiting for another approver, and the approval rows rejected today (with their customer).
+    `recs`: recommend(con, day, …, assign=False) when the caller already has it."""
+    recs = recs or recommend(con, day, {"assignment": assignment}, assign=False)
     roles = list(assignment.get("approver_roles", ["行政经理", "总经理"]))
     return {"waiting": recs.waiting, "waiting_approvals": waiting_approvals(con, roles),
             "rejected_approvals": rejected_approvals(con, day)}
@@ -359,7 +368,7 @@ def stage_moves(con, start: dt.date, end: dt.date) -> list[dict]:
             from rows_ group by followup_no
             having count(*) filter (where activity_date >= ?) > 0
         )
-        select m.followup_no, f.customer_code, c.name as customer, p.name as salesperson, f.business_type,
+        select m.followup_no, f.customer_code, c.name as customer, p.name as salesperson, f.salesperson_id, f.business_type,
                m.stage_before, m.stage_now
         from moved m join followups f using (followup_no)
         left join customers c on c.customer_code = f.customer_code
@@ -390,3 +399,188 @@ def monthly(con, start: dt.date, end: dt.date, gantt_months: int) -> dict:
         where o.order_date between ? and ? group by all order by customer_code, month""", [first, end])
     overdue = dicts(con, "select * from receivables_overdue(?) order by days_overdue desc, customer_code", [end])
     return {"scores": scores, "sales": sales, "gantt": gantt, "gantt_first": first, "overdue": overdue}
+
+
+# ---- people: who is who (工号 where two share a 姓名), who left, who handed in no sheet (issue 15) ----
+
+def roster_people(con) -> dict[str, dict]:
+    """Every person of the roster: salesperson_id -> {name, label, status, left_on}. `label` is the 姓名 alone,
+    or 姓名（工号） when another person of the roster has the same 姓名 (input-sheets.md, 业务员名册: two people
+    with one 姓名 are told apart by 工号). It compares with the whole roster, not only the report's people, so
+    that a person's label is the same in every report, period and table (a namesake who left, or who had no
+    rows this period, still shares the name in the lists, the history and the managers' minds)."""
+    found = dicts(con, """select salesperson_id, name, status, left_on,
+                                 count(*) over (partition by name) > 1 as shared
+                          from salespeople order by salesperson_id""")
+    return {r["salesperson_id"]: {"name": r["name"], "status": r["status"], "left_on": r["left_on"],
+                                  "label": f"{r['name']}（{r['salesperson_id']}）" if r["shared"] else r["name"]}
+            for r in found}
+
+
+def label_of(roster: dict[str, dict], salesperson_id: str | None, name: str | None) -> str | None:
+    """The roster's label of `salesperson_id`; `name` when the 工号 is not in the roster (or None: the team)."""
+    known = roster.get(salesperson_id) if salesperson_id else None
+    return known["label"] if known else name
+
+
+def _label(rows: list[dict], roster: dict[str, dict], id_key: str = "salesperson_id", name_key: str = "name",
+           to: str = "label") -> None:
+    for row in rows:
+        row[to] = label_of(roster, row.get(id_key), row.get(name_key))
+
+
+def label_everyone(report: Report, roster: dict[str, dict]) -> None:
+    """Give every person row of the report its `label` (owners: `owner_label`; stage moves: `salesperson_label`)."""
+    for rows in (report.people, report.quality["per_person"], report.quality.get("corrections", []),
+                 report.extra.get("leavers", []), *(report.extra.get(k, []) for k in ("scores", "sales", "fairness"))):
+        _label(rows, roster)
+    _label(report.extra.get("stage_moves", []), roster, name_key="salesperson", to="salesperson_label")
+    _label(report.extra.get("recycle", []), roster, "owner_id", "owner_name", "owner_label")
+    for row in report.extra.get("overdue", []):
+        row["label"] = label_of(roster, row.get("salesperson_id"), row.get("salesperson_id"))
+
+
+def attendance(con, first: dt.date, last: dt.date, config_raw: dict | None = None) -> dict[str, dict]:
+    """Per selling salesperson in service on at least one workday from `first` to `last` (the work calendar;
+    in service per the roster's 状态, 入职日期 and 离职日期, the in_service macro): {"workdays": in service on
+    so many workdays, "handed_in": of which a 日志表 came for so many, "missing": the others}. A sheet counts as
+    handed in for a day when any of the person's log rows of that day is stored: accepted, superseded by a
+    correction, or rejected (a file whose every row was rejected was handed in)."""
+    days = workdays_between(first, last, config_raw)
+    if not days:
+        return {}
+    found = rows(con, """
+        with due as (
+            select s.salesperson_id, d.day from core_salespeople s cross join (select unnest(?::date[]) as day) d
+            where s.is_selling and in_service(s.status, s.hired_on, s.left_on, d.day, d.day)),
+        sent as (
+            select salesperson_id, activity_date as day from activities where activity_date between ? and ?
+            union select salesperson_id, activity_date from activities_superseded where activity_date between ? and ?
+            union select salesperson_id, coalesce(row_date, received_on) from rejects
+            where kind = 'log' and salesperson_id is not null and coalesce(row_date, received_on) between ? and ?)
+        select d.salesperson_id, count(*), count(s.day) from due d
+        left join sent s on s.salesperson_id = d.salesperson_id and s.day = d.day
+        group by all""", [days, first, last, first, last, first, last])
+    return {sp: {"workdays": n, "handed_in": sent, "missing": n - sent} for sp, n, sent in found}
+
+
+def _zero_row(template: dict, salesperson_id: str, name: str) -> dict:
+    """A row shaped as `template` (a row of the activity mart) with every count 0 and no rates."""
+    period = next(iter(template))  # activity() selects the period column first
+    row = {key: None if key.endswith("_rate") or key == "followup_frequency" else 0 for key in template}
+    return {**row, period: template[period], "salesperson_id": salesperson_id, "name": name}
+
+
+def mark_people(report: Report, roster: dict[str, dict], sheets: dict[str, dict]) -> None:
+    """The activity rows' statuses: `missing_days` (workdays in service without a 日志表) and `left_on` (a
+    salesperson who left in or before the period), and `marks`, their Chinese text ("未交日志" for the
+    daily, "未交日志 2 天" for a week or month, "离职 11-20"). A salesperson in service with no sheet and
+    no row in the period gets a row of their own (all counts 0) so that the status shows."""
+    if report.people:
+        present = {p["salesperson_id"] for p in report.people}
+        absent = [_zero_row(report.people[0], sp, roster.get(sp, {}).get("name", sp)) for sp in sorted(sheets)
+                  if sp not in present and sheets[sp]["missing"]]
+        team = [p for p in report.people if p["salesperson_id"] is None]
+        report.people[:] = sorted([p for p in report.people if p["salesperson_id"] is not None] + absent,
+                                  key=lambda p: p["salesperson_id"]) + team
+    for person in report.people:
+        sp = person["salesperson_id"]
+        missing = sheets.get(sp, {}).get("missing", 0) if sp else 0
+        known = roster.get(sp) if sp else None
+        left = known and (known["left_on"] is not None and known["left_on"] <= report.end
+                          or known["left_on"] is None and known["status"] == "离职")
+        person["missing_days"], person["left_on"] = missing, known["left_on"] if left else None
+        person["marks"] = [*([("未交日志" if report.kind == "daily" else f"未交日志 {missing} 天")] if missing else []),
+                           *([f"离职 {known['left_on']:%m-%d}" if known["left_on"] else "离职"] if left else [])]
+
+
+def below_median(report: Report, sheets: dict[str, dict], column: str) -> dict:
+    """Who is below the team's median of `column` (calls, visits) in the period. The median is taken over the
+    salespeople in service who handed in at least one 日志表 in the period (a person with no sheet is listed as
+    未交日志 instead, not as a zero); an even count takes the mean of the two middle values; "below" is strictly
+    less (a tie with the median is not below). A salesperson who left in the period (marked 离职) is not counted:
+    there is no one to act on. Returns {"median", "of" (people counted), "below": [{label, value}]}."""
+    counted = [p for p in report.people if p["salesperson_id"] and not p.get("left_on")
+               and sheets.get(p["salesperson_id"], {}).get("handed_in")]
+    if not counted:
+        return {"median": None, "of": 0, "below": []}
+    middle = statistics.median(p[column] for p in counted)
+    below = sorted((p for p in counted if p[column] < middle), key=lambda p: (p[column], p["salesperson_id"]))
+    return {"median": middle, "of": len(counted), "below": [{"label": p["label"], "value": p[column]} for p in below]}
+
+
+def outcomes(con, first: dt.date, last: dt.date, roster: dict[str, dict]) -> dict[str, list[dict]]:
+    """The customers signed and lost from `first` to `last`, one row per (salesperson, customer) as 成单客户量 and
+    丢单客户量 count them (metrics.md): signed — an order or a 签单 log row; lost — a 丢单 log row and no 签单
+    event of that salesperson. Rows: customer_code, customer, salesperson_id, label, day (the latest such event),
+    analysis (结果分析: the follow-up ledger's 结果分析 when filled, else the 备注 of the 签单 / 丢单 row or order)."""
+    found = dicts(con, """
+        with ev as (
+            select a.activity_date as day, a.salesperson_id, coalesce(m.customer_code, a.customer_code) as code,
+                   a.result, a.note, a.followup_no, coalesce(a.business_type, a.need_type) as business_type, a.source_row
+            from activities a left join customer_aliases m on m.alias_code = a.customer_code
+            where a.activity_date between $first and $last and a.result in ('签单', '丢单')
+            union all
+            select o.order_date, o.salesperson_id, coalesce(m.customer_code, o.customer_code), '签单', o.note,
+                   o.followup_no, o.business_type, o.source_row
+            from orders o left join customer_aliases m on m.alias_code = o.customer_code
+            where o.order_date between $first and $last),
+        explained as (
+            select ev.*, coalesce(nullif(trim(f.result_analysis), ''), nullif(trim(ev.note), '')) as analysis
+            from ev left join followups f on f.merged_into is null and (f.followup_no = ev.followup_no
+                 or ev.followup_no is null and f.customer_code = ev.code and f.business_type = ev.business_type)
+            where ev.salesperson_id is not null and ev.code is not null),
+        pairs as (
+            select salesperson_id, code, bool_or(result = '签单') as signed,
+                   max(day) filter (where result = '签单') as signed_on, max(day) as lost_on,
+                   arg_max(analysis, (day, source_row)) filter (where result = '签单' and analysis is not null) as why_signed,
+                   arg_max(analysis, (day, source_row)) filter (where analysis is not null) as why_lost
+            from explained group by all)
+        select p.code as customer_code, c.name as customer, p.salesperson_id, s.name, p.signed,
+               case when p.signed then p.signed_on else p.lost_on end as day,
+               case when p.signed then p.why_signed else p.why_lost end as analysis
+        from pairs p left join customers c on c.customer_code = p.code
+        left join salespeople s on s.salesperson_id = p.salesperson_id
+        order by day, p.salesperson_id, p.code""", {"first": first, "last": last})
+    _label(found, roster)
+    return {"signed": [r for r in found if r["signed"]], "lost": [r for r in found if not r["signed"]]}
+
+
+def recycle_list(con, day: dt.date, assignment: dict) -> list[dict]:
+    """Every customer due for recycling on `day` (days_left ≤ 0, and every customer of an owner who has left) and
+    those within recycle_warning_days of it, most overdue first (assign.recycle_candidates: one rule)."""
+    found = recycle_candidates(con, day, assignment)
+    for row in found:
+        row["status"] = recycle_status(row)
+    return sorted(found, key=lambda r: (r["days_left"], r["customer_code"]))
+
+
+def recycle_status(row: dict) -> str:
+    """"已到期（负责人已离职）", "已到期 3 天", "今天到期" or "还剩 2 天" (days_left of recycle_candidates)."""
+    days = row["days_left"]
+    if not row["owner_in_service"] and days <= 0:
+        return "已到期（负责人已离职）"
+    return f"已到期 {-days} 天" if days < 0 else "今天到期" if days == 0 else f"还剩 {days} 天"
+
+
+def actions(con, report: Report, sheets: dict[str, dict], roster: dict[str, dict], assignment: dict, recs) -> dict:
+    """需要处理, what the mail body and the report open with: missing (in-service salespeople with workdays
+    without a 日志表: label, days), below (电话量 / 面访量 below the team's median, below_median), signed and lost
+    customers (outcomes), recycle (due or nearly due, recycle_list), conflicts (customers worked by two or more
+    salespeople, awaiting the managers: customer, owner label, suggested salesperson's label), rejected (per
+    person: label, rows, the commonest reason). The people rows must carry their labels (label_everyone)."""
+    recycle = report.extra.get("recycle")
+    if recycle is None:
+        recycle = recycle_list(con, report.comparison.through, assignment)
+        _label(recycle, roster, "owner_id", "owner_name", "owner_label")
+    return {
+        "missing": [{"label": p["label"], "days": p["missing_days"]} for p in report.people if p.get("missing_days")],
+        "below": {column: below_median(report, sheets, column) for column in ("calls", "visits")},
+        **outcomes(con, report.start, report.comparison.through, roster),
+        "recycle": recycle,
+        "conflicts": [{"customer_code": c["customer_code"], "customer": c["name"],
+                       "owner_label": label_of(roster, c["owner_id"], c["owner_id"]),
+                       "to_label": label_of(roster, c["to"].salesperson_id, c["to"].name)} for c in recs.conflicts],
+        "rejected": [{"label": q["label"], "rows": q["rows"], "reason": (q["reasons"] or [""])[0]}
+                     for q in report.quality["per_person"]],
+    }
