@@ -100,11 +100,14 @@ def _number(value):
 
 def write_excel(report: Report, path: Path) -> Path:
     wb = Workbook(write_only=True)  # rows streamed to the file: a year's tables stay fast
+    _action_sheet(wb, report)
     ws = _sheet(wb, "活动量", report)
     people = report.people
-    _table(ws, ["业务员", "工号", *(label for _, label in COUNTS + RATES)],
-           [[p["name"], p["salesperson_id"] or "", *(p[c] for c, _ in COUNTS), *(p[c] for c, _ in RATES)] for p in people],
-           [None, None, *(["count"] * len(COUNTS)), "rate", "rate"], team_rows=True)
+    # column A (the chart's categories) is the label: 姓名, with 工号 where two people share it
+    _table(ws, ["业务员", "工号", *(label for _, label in COUNTS + RATES), "状态"],
+           [[p["label"], p["salesperson_id"] or "", *(p[c] for c, _ in COUNTS), *(p[c] for c, _ in RATES),
+             "；".join(p.get("marks") or [])] for p in people],
+           [None, None, *(["count"] * len(COUNTS)), "rate", "rate", None], team_rows=True)
     sellers = sum(1 for p in people if p["salesperson_id"] is not None)
     if sellers:
         chart = BarChart()
@@ -118,7 +121,7 @@ def write_excel(report: Report, path: Path) -> Path:
     change = _sheet(wb, "较上期变化", report)
     columns = [c for c, _ in COUNTS + RATES]
     _table(change, ["业务员", *(label for _, label in COUNTS), "成单率（百分点）", "丢单率（百分点）"],
-           [[p["name"], *(report.change(p, c) for c in columns)] for p in people],
+           [[p["label"], *(report.change(p, c) for c in columns)] for p in people],
            [None, *(["count"] * len(COUNTS)), "score", "score"],
            tones=[["", *(report.tone(p, c) for c in columns)] for p in people])
     _lines(change, [[], [f"{report.comparison.label}{report.comparison.partial}"],
@@ -147,25 +150,25 @@ def write_excel(report: Report, path: Path) -> Path:
     stages.add_chart(bar, "D2")
 
     if report.kind == "daily":
-        soon = _sheet(wb, "即将回收", report)
-        _table(soon, ["客户编码", "客户", "负责人", "未跟进天数", "距回收（天）"],
-               [[c["customer_code"], c["name"], c["owner_name"], c["idle_days"], c["days_left"]]
-                for c in report.extra["recycle_soon"]], [None, None, None, "count", "count"])
+        soon = _sheet(wb, "待回收", report)
+        _table(soon, ["客户编码", "客户", "负责人", "未跟进天数", "距回收（天）", "状态"],
+               [[c["customer_code"], c["name"], c["owner_label"], c["idle_days"], c["days_left"], c["status"]]
+                for c in report.extra["recycle"]], [None, None, None, "count", "count", None])
     if report.kind == "weekly":
         moves = _sheet(wb, "阶段变化", report)
         _table(moves, ["跟单号", "客户", "业务员", "业务类型", "周初阶段", "周末阶段"],
-               [[m["followup_no"], m["customer"], m["salesperson"], m["business_type"], m["stage_before"], m["stage_now"]]
+               [[m["followup_no"], m["customer"], m["salesperson_label"], m["business_type"], m["stage_before"], m["stage_now"]]
                 for m in report.extra["stage_moves"]], [None] * 4 + ["count", "count"])
     if report.kind == "monthly":
         _monthly_sheets(wb, report)
 
     quality = _sheet(wb, "数据质量", report)
     _table(quality, ["业务员", "不合格行数", "常见原因"],
-           [[q["name"], q["rows"], "；".join(q["reasons"])] for q in report.quality["per_person"]], [None, "count", None])
+           [[q["label"], q["rows"], "；".join(q["reasons"])] for q in report.quality["per_person"]], [None, "count", None])
     if "corrections" in report.quality:
         _lines(quality, [[], ["退回后的更正（按时：更正文件在次一工作日截止时间前交来）"]])
         _lines(quality, [["业务员", "工号", "退回行（含已更正）", "按时更正", "逾期更正", "未更正"],
-                         *([c["name"], c["salesperson_id"], c["rejected_rows"], c["corrected_in_time"], c["corrected_late"],
+                         *([c["label"], c["salesperson_id"], c["rejected_rows"], c["corrected_in_time"], c["corrected_late"],
                             c["open"]] for c in report.quality["corrections"])])
     _lines(quality, [[], ["无法读取的文件", "原因"], *([name, reason] for name, reason in report.quality["unreadable"]),
                      ["待确认的客户匹配（对）", report.quality["pending_reviews"]]])
@@ -178,6 +181,32 @@ def write_excel(report: Report, path: Path) -> Path:
     return path
 
 
+def _action_rows(report: Report) -> list[list]:
+    """需要处理 as rows of one filterable table: 类别, 业务员, 客户, 日期, 说明 (the lists of data.actions)."""
+    a = report.extra["actions"]
+    out = [["未交日志", m["label"], None, None, "未交日志" if report.kind == "daily" else f"未交日志 {m['days']} 天"]
+           for m in a["missing"]]
+    for column, name in (("calls", "电话量"), ("visits", "面访量")):
+        b = a["below"][column]
+        out += [[f"{name}低于全组中位数", x["label"], None, None, f"{name} {x['value']}（中位数 {b['median']:g}，{b['of']} 人）"]
+                for x in b["below"]]
+    for key, name in (("signed", "签单"), ("lost", "丢单")):
+        out += [[name, o["label"], o["customer"] or o["customer_code"], o["day"], f"结果分析：{o['analysis'] or '未填写'}"]
+                for o in a[key]]
+    out += [["待回收", c["owner_label"], c["name"], None, c["status"]] for c in a["recycle"]]
+    out += [["冲突客户待审批", c["owner_label"], c["customer"], None, f"建议归 {c['to_label']}"] for c in a["conflicts"]]
+    out += [["不合格行", q["label"], None, None, f"{q['rows']} 行，最多：{q['reason']}"] for q in a["rejected"]]
+    return out
+
+
+def _action_sheet(wb: Workbook, report: Report) -> None:
+    ws = _sheet(wb, "需要处理", report)
+    found = _action_rows(report)
+    _table(ws, ["类别", "业务员", "客户", "日期", "说明"], found or [["（没有需要处理的事项）", None, None, None, None]],
+           [None, None, None, None, None])
+    _lines(ws, [[], ["中位数按本期交了日志的在职业务员计算（未交日志的人不计入，偶数人时取中间两人的平均）；低于指严格小于中位数。"]])
+
+
 def _as_of(report: Report) -> str:
     from reports.render import as_of
 
@@ -187,22 +216,22 @@ def _as_of(report: Report) -> str:
 def _monthly_sheets(wb: Workbook, report: Report) -> None:
     scores = _sheet(wb, "业绩评估", report)
     _table(scores, ["业务员", "工号", *(label for _, label in SCORE_COLUMNS), "综合排名", "缺少的项目"],
-           [[s["name"], s["salesperson_id"] or "", *(s[c] for c, _ in SCORE_COLUMNS), s["composite_rank"],
+           [[s["label"], s["salesperson_id"] or "", *(s[c] for c, _ in SCORE_COLUMNS), s["composite_rank"],
              "、".join(s["missing"] or [])] for s in report.extra["scores"]],
            [None, None, *(["score"] * len(SCORE_COLUMNS)), "count", None])
     sales = _sheet(wb, "目标完成", report)
     _table(sales, ["业务员", "工号", "销售收入（元）", "毛利（元）", "销售收入目标（元）", "完成率"],
-           [[s["name"], s["salesperson_id"], _number(s["revenue"]), _number(s["gross_profit"]),
+           [[s["label"], s["salesperson_id"], _number(s["revenue"]), _number(s["gross_profit"]),
              _number(s["revenue_target"]), s["completion"]] for s in report.extra["sales"]],
            [None, None, "money", "money", "money", "rate"])
     overdue = _sheet(wb, "逾期应收", report)
     _table(overdue, ["客户编码", "客户", "业务员", "应收未收（元）", "逾期天数", "约定回款日期"],
-           [[o["customer_code"], o["name"], o["salesperson_id"], _number(o["amount_due"]), o["days_overdue"], o["due_date"]]
+           [[o["customer_code"], o["name"], o["label"], _number(o["amount_due"]), o["days_overdue"], o["due_date"]]
             for o in report.extra["overdue"]], [None, None, None, "money", "count", None])
     fair = _sheet(wb, "分配公平性", report)
     _table(fair, ["业务员", "工号", "本月分到的新客户", "本月分到的回收客户", f"近{report.extra['fairness_days']}天新客户",
                   f"近{report.extra['fairness_days']}天回收客户", "现有客户", "客户容量"],
-           [[f["name"], f["salesperson_id"], f["month_leads"], f["month_recycled"], f["trailing_leads"],
+           [[f["label"], f["salesperson_id"], f["month_leads"], f["month_recycled"], f["trailing_leads"],
              f["trailing_recycled"], f["owned"], f["capacity"]] for f in report.extra["fairness"]],
            [None, None, *["count"] * 6])
     months = sorted({g["month"] for g in report.extra["gantt"]})

@@ -37,6 +37,10 @@ def money(value) -> str:
     return "—" if value is None else f"{float(value):,.2f}"
 
 
+# The mail's activity table at 390 px: two rows per person under short headers (no header wraps one character a line)
+SHORT_COLUMNS = [("calls", "电话"), ("faxes", "传真"), ("emails", "E-mail"), ("visits", "面访"), ("bc_customers", "BC类客户"),
+                 ("closed_customers", "成单客户"), ("lost_customers", "丢单客户"), ("new_customers", "新增客户"),
+                 ("win_rate", "成单率"), ("loss_rate", "丢单率")]
 TONE_COLORS = {"good": "#1a7f37", "bad": "#c62828"}  # the HTML report's .good / .bad, the e-mail's inline colours
 
 
@@ -50,6 +54,7 @@ def environment() -> Environment:
     env.filters.update(rate=rate, score=score, change=change, money=money, as_of=as_of)
     env.globals.update(COUNTS=COUNTS, RATES=RATES, METHODS=METHODS, SCORE_COLUMNS=SCORE_COLUMNS, STAGE_NAMES=STAGE_NAMES,
                        TONE_COLORS=TONE_COLORS)
+    env.globals.update(SHORT_COLUMNS=SHORT_COLUMNS)
     return env
 
 

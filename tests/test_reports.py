@@ -134,7 +134,8 @@ def test_more_losses_are_coloured_as_bad_in_the_report_the_mail_and_excel(built,
 
     (html_path, xlsx_path), _ = make_report(built.config, "daily", MON, ["html", "xlsx"], tmp_path, send=True)
     html = html_path.read_text(encoding="utf-8")
-    zhang = html[html.index('<td class="name">张三</td>'):html.index('<td class="name">李四</td>')]
+    table = html[html.index('<table id="change">'):]  # (需要处理 above names 张三 too)
+    zhang = table[table.index('<td class="name">张三</td>'):table.index('<td class="name">李四</td>')]
     tones = dict(re.findall(r'<td class="(\w*)" data-col="(\w+)">', zhang)[i][::-1] for i in range(10))
     assert tones == {"calls": "bad", "faxes": "", "emails": "good", "visits": "good", "bc_customers": "", "closed_customers": "bad",
                      "lost_customers": "bad", "new_customers": "", "win_rate": "bad", "loss_rate": "bad"}
@@ -160,7 +161,7 @@ def test_more_losses_are_coloured_as_bad_in_the_report_the_mail_and_excel(built,
 def test_daily_excel_has_the_same_figures_formats_and_a_native_chart(built, tmp_path):
     (_, xlsx_path), _ = make_report(built.config, "daily", MON, ["html", "xlsx"], tmp_path)
     ws = openpyxl.load_workbook(xlsx_path)["活动量"]
-    values = {r[0]: list(r[2:]) for r in ws.iter_rows(min_row=2, max_row=4, values_only=True)}
+    values = {r[0]: list(r[2:12]) for r in ws.iter_rows(min_row=2, max_row=4, values_only=True)}  # (then 状态)
     assert values["张三"] == [1, 0, 1, 1, 2, 0, 1, 2, 0.0, 0.5]
     assert values["全组合计"] == [2, 0, 1, 1, 2, 1, 1, 2, 0.5, 0.5]
     assert ws["K2"].number_format == "0.0%" and ws.freeze_panes == "B2"
