@@ -26,6 +26,16 @@ ROSTER = [
     ["S003", "王五", "CC", "离职", dt.date(2025, 1, 1), dt.date(2026, 11, 15), "认证", "wangwu@example.com"],
 ]
 
+# Two salespeople with one 姓名 (told apart by 工号), one who left on Wednesday 2026-11-18, and others in service.
+NAMESAKE_ROSTER = [
+    ["S001", "张三", "CC", "在职", dt.date(2025, 1, 1), None, "管理咨询", "zhangsan@example.com"],
+    ["S002", "李四", "KAE", "在职", dt.date(2025, 3, 1), None, "拓展培训", "lisi@example.com"],
+    ["S003", "王五", "CC", "离职", dt.date(2025, 1, 1), dt.date(2026, 11, 18), "认证", "wangwu@example.com"],
+    ["S004", "赵六", "CC", "在职", dt.date(2025, 1, 1), None, "企业内训", "zhaoliu@example.com"],
+    ["S007", "孙婷", "CC", "在职", dt.date(2025, 5, 18), None, "管理咨询", "sunting7@example.com"],
+    ["S008", "孙婷", "KAE", "在职", dt.date(2025, 2, 12), None, "公开课", "sunting8@example.com"],
+]
+
 
 def workbook(path: Path, rows: list[list], *, title: list[str] | None = None, merged: list[str] = (),
              sheet: str = "Sheet1", extra_sheets: dict[str, list[list]] | None = None,
