@@ -133,8 +133,9 @@ def publish_artifacts(config: Config, kind: str, day: dt.date, paths: list[str])
     from reports import load_report
 
     report = load_report(config, kind, day)
-    table = [{"业务员": p["name"], **{label: p[col] for col, label in COUNTS},
-              "成单率": None if p["win_rate"] is None else round(p["win_rate"] * 100, 1)} for p in report.people]
+    table = [{"业务员": p["label"], **{label: p[col] for col, label in COUNTS},  # label: 工号 where two share a 姓名
+              "成单率": None if p["win_rate"] is None else round(p["win_rate"] * 100, 1),
+              "状态": "；".join(p["marks"])} for p in report.people]  # 未交日志 / 离职
     key = f"{kind}-{report.start.isoformat()}"
     create_table_artifact(table=table, key=f"counts-{key}", description=f"{report.title} 各业务员计数")
     for path in paths:
