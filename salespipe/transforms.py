@@ -39,7 +39,7 @@ GLOSSARY = {
     "composite_score": "综合得分 = 0.3 × 素质 + 0.7 × 能力", "composite_rank": "综合排名（并列取最好名次；全组合计行和缺综合得分者为空）",
     "missing": "缺少而未计入的项目", "as_of": "截至日期", "amount_due": "应收未收金额（元）", "days_overdue": "逾期天数",
     "order_date": "签单日期", "due_date": "约定回款日期", "amount": "合同金额（元）", "business_type": "业务类型",
-    "source_file": "来源文件", "source_row": "来源行号", "customer_name": "客户名称", "event_date": "日期",
+    "source_file": "来源文件", "source_sheet": "来源工作表", "source_row": "来源行号", "customer_name": "客户名称", "event_date": "日期",
     "issue": "核对结果", "file": "来源文件", "sheet": "来源工作表", "row_number": "Excel 行号", "kind": "表格种类",
     "row_date": "该行日期（无日期时为收到日期）", "source": "来源：log 日志 / bc 登记 / order 订单", "method": "联系方式",
     "customer_class": "客户类别", "result": "结果", "stage": "跟进状态（1-7）", "gross_profit": "毛利（元）",

@@ -30,6 +30,7 @@ final as (
         -- the follow-up ledger's rule (metrics.md): 推介业务, else 客户需求; an order's 业务类型
         coalesce(e.business_type, e.need_type) as business_type,
         e.source_file,
+        e.source_sheet,
         e.source_row
     from events as e
     left join merged_codes as m on m.alias_code = e.customer_code

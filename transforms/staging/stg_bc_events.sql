@@ -13,5 +13,6 @@ select
     null::varchar as business_type,
     need_type,
     source_file,
+    source_sheet,
     source_row
 from bc_registrations

@@ -13,5 +13,6 @@ select
     business_type,
     need_type,
     source_file,
+    source_sheet,
     source_row
 from activities
