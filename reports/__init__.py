@@ -12,9 +12,10 @@ from pathlib import Path
 
 from reports.data import KINDS, Report, gather
 from reports.excel import write_excel
+from reports.charts import Chart, draw
 from reports.render import render_email, render_html, render_text
 from salespipe.config import Config
-from salespipe.mail import DeliveryFailed, MailSettings, Outgoing, build_message, deliver
+from salespipe.mail import DeliveryFailed, Inline, MailSettings, Outgoing, build_message, content_id, deliver
 from salespipe.warehouse import connect
 
 
@@ -34,12 +35,12 @@ def file_stem(report: Report) -> str:
     return f"销售{KINDS[report.kind][2]}_{period}"
 
 
-def write_report(report: Report, formats: list[str], out_dir: Path) -> list[Path]:
+def write_report(report: Report, formats: list[str], out_dir: Path, charts: list[Chart] | None = None) -> list[Path]:
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = []
     if "html" in formats:
         path = out_dir / f"{file_stem(report)}.html"
-        path.write_text(render_html(report), encoding="utf-8")
+        path.write_text(render_html(report, charts), encoding="utf-8")
         paths.append(path)
     if "xlsx" in formats:
         paths.append(write_excel(report, out_dir / f"{file_stem(report)}.xlsx"))
@@ -51,12 +52,15 @@ def make_report(config: Config, kind: str, day: dt.date, formats: list[str], out
     """Render the report; with send, e-mail it to the managers (or write .eml files without SMTP).
     A manager who already has this period's report is not sent it again; DeliveryFailed names who is missing."""
     report = load_report(config, kind, day)
-    paths = write_report(report, formats, out_dir)
+    charts = draw(report) if send or "html" in formats else []
+    paths = write_report(report, formats, out_dir, charts)
     notes: list[str] = []
     if send:
         settings = MailSettings.from_config(config.raw)
-        message = build_message(report.title, settings.sender, settings.role_addresses(), render_text(report),
-                                render_email(report, [p.name for p in paths]), paths)
+        images = [Inline(content_id(f"chart-{c.key}", settings.sender), c.png, f"{c.key}.png") for c in charts]
+        html = render_email(report, [p.name for p in paths], [(c.title, i.cid) for c, i in zip(charts, images)])
+        message = build_message(report.title, settings.sender, settings.role_addresses(), render_text(report), html,
+                                paths, images=images)
         try:
             notes = deliver([Outgoing(kind, report.start, "", file_stem(report), message)], settings, out_dir,
                             config.warehouse, config.writing)

@@ -6,6 +6,7 @@ import statistics
 from dataclasses import dataclass, field
 
 from salespipe.assign import fairness, recommend, recycle_candidates, rejected_approvals, waiting_approvals
+from salespipe.ingest.values import STAGE_NAMES
 from salespipe.warehouse import dicts, rows
 from salespipe.workdays import feedback_deadline, previous_workday, workdays_between
 
@@ -96,7 +97,7 @@ class Report:
     previous: dict[str | None, dict]  # salesperson_id -> previous period's row
     quality: dict
     trend: list[dict]
-    funnel: list[tuple[int, int]]  # (stage, customers)
+    funnel: list[dict]  # funnel(): stage, name, customers (reached at least it), conversion
     extra: dict = field(default_factory=dict)
     comparison: Comparison | None = None  # what 较上期 compares, named
     data_as_of: dt.datetime | None = None  # 数据截至: the latest ingest run in the warehouse (local time)
@@ -185,6 +186,8 @@ DEFINITIONS = [
     ("全组合计", "联系方式各项与不合格行数为各人之和（含无法识别业务员的行）；客户数在全组内去重（一个客户由两人跟进只计一次），比率由全组自己的计数算出"),
     ("周、月的计数", "由期间内的行直接计算，不是每日去重计数之和"),
     ("不合格行数", "该业务员在期间内被退回的行（无法识别业务员的行只计入全组）"),
+    ("跟进阶段漏斗", "第 k 阶段的客户数 = 期间内（按日志日期）至少达到第 k 阶段的不同客户数：客户的阶段取其期间内已接受日志行中"
+     "填写的最大跟进状态，期间以前的行不计；转化率 = 第 k 阶段客户数 ÷ 第 k−1 阶段客户数，前一阶段为 0 时显示「—」"),
     ("较上期", "日报与工作日历上的上一个工作日比较（周一与上周五或调休的周六，节后第一天与节前最后一个工作日）；"
      "周报、月报与上一周、上一月比较；未结束的周、月只计到报告日，与上一期同样多的工作日比较。计数为差值，比率为百分点"),
 ]
@@ -337,16 +340,26 @@ def trend(con, grain: str, column: str, start: dt.date, end: dt.date, periods: i
                                                        "active_customers")}} for r in reversed(found)]
 
 
-def funnel(con, start: dt.date, end: dt.date) -> list[tuple[int, int]]:
-    """Customers by the furthest stage (1-7) their log rows reached in the period."""
+def funnel(con, start: dt.date, end: dt.date) -> list[dict]:
+    """The follow-up funnel (reports.md "follow-up stage funnel (1-7)"): for k = 1..7, the customers who reached
+    at least stage k in the period — a customer's stage is the furthest 跟进状态 of its accepted log rows dated
+    in [start, end] (merged codes resolved, as core_events does); rows before the period do not count.
+    Rows: {"stage": k, "name": STAGE_NAMES[k], "customers": count_k, "conversion": count_k / count_(k-1)}
+    (a fraction 0..1; None for stage 1 and when count_(k-1) is 0)."""
     counted = dict(rows(con, """
-        with latest as (
-            select coalesce(m.customer_code, a.customer_code) as code, max(a.stage) as stage
-            from activities a left join customer_aliases m on m.alias_code = a.customer_code
-            where a.activity_date between ? and ? and a.stage is not null group by 1
+        with reached as (
+            select customer_code, max(stage) as stage from core_events
+            where source = 'log' and stage is not null and event_date between ? and ? group by customer_code
         )
-        select stage, count(*) from latest group by stage""", [start, end]))
-    return [(stage, counted.get(stage, 0)) for stage in range(1, 8)]
+        select k.stage, count(r.customer_code) from range(1, 8) as k(stage)
+        left join reached r on r.stage >= k.stage group by k.stage""", [start, end]))
+    steps, before = [], None
+    for stage in range(1, 8):
+        count = counted.get(stage, 0)
+        steps.append({"stage": stage, "name": STAGE_NAMES[stage], "customers": count,
+                      "conversion": count / before if before else None})
+        before = count
+    return steps
 
 
 def stage_moves(con, start: dt.date, end: dt.date) -> list[dict]:
@@ -390,7 +403,8 @@ def monthly(con, start: dt.date, end: dt.date, gantt_months: int) -> dict:
         group by all order by s.salesperson_id""", [start, end, start, end, start])
     for row in sales:
         row["completion"] = (float(row["revenue"]) / float(row["revenue_target"])) if row["revenue_target"] else None
-    first = (start - dt.timedelta(days=31 * (gantt_months - 1))).replace(day=1)
+    back = start.year * 12 + start.month - gantt_months  # the first of the last `gantt_months` months, this one included
+    first = dt.date(back // 12, back % 12 + 1, 1)
     gantt = dicts(con, """
         select coalesce(m.customer_code, o.customer_code) as customer_code, c.name as customer,
                date_trunc('month', o.order_date)::date as month, sum(o.amount) as amount

@@ -15,7 +15,6 @@ from openpyxl.utils import get_column_letter
 
 from reports.data import COUNTS, RATES, SCORE_COLUMNS, Report
 from salespipe.excel import looks_like_formula
-from salespipe.ingest.values import STAGE_NAMES
 
 HEADER_FILL = PatternFill("solid", fgColor="E8EEF7")
 TEAM_FILL = PatternFill("solid", fgColor="F4F6FA")
@@ -140,14 +139,15 @@ def write_excel(report: Report, path: Path) -> Path:
         trend.add_chart(line, "H2")
 
     stages = _sheet(wb, "跟进阶段", report)
-    _table(stages, ["阶段", "客户数"], [[f"{s}. {STAGE_NAMES[s]}", n] for s, n in report.funnel], [None, "count"])
+    _table(stages, ["阶段", "至少达到该阶段的客户数", "较上一阶段转化率"],
+           [[f"{s['stage']}. {s['name']}", s["customers"], s["conversion"]] for s in report.funnel], [None, "count", "rate"])
     bar = BarChart()
     bar.type, bar.title = "bar", "跟进阶段漏斗"
     bar.add_data(Reference(stages, min_col=2, min_row=1, max_row=8), titles_from_data=True)
     bar.set_categories(Reference(stages, min_col=1, min_row=2, max_row=8))
     bar.y_axis.scaling.orientation = "minMax"
     bar.x_axis.scaling.orientation = "maxMin"
-    stages.add_chart(bar, "D2")
+    stages.add_chart(bar, "E2")
 
     if report.kind == "daily":
         soon = _sheet(wb, "待回收", report)

@@ -1,7 +1,8 @@
 """Building and sending messages with the standard library (EmailMessage + smtplib), each exactly once.
 
 multipart/alternative (plain text + HTML without scripts) inside multipart/mixed with the attachments;
-non-ASCII file names are encoded per RFC 2231 by the default policy. The password comes only from the
+images the HTML shows (charts as PNG) ride with it in multipart/related, referenced as <img src="cid:…">
+(RFC 2392): alternative[text/plain, related[text/html, image/png…]]. Non-ASCII file names are encoded per RFC 2231 by the default policy. The password comes only from the
 environment variable named in [mail].password_env. Without a host, messages are written as .eml files.
 
 Exactly once (issue 18): every recipient of every message has a key (kind, period, item, recipient) in the
@@ -63,10 +64,26 @@ class MailSettings:
         return [address for role in roles for address in self.recipients.get(role, [])]
 
 
+@dataclass(frozen=True)
+class Inline:
+    """An image the HTML body shows: `cid` without angle brackets (the HTML says src="cid:<cid>"), its bytes,
+    and the file name a client offers when the reader saves it."""
+    cid: str
+    data: bytes
+    filename: str
+    subtype: str = "png"
+
+
+def content_id(name: str, sender: str) -> str:
+    """A Content-ID for an inline part, unique per message: name.<random>@<sender's domain>, without brackets."""
+    return make_msgid(idstring=name, domain=sender.split("@")[-1] or "salespipe")[1:-1]
+
+
 def build_message(subject: str, sender: str, to: list[str], text: str, html: str,
-                  attachments: list[Path], date: dt.datetime | None = None) -> EmailMessage:
+                  attachments: list[Path], date: dt.datetime | None = None,
+                  images: list[Inline] = ()) -> EmailMessage:
     """The message, dated `date` (default now; RFC 5322 requires a Date: and a .eml file without one shows no
-    date in mail clients)."""
+    date in mail clients); `images` become parts related to the HTML body (each with its Content-ID)."""
     message = EmailMessage()
     message["Date"] = format_datetime(date or dt.datetime.now().astimezone())
     message["Subject"] = subject
@@ -75,6 +92,10 @@ def build_message(subject: str, sender: str, to: list[str], text: str, html: str
     message["Message-ID"] = make_msgid(domain=sender.split("@")[-1] or "salespipe")
     message.set_content(text)
     message.add_alternative(html, subtype="html")
+    body = message.get_payload()[1]
+    for image in images:
+        body.add_related(image.data, maintype="image", subtype=image.subtype, cid=f"<{image.cid}>",
+                         disposition="inline", filename=image.filename)
     for path in attachments:
         maintype, subtype = MIME.get(path.suffix) or (mimetypes.guess_type(path.name)[0] or "application/octet-stream").split("/")
         message.add_attachment(path.read_bytes(), maintype=maintype, subtype=subtype, filename=path.name)

@@ -188,3 +188,25 @@ def smtp(project):
 def log_row(day=dt.date(2026, 11, 26), person="张三", customer="天津市格致企业管理咨询有限公司", contact="王经理",
             phone="022-23456789", address="天津市南开区复康路12号", cls="B", method="电话", stage="1", result="继续跟进"):
     return [day, person, customer, contact, phone, address, cls, method, stage, result]
+
+
+DEMO_DAY = dt.date(2026, 11, 30)  # the demo month's last workday, as `./run demo` reports it
+
+
+@pytest.fixture(scope="session")
+def demo_reports(tmp_path_factory) -> dict[str, dict[str, Path]]:
+    """The demo month (2026-11, 12 salespeople, seed 2026 — what `./run demo` builds) ingested once per session,
+    and its three reports made as `./run demo` makes them (HTML + xlsx, sent without SMTP: .eml files):
+    {kind: {"html": path, "eml": path}}."""
+    from reports import make_report
+    from salespipe.demo import generate
+
+    project = Project(tmp_path_factory.mktemp("demo") / "project")
+    generate(project.inbox, seed=2026, month="2026-11", salespeople=12)
+    project.ingest(now=dt.datetime(2026, 11, 30, 18, 0))
+    out = project.root / "out"
+    made = {}
+    for kind in ("daily", "weekly", "monthly"):
+        (html, _), _ = make_report(project.config, kind, DEMO_DAY, ["html", "xlsx"], out, send=True)
+        made[kind] = {"html": html, "eml": html.with_suffix(".eml")}
+    return made

@@ -24,3 +24,17 @@ def test_demo_is_reproducible_for_a_seed(tmp_path):
     a = generate(tmp_path / "a", seed=3, month="2026-11", salespeople=3)
     b = generate(tmp_path / "b", seed=3, month="2026-11", salespeople=3)
     assert [p.name for p in a] == [p.name for p in b]
+
+
+def test_each_demo_mail_with_its_attachments_is_at_most_1_5_mb(demo_reports):
+    """Issue 15: with plotly.js inline in the attached HTML each mail was 6.6 MB; now the charts are PNG in the
+    body and SVG in the report. 1.5 MB = 1,500,000 bytes of the whole message as sent."""
+    import email
+    import email.policy
+
+    for kind, made in demo_reports.items():
+        message = email.message_from_bytes(made["eml"].read_bytes(), policy=email.policy.default)
+        size = len(message.as_bytes())
+        assert size <= 1_500_000, (kind, size)
+        names = [part.get_filename() for part in message.iter_attachments()]
+        assert names == [made["html"].name, made["html"].with_suffix(".xlsx").name], kind  # the attachments are in it

@@ -1,6 +1,8 @@
 """E-mail through a real SMTP server on 127.0.0.1 (aiosmtpd), parsed back as a mail client would."""
 import email
 import email.policy
+import re
+
 import pytest
 
 from reports import make_report
@@ -26,7 +28,7 @@ def test_daily_report_arrives_whole_in_chinese(built, smtp, tmp_path):
     assert message.get_content_type() == "multipart/mixed"
     body, *attachments = message.iter_parts()
     assert body.get_content_type() == "multipart/alternative"
-    assert [p.get_content_type() for p in body.iter_parts()] == ["text/plain", "text/html"]
+    assert [p.get_content_type() for p in body.iter_parts()] == ["text/plain", "multipart/related"]
     html = body.get_body(("html",)).get_content()
     assert "<script" not in html and "全组合计" in html
     assert [(a.get_filename(), a.get_content_type()) for a in attachments] == [
@@ -36,6 +38,24 @@ def test_daily_report_arrives_whole_in_chinese(built, smtp, tmp_path):
         assert attachment.get_payload(decode=True) == path.read_bytes()
     assert b"filename*=utf-8''" in envelope.content  # RFC 2231 for the Chinese file names
     assert "张三" in body.get_body(("plain",)).get_content()
+
+
+def test_the_charts_ride_in_the_mail_as_png_parts_the_body_shows_by_cid(built, smtp, tmp_path):
+    """Issue 15: mail clients do not render SVG nor run scripts; the daily's three charts (methods, trend,
+    funnel) are PNG parts related to the HTML body, each shown by <img src="cid:…">."""
+    make_report(built.config, "daily", MON, ["html"], tmp_path, send=True)
+    message = parse(smtp.envelopes[0])
+    related = next(p for p in message.walk() if p.get_content_type() == "multipart/related")
+    html_part, *images = related.iter_parts()
+    assert html_part.get_content_type() == "text/html" and [i.get_content_type() for i in images] == ["image/png"] * 3
+    html = html_part.get_content()
+    shown = re.findall(r'<img src="cid:([^"]+)" alt="([^"]+)"', html)
+    assert [cid for cid, _ in shown] == [i["Content-ID"].strip().strip("<>") for i in images]
+    assert [title[:6] for _, title in shown] == ["各业务员联系", "全组趋势（最", "跟进阶段漏斗"]
+    for image in images:
+        data = image.get_payload(decode=True)
+        assert data.startswith(b"\x89PNG") and image.get_content_disposition() == "inline"
+    assert message["Date"]  # build_message still dates the message
 
 
 def test_temporary_refusal_is_retried(built, smtp, tmp_path):

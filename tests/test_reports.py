@@ -8,7 +8,7 @@ import pytest
 from reports import make_report
 from reports.feedback import make_feedback
 from salespipe.customers.normalize import clean_name
-from reporting import FORMULA, MON, SCRIPT, Tables, build
+from reporting import EARLIER, FORMULA, MON, SCRIPT, Tables, build
 
 # 张三 on Monday 11-23: 甲 by phone and visit (B), 乙 by e-mail (C, 丢单), one row rejected (飞鸽)
 #   → calls 1, faxes 0, emails 1, visits 1, BC 2, closed 0, lost 1, new 2 (甲 乙 first seen that day); 0.0%, 50.0%
@@ -279,3 +279,69 @@ def test_each_report_states_its_data_time_and_the_definitions_of_its_figures(bui
     assert monthly["完成率"] == "销售收入 ÷ 销售收入目标"
     assert monthly["业绩评估（第八章 表17）"].startswith("销售收入 40%：100 × 销售收入 ÷ 销售收入目标；销售利润 20%：")
     assert "综合 = 0.3 × 素质 + 0.7 × 能力" in monthly["能力 / 素质 / 综合"]
+
+
+# ---------------------------------------------------------------- issue 15: static charts, funnel, drill-down
+
+def test_the_funnel_counts_customers_who_reached_at_least_each_stage_and_the_conversion(project, tmp_path):
+    from conftest import LOG_HEADER, log_row
+
+    from reports import load_report
+
+    project.add_roster()
+    w, x, y, z = "天津子有限公司", "天津丑有限公司", "天津寅有限公司", "天津卯有限公司"
+    project.add("张三_1120.xlsx", [LOG_HEADER, log_row(EARLIER, "张三", y, stage="4")])  # the week before: not counted
+    project.add("张三_1123.xlsx", [LOG_HEADER, log_row(MON, "张三", w, stage="1"), log_row(MON, "张三", x, stage="1"),
+                                  log_row(MON, "张三", z, stage="5")])
+    project.add("李四_1124.xlsx", [LOG_HEADER, log_row(dt.date(2026, 11, 24), "李四", x, stage="3"),
+                                  log_row(dt.date(2026, 11, 24), "李四", y, stage="2")])
+    project.add("李四_1130.xlsx", [LOG_HEADER, log_row(dt.date(2026, 11, 30), "李四", x, stage="6")])  # next week
+    project.ingest()
+    # the week of 11-23: furthest stage in the week — 子 1, 丑 3 (1 then 3; its 6 is next week), 寅 2 (its 4 was the
+    # week before), 卯 5. At least stage k: 1 → 4, 2 → 3 (丑 寅 卯), 3 → 2 (丑 卯), 4 → 1, 5 → 1, 6 → 0, 7 → 0;
+    # conversion 3/4 = 75.0%, 2/3 = 66.7%, 1/2 = 50.0%, 1/1 = 100.0%, 0/1 = 0.0%, 0/0 → —
+    report = load_report(project.config, "weekly", MON)
+    assert [(s["stage"], s["customers"]) for s in report.funnel] == [(1, 4), (2, 3), (3, 2), (4, 1), (5, 1), (6, 0), (7, 0)]
+    assert [None if s["conversion"] is None else round(s["conversion"] * 100, 1) for s in report.funnel] == [
+        None, 75.0, 66.7, 50.0, 100.0, 0.0, None]
+    (html_path, xlsx_path), _ = make_report(project.config, "weekly", MON, ["html", "xlsx"], tmp_path)
+    html = html_path.read_text(encoding="utf-8")
+    chart = html[html.index('id="chart-funnel"'):html.index("</figure>", html.index('id="chart-funnel"'))]
+    assert "2. 详细沟通/面谈/制作方案或提纲：3 位客户，较上一阶段 75.0%" in chart
+    assert "3. 已发方案或提纲：2 位客户，较上一阶段 66.7%" in chart and "7. 签订订单：0 位客户，较上一阶段 —" in chart
+    sheet = list(openpyxl.load_workbook(xlsx_path)["跟进阶段"].iter_rows(min_row=2, max_row=8, values_only=True))
+    assert [(r[1], r[2]) for r in sheet][:3] == [(4, None), (3, 0.75), (2, 2 / 3)]
+    terms = dict(re.findall(r"<dt>(.*?)</dt><dd>(.*?)</dd>", html))
+    assert terms["跟进阶段漏斗"].startswith("第 k 阶段的客户数 = 期间内（按日志日期）至少达到第 k 阶段的不同客户数")
+
+
+@pytest.mark.parametrize("kind", ["daily", "weekly", "monthly"])
+def test_the_report_has_no_script_and_draws_its_charts_as_inline_svg(built, tmp_path, kind):
+    (html_path,), _ = make_report(built.config, kind, MON, ["html"], tmp_path)
+    html = html_path.read_text(encoding="utf-8")
+    assert "<script" not in html.lower()
+    keys = re.findall(r'<figure class="chart[^"]*" id="chart-(\w+)"><figcaption>[^<]+</figcaption>\s*<svg', html)
+    assert keys == ["methods", "trend", "funnel", *(["scores", "gantt"] if kind == "monthly" else [])]
+
+
+def test_the_gantt_lists_customers_by_amount_under_chinese_month_labels(built):
+    from reports import load_report
+    from reports.charts import draw, gantt
+
+    # orders besides SCRIPT's 8000 (11-20): 甲 3000 (10-15) + 2000 (11-02) = 5000, 乙 12000 (11-05).
+    # By amount: 乙 12000, SCRIPT 8000, 甲 5000 (by code it would be SCRIPT KH000001, 甲 KH000004, 乙 KH000005)
+    header = ["签单日期", "业务员", "客户名称", "业务类型", "合同金额", "已回款", "约定回款日期"]
+    built.add("orders_2.xlsx", [header, [dt.date(2026, 10, 15), "张三", "天津甲有限公司", "咨询", 3000, 0, None],
+                                [dt.date(2026, 11, 2), "张三", "天津甲有限公司", "咨询", 2000, 0, None],
+                                [dt.date(2026, 11, 5), "李四", "天津乙有限公司", "咨询", 12000, 0, None]])
+    built.ingest()
+    report = load_report(built.config, "monthly", MON)
+    ax = gantt(report).axes[0]
+    # names longer than 10 characters keep their first 9 and "…": SCRIPT's cleaned name → "<script>a…"
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["天津乙有限公司", "<script>a…", "天津甲有限公司"]
+    # [report] gantt_months = 12: the twelve months to November 2026, 2025-12 … 2026-11 (it showed 13: 31-day steps
+    # back from 11-01 reached 2025-11-25), the year written at the first month and at January
+    assert [t.get_text() for t in ax.get_xticklabels()] == [
+        "2025年12月", "2026年1月", "2月", "3月", "4月", "5月", "6月", "7月", "8月", "9月", "10月", "11月"]
+    (chart,) = [c for c in draw(report) if c.key == "gantt"]
+    assert "&lt;script&gt;a…" in chart.svg and "<script" not in chart.svg
