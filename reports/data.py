@@ -102,6 +102,11 @@ class Report:
     comparison: Comparison | None = None  # what 较上期 compares, named
     data_as_of: dt.datetime | None = None  # 数据截至: the latest ingest run in the warehouse (local time)
     definitions: list[tuple[str, str]] = field(default_factory=list)  # 口径: (figure, definition)
+    drill: dict = field(default_factory=dict)  # drill_down(): (salesperson_id, column) -> the customers and rows counted
+
+    def behind(self, person: dict, column: str) -> list[dict]:
+        """The customers (and their rows) behind a count cell; [] for the team row and empty cells."""
+        return self.drill.get((person["salesperson_id"], column), [])
 
     @property
     def team(self) -> dict:
@@ -138,7 +143,7 @@ def gather(con, kind: str, day: dt.date, trend_periods: int = 8, top_reasons: in
     report = Report(kind, f"销售{name}（{label}）", start, end, people, previous,
                     quality(con, start, end, top_reasons), trend(con, grain, column, start, end, trend_periods),
                     funnel(con, start, end), comparison=compared, data_as_of=data_as_of(con, config_raw),
-                    definitions=definitions(kind, config_raw))
+                    definitions=definitions(kind, config_raw), drill=drill_down(con, start, compared.through))
     roster = roster_people(con)
     recs = recommend(con, compared.through, {"assignment": assignment, "scores": {}}, assign=False)
     if kind == "daily":
@@ -360,6 +365,61 @@ def funnel(con, start: dt.date, end: dt.date) -> list[dict]:
                       "conversion": count / before if before else None})
         before = count
     return steps
+
+
+# The count cells of the activity table that open to the rows behind them: (column, what the list names).
+# Method counts count rows; the other columns count distinct customers (metrics.md, "Activity counts").
+ROW_COUNTS = ("calls", "faxes", "emails", "visits")
+DRILL_SQL = """
+    with events as (
+        select * from core_events where event_date between $start and $through and salesperson_id is not null
+    ),
+    pairs as (  -- activity_counts' pairs: a 丢单 counts only without a 签单 of the same salesperson and customer
+        select salesperson_id, customer_code, bool_or(is_signed) as signed from events group by all
+    ),
+    behind as (
+        select salesperson_id, case method when '电话' then 'calls' when '传真' then 'faxes'
+               when 'E-mail' then 'emails' when '面访' then 'visits' end as col, customer_code,
+               source_file, source_sheet, source_row
+        from events where source = 'log' and method in ('电话', '传真', 'E-mail', '面访')
+        union all
+        select salesperson_id, 'bc_customers', customer_code, source_file, source_sheet, source_row
+        from events where source in ('log', 'bc') and customer_class in ('B', 'B1', 'C')
+        union all
+        select salesperson_id, 'closed_customers', customer_code, source_file, source_sheet, source_row
+        from events where is_signed
+        union all
+        select e.salesperson_id, 'lost_customers', e.customer_code, e.source_file, e.source_sheet, e.source_row
+        from events e join pairs p using (salesperson_id, customer_code)
+        where e.source = 'log' and e.result = '丢单' and not p.signed
+        union all  -- the row that created the code: the creator's first row that day in the file it came from
+        select c.created_by, 'new_customers', c.customer_code, c.created_from_file,
+               arg_min(e.source_sheet, e.source_row), min(e.source_row)
+        from customers c left join events e on e.customer_code = c.customer_code and e.salesperson_id = c.created_by
+             and e.event_date = c.first_seen and e.source_file = c.created_from_file
+        where c.created_by is not null and c.first_seen between $start and $through group by all
+    )
+    select b.salesperson_id, b.col, b.customer_code, c.name as customer, b.source_file, b.source_sheet, b.source_row
+    from behind b left join customers c using (customer_code)
+    order by b.salesperson_id, b.col, b.customer_code, b.source_file, b.source_sheet, b.source_row"""
+
+
+def drill_down(con, start: dt.date, through: dt.date) -> dict[tuple[str, str], list[dict]]:
+    """What each salesperson's count cell of the activity table counted, for the report's drill-down:
+    {(salesperson_id, column): [{"customer_code", "customer", "rows": [{"file", "sheet", "rows": [2, 5]}]}]},
+    customers by code, one entry per customer. For ROW_COUNTS the cell equals the number of rows listed, for
+    the other COUNTS the number of customers (the same predicates as activity_counts over core_events, dated
+    in [start, through]). A new customer created from the 分配审批 has its file and no row."""
+    found: dict[tuple[str, str], dict[str, dict]] = {}
+    for sp, col, code, customer, file, sheet, row in rows(con, DRILL_SQL, {"start": start, "through": through}):
+        entry = found.setdefault((sp, col), {}).setdefault(code, {"customer_code": code, "customer": customer, "rows": []})
+        place = entry["rows"][-1] if entry["rows"] and (entry["rows"][-1]["file"], entry["rows"][-1]["sheet"]) == (file, sheet) else None
+        if place is None:
+            place = {"file": file, "sheet": sheet, "rows": []}
+            entry["rows"].append(place)
+        if row is not None:
+            place["rows"].append(row)
+    return {key: list(by_code.values()) for key, by_code in found.items()}
 
 
 def stage_moves(con, start: dt.date, end: dt.date) -> list[dict]:

@@ -27,17 +27,23 @@ def build(project):
 
 
 class Tables(HTMLParser):
-    """The text of every cell of every <table id=…>, row by row."""
+    """The text of every cell of every <table id=…>, row by row; a cell that opens (<details>) reads as its
+    <summary>, the figure the table shows."""
 
     def __init__(self, html: str):
         super().__init__()
         self.tables: dict[str, list[list[str]]] = {}
         self.current = None
         self.cell = None
+        self.hidden = 0  # inside a <details> but not in its <summary>
         self.feed(html)
 
     def handle_starttag(self, tag, attrs):
-        if tag == "table":
+        if tag == "details":
+            self.hidden += 1
+        elif tag == "summary":
+            self.hidden -= 1
+        elif tag == "table":
             self.current = dict(attrs).get("id")
             self.tables[self.current] = []
         elif tag == "tr" and self.current:
@@ -46,12 +52,16 @@ class Tables(HTMLParser):
             self.cell = []
 
     def handle_endtag(self, tag):
-        if tag in ("td", "th") and self.cell is not None and self.current:
+        if tag == "details":
+            self.hidden -= 1
+        elif tag == "summary":
+            self.hidden += 1
+        elif tag in ("td", "th") and self.cell is not None and self.current:
             self.tables[self.current][-1].append("".join(self.cell).strip())
             self.cell = None
         elif tag == "table":
             self.current = None
 
     def handle_data(self, data):
-        if self.cell is not None:
+        if self.cell is not None and not self.hidden:
             self.cell.append(data)

@@ -82,7 +82,7 @@ def test_the_demo_mail_reads_on_a_phone_with_its_chart_images_and_scripts_off(de
 
 
 @pytest.mark.parametrize("kind", KINDS)
-def test_the_demo_report_draws_its_charts_without_script(demo_reports, tmp_path, kind):
+def test_the_demo_report_draws_its_charts_and_opens_its_counts_without_script(demo_reports, tmp_path, kind):
     with chromium() as browser:
         for width in WIDTHS:
             page = scripts_off(browser, width)
@@ -93,6 +93,11 @@ def test_the_demo_report_draws_its_charts_without_script(demo_reports, tmp_path,
             keep(shot)
             assert len(charts) == CHARTS[kind] and all(0 < w and right <= width for w, right in charts), (width, charts)
             assert page.evaluate("document.scrollingElement.scrollWidth") <= width
+        # the first salesperson's 电话量 opens to its customers by a click on the figure: <details>, no script
+        cell = page.locator('#activity tr[data-salesperson] td[data-col="calls"] details').first
+        assert not cell.locator("ul.behind").is_visible()
+        cell.locator("summary").click()
+        assert cell.locator("ul.behind li").first.is_visible()
 
 
 def test_email_body_shows_the_figures_with_scripts_really_off(project, tmp_path):

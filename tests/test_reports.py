@@ -315,6 +315,55 @@ def test_the_funnel_counts_customers_who_reached_at_least_each_stage_and_the_con
     assert terms["跟进阶段漏斗"].startswith("第 k 阶段的客户数 = 期间内（按日志日期）至少达到第 k 阶段的不同客户数")
 
 
+def drill_cells(html: str) -> dict[tuple[str, str], tuple[int, list[str]]]:
+    """(salesperson_id, column) -> (the figure shown, the <li> items under it) for every count cell that opens."""
+    table = html[html.index('<table id="activity">'):html.index("</table>", html.index('<table id="activity">'))]
+    cells = {}
+    for sp, row in re.findall(r'data-salesperson="(S\d+)">(.*?)</tr>', table, re.S):
+        for col, cell in re.findall(r'<td data-col="(\w+)">(.*?)</td>', row, re.S):
+            summary = re.search(r"<summary>(\d+)</summary>", cell)
+            if col.endswith("_rate"):
+                continue
+            cells[(sp, col)] = (int(summary.group(1)) if summary else int(cell),
+                                re.findall(r"<li>(.*?)</li>", cell, re.S))
+    return cells
+
+
+def listed_rows(items: list[str]) -> int:
+    return sum(len(numbers.split("、")) for item in items for numbers in re.findall(r"第 ([\d、]+) 行", item))
+
+
+def test_every_count_cell_opens_to_exactly_the_customers_and_rows_it_counted(built, tmp_path):
+    from reports.data import COUNTS, ROW_COUNTS
+
+    (daily,), _ = make_report(built.config, "daily", MON, ["html"], tmp_path / "d")
+    cells = drill_cells(daily.read_text(encoding="utf-8"))
+    # Monday, 张三_1123.xlsx (Sheet1; row 1 the header): row 2 甲 电话 B, row 3 甲 面访 B, row 4 乙 E-mail C 丢单,
+    # row 5 乙 飞鸽 (rejected); 李四_1123.xlsx row 2: 甲 电话 B 签单. 甲 is KH000004, 乙 KH000005 (see the feedback test)
+    a, b = "天津甲有限公司（KH000004）：", "天津乙有限公司（KH000005）："
+    assert cells[("S001", "calls")] == (1, [a + "张三_1123.xlsx／Sheet1 第 2 行"])
+    assert cells[("S001", "visits")] == (1, [a + "张三_1123.xlsx／Sheet1 第 3 行"])
+    assert cells[("S001", "emails")] == (1, [b + "张三_1123.xlsx／Sheet1 第 4 行"])
+    assert cells[("S001", "bc_customers")] == (2, [a + "张三_1123.xlsx／Sheet1 第 2、3 行", b + "张三_1123.xlsx／Sheet1 第 4 行"])
+    assert cells[("S001", "lost_customers")] == (1, [b + "张三_1123.xlsx／Sheet1 第 4 行"])
+    # both codes were created by 张三's file that day, from its first accepted row of each (甲 row 2, 乙 row 4)
+    assert cells[("S001", "new_customers")] == (2, [a + "张三_1123.xlsx／Sheet1 第 2 行", b + "张三_1123.xlsx／Sheet1 第 4 行"])
+    assert cells[("S001", "closed_customers")] == (0, []) and cells[("S001", "faxes")] == (0, [])
+    assert cells[("S002", "closed_customers")] == (1, [a + "李四_1123.xlsx／Sheet1 第 2 行"])
+    assert cells[("S002", "new_customers")] == (0, [])
+    # the month adds 张三's Friday rows and the order: 成单 is SCRIPT by orders.xlsx row 2 (the log's 签单 of 李四 is his)
+    (monthly,), _ = make_report(built.config, "monthly", MON, ["html"], tmp_path / "m")
+    month = drill_cells(monthly.read_text(encoding="utf-8"))
+    assert month[("S001", "closed_customers")] == (
+        1, ["&lt;script&gt;alert（1）&lt;/script&gt;科技有限公司（KH000001）：orders.xlsx／Sheet1 第 2 行"])
+    # 电话量 of the month: 11-20 two rows, 11-22 one (丙), 11-23 one → 4 rows
+    assert month[("S001", "calls")][0] == 4 and listed_rows(month[("S001", "calls")][1]) == 4
+    for cells_of in (cells, month):
+        assert {col for _, col in cells_of} == {col for col, _ in COUNTS}
+        for (sp, col), (shown, items) in cells_of.items():
+            assert shown == (listed_rows(items) if col in ROW_COUNTS else len(items)), (sp, col)
+
+
 @pytest.mark.parametrize("kind", ["daily", "weekly", "monthly"])
 def test_the_report_has_no_script_and_draws_its_charts_as_inline_svg(built, tmp_path, kind):
     (html_path,), _ = make_report(built.config, kind, MON, ["html"], tmp_path)
