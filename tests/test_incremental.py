@@ -19,6 +19,7 @@ LEDGER = {
     "followups": "select followup_no, customer_code, business_type, merged_into, developed_on, last_followup_on, "
                  "last_stage, result, salesperson_id, customer_class, note, headcount from followups",
     "activities": "select source_file, source_row, customer_code, followup_no from activities",
+    "orders": "select source_file, source_row, customer_code, followup_no from orders",
 }
 
 

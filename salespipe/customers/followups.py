@@ -3,6 +3,11 @@
 A follow-up is created when its customer is first recorded with class A, A1, B or B1 and a business
 type (推介业务, else 客户需求); numbers follow first appearance and are never reused. After every load the
 ledger fields are recomputed from the accepted log rows, and log rows without a 跟单号 get theirs.
+
+An order (销售业绩登记表) links to the follow-up of its customer (after merges) and 业务类型: its 跟单号 when
+the sheet gives one (checked on arrival: it must name that customer's follow-up of that type, else the row is
+rejected with the reason), otherwise the pair's. A follow-up with a linked order shows 结果 签单 and stage 7,
+unless a log row dated after its latest order starts the next round: then its log rows speak again.
 """
 from __future__ import annotations
 
@@ -54,18 +59,74 @@ LATEST_FOLLOWUP = """
     from ({events}) group by code, kind"""
 
 
+def check_order_followups(con, recs: list[dict]) -> None:
+    """An order row's 跟单号 (input-sheets.md §3), when given, must name a follow-up (or one merged into
+    another) of the row's customer and 业务类型; otherwise the row gets a problem (it is rejected with the
+    reason). The number is stored as GD + digits, upper case. Rows without a customer code were refused before."""
+    given = [r for r in recs if r.get("followup_no") and not r["problems"] and r.get("customer_code")]
+    if not given:
+        return
+    for rec in given:
+        rec["followup_no"] = str(rec["followup_no"]).strip().upper()
+    known = {no: (code, kind, into) for no, code, kind, into in rows(con, """
+        select followup_no, customer_code, business_type, merged_into from followups""")}
+    survivor = dict(rows(con, "select alias_code, customer_code from customer_aliases where alias_code is not null"))
+    for rec in given:
+        number = rec["followup_no"]
+        found = known.get(number)
+        while found and found[2]:  # a number merged into another: the surviving one
+            found = known.get(found[2])
+        if found is None:
+            rec["problems"].append(("跟单号", number, f"跟单号不存在：{number}（请按日志核对反馈表中的跟单号填写，"
+                                                    "或不填，系统按客户和业务类型关联）"))
+        elif (found[0], found[1]) != (survivor.get(rec["customer_code"], rec["customer_code"]), rec.get("business_type")):
+            rec["problems"].append(("跟单号", number, f"跟单号与本行的客户或业务类型不符：{number} 是客户 {found[0]} 的"
+                                                    f"{found[1]}跟进（请核对跟单号，或不填，系统按客户和业务类型关联）"))
+
+
+def link_orders(con) -> None:
+    """Each order of the touched customers (temp table touched_survivors) links to the live follow-up of its
+    customer (after merges) and 业务类型, or to none (orders.followup_no). A 跟单号 the sheet gave was checked
+    on arrival to be that same follow-up (check_order_followups), so the pair decides in both cases."""
+    run(con, """
+        update orders o set followup_no = l.followup_no
+        from (select x.rowid as r, f.followup_no
+              from orders x left join customer_aliases m on m.alias_code = x.customer_code
+              left join followups f on f.customer_code = coalesce(m.customer_code, x.customer_code)
+                                   and f.business_type = x.business_type and f.merged_into is null
+              where coalesce(m.customer_code, x.customer_code) in (select code from touched_survivors)) l
+        where o.rowid = l.r and o.followup_no is distinct from l.followup_no""")
+
+
+def mark_signed(con) -> None:
+    """结果 签单 and stage 7 on the touched customers' live follow-ups that have a linked order and no log row
+    dated after their latest order (a later row starts the next round: its log values stay)."""
+    run(con, """
+        update followups f set result = '签单', last_stage = 7
+        from (select followup_no, max(order_date) as signed_on from orders
+              where followup_no is not null group by all) o
+        where o.followup_no = f.followup_no and f.merged_into is null
+          and f.customer_code in (select code from touched_survivors)
+          and not exists (
+              select 1 from activities a left join customer_aliases m on m.alias_code = a.customer_code
+              where coalesce(m.customer_code, a.customer_code) = f.customer_code
+                and coalesce(a.business_type, a.need_type) = f.business_type and a.activity_date > o.signed_on)""")
+
+
 def refresh_followups(con, run_id: str | None = None) -> None:
     """Duplicates left by customer merges fold into the older number (over the ledger). Then the ledger
     fields of the touched customers' follow-ups (temp tables touched_survivors / forced_survivors, see
     load.finish_load) from their log rows: where the night's rows all come after the follow-up's last date,
-    folded into the current values; otherwise recomputed from all its rows. Their log rows without a 跟单号
-    get theirs."""
+    folded into the current values; otherwise recomputed from all its rows (always when an order is linked to
+    it: its 结果 may be the order's, not its rows'). Their orders are linked and their log rows without a
+    跟单号 get theirs; then a linked order marks the follow-up signed (mark_signed)."""
     run(con, """
         update followups f set merged_into = keep.followup_no
         from (select customer_code, business_type, min(followup_no) as followup_no
               from followups where merged_into is null group by all having count(*) > 1) keep
         where f.customer_code = keep.customer_code and f.business_type = keep.business_type
           and f.followup_no <> keep.followup_no and f.merged_into is null""")
+    link_orders(con)
     values = """{developed_on} as developed_on, l.last_followup_on as last_followup_on,
                 coalesce(l.last_stage, c.last_stage) as last_stage, coalesce(l.result, c.result) as result,
                 l.salesperson_id as salesperson_id, coalesce(l.customer_class, c.customer_class) as customer_class,
@@ -80,7 +141,9 @@ def refresh_followups(con, run_id: str | None = None) -> None:
             select f.followup_no, l.code, l.kind from ({night}) l
             join followups f on f.customer_code = l.code and f.business_type = l.kind and f.merged_into is null
             where l.code not in (select code from forced_survivors)
-              and (f.last_followup_on is null or l.developed_on > f.last_followup_on)""", {"run": run_id})
+              and (f.last_followup_on is null or l.developed_on > f.last_followup_on)
+              and f.followup_no not in (select followup_no from orders where followup_no is not null)""",
+            {"run": run_id})
         rewrite_rows(con, "followups", "followup_no",
                      live.format(latest=night) + " where f.followup_no in (select followup_no from appended_followups)",
                      values.format(developed_on="case when c.last_followup_on is null then l.developed_on "
@@ -115,3 +178,4 @@ def refresh_followups(con, run_id: str | None = None) -> None:
         where a.followup_no is null and codes.alias_code = a.customer_code and f.customer_code = codes.customer_code
           and codes.customer_code in (select code from touched_survivors)
           and f.business_type = coalesce(a.business_type, a.need_type) and f.merged_into is null""")
+    mark_signed(con)

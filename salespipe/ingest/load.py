@@ -14,7 +14,7 @@ from functools import lru_cache
 from typing import NamedTuple
 
 
-from salespipe.customers.followups import create_followups, refresh_followups
+from salespipe.customers.followups import check_order_followups, create_followups, refresh_followups
 from salespipe.customers.master import Assigned, Profiles, assign_customers, find_code, merge, resolve
 from salespipe.customers.match import Settings
 from salespipe.customers.normalize import name_key
@@ -139,6 +139,7 @@ def load_batch(con, batch: Batch, run_id: str, now: dt.datetime, default_capacit
     if records.get("match_review") or records.get("approvals"):
         profiles.forget()  # codes were merged or made from leads: read the customers again next time
     _link_customers(con, records)
+    check_order_followups(con, records.get("orders", []))
     for kind, recs in records.items():
         if kind in TARGET_TABLE and kind != "roster":  # rosters were applied first
             _insert(con, kind, [r for r in recs if not r["problems"] and not r.get("superseded_by")], run_id)
