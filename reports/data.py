@@ -152,6 +152,7 @@ def gather(con, kind: str, day: dt.date, trend_periods: int = 8, top_reasons: in
         report.extra.update(awaiting_managers(con, end, assignment, recs))
     if kind == "weekly":
         report.extra["stage_moves"] = stage_moves(con, start, end)
+        report.extra["reconciliation"] = reconciliation(con, start, end)
     if kind == "monthly":
         report.quality["corrections"] = corrections(con, start, end, config_raw)
         report.extra.update(monthly(con, start, end, gantt_months))
@@ -160,11 +161,29 @@ def gather(con, kind: str, day: dt.date, trend_periods: int = 8, top_reasons: in
         report.extra["assignment"] = {**recs.waiting, "leads_known": sum(1 for e in recs.new if e.get("code"))}
         report.extra["fairness"] = fairness(con, end, {"assignment": assignment})
         report.extra["fairness_days"] = int(assignment.get("fairness_days", 90))
+        report.extra["reconciliation"] = reconciliation(con, start, end)
     sheets = attendance(con, start, compared.through, config_raw)
     mark_people(report, roster, sheets)
     label_everyone(report, roster)
     report.extra["actions"] = actions(con, report, sheets, roster, assignment, recs)
     return report
+
+
+RECONCILIATION_ISSUES = ("日志签单但没有登记订单", "登记了订单但日志中没有签单")
+
+
+def reconciliation(con, start: dt.date, end: dt.date) -> list[dict]:
+    """签单核对 for the weekly and monthly (issue 15, "Closed means one thing"): the rows of the view
+    mart_order_reconciliation dated in [start, end] — log rows saying 签单 with no order of that salesperson
+    and customer within [reconciliation] window_days, and orders with no such log row. Rows: issue (one of
+    RECONCILIATION_ISSUES), salesperson_id, name, customer_code, customer_name, event_date, business_type,
+    followup_no (None where unknown), source_file, source_row; the first issue first, then by date."""
+    return dicts(con, """
+        select issue, salesperson_id, name, customer_code, customer_name, event_date, business_type, followup_no,
+               source_file, source_row
+        from mart_order_reconciliation where event_date between ? and ?
+        order by issue = ? desc, event_date, salesperson_id, customer_code, source_file, source_row""",
+                 [start, end, RECONCILIATION_ISSUES[0]])
 
 
 def data_as_of(con, config_raw: dict | None = None) -> dt.datetime | None:

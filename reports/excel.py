@@ -162,6 +162,8 @@ def write_excel(report: Report, path: Path) -> Path:
     if report.kind == "monthly":
         _monthly_sheets(wb, report)
 
+    if "reconciliation" in report.extra:
+        _reconciliation_sheet(wb, report)
     quality = _sheet(wb, "数据质量", report)
     _table(quality, ["业务员", "不合格行数", "常见原因"],
            [[q["label"], q["rows"], "；".join(q["reasons"])] for q in report.quality["per_person"]], [None, "count", None])
@@ -205,6 +207,17 @@ def _action_sheet(wb: Workbook, report: Report) -> None:
     _table(ws, ["类别", "业务员", "客户", "日期", "说明"], found or [["（没有需要处理的事项）", None, None, None, None]],
            [None, None, None, None, None])
     _lines(ws, [[], ["中位数按本期交了日志的在职业务员计算（未交日志的人不计入，偶数人时取中间两人的平均）；低于指严格小于中位数。"]])
+
+
+def _reconciliation_sheet(wb: Workbook, report: Report) -> None:
+    """签单核对: the period's log 签单 rows without an order and orders without a 签单 row (reports.data.reconciliation)."""
+    ws = _sheet(wb, "签单核对", report)
+    _table(ws, ["核对结果", "业务员", "工号", "客户编码", "客户", "日期", "业务类型", "跟单号", "来源文件", "来源行号"],
+           [[x["issue"], x["name"], x["salesperson_id"], x["customer_code"], x["customer_name"], x["event_date"],
+             x["business_type"], x["followup_no"], x["source_file"], x["source_row"]] for x in report.extra["reconciliation"]],
+           [None] * 9 + ["count"])
+    if not report.extra["reconciliation"]:
+        _lines(ws, [["本期日志中的签单与登记的订单一致。"]])
 
 
 def _as_of(report: Report) -> str:

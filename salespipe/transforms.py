@@ -51,6 +51,7 @@ GLOSSARY = {
     "furthest_stage": "达到的最远跟进状态（1-7）：日志中填写的最大跟进状态；没有填写时为空",
     "open_followup_nos": "未结束的跟单号：重点客户跟进表中结果既不是签单也不是丢单的有效跟单号（按号排序）",
     "revenue": "销售收入（元）：该客户全部订单的合同金额之和",
+    "followup_no": "跟单号：日志行的跟单号，或订单关联的跟单号（orders.followup_no）；BC类登记与没有跟进的行为空",
 }
 
 # Names whose meaning depends on the view: said per view (a view's entry wins over the others).

@@ -394,3 +394,41 @@ def test_the_gantt_lists_customers_by_amount_under_chinese_month_labels(built):
         "2025年12月", "2026年1月", "2月", "3月", "4月", "5月", "6月", "7月", "8月", "9月", "10月", "11月"]
     (chart,) = [c for c in draw(report) if c.key == "gantt"]
     assert "&lt;script&gt;a…" in chart.svg and "<script" not in chart.svg
+
+
+# 签单核对 (window 31 days): 李四 wrote 签单 for 甲 on 11-23 and registered no order for 甲 → 日志签单但没有登记订单;
+# 张三's order for the <script> customer of 11-20 has no 签单 row of his for it → 登记了订单但日志中没有签单.
+# Neither row has a follow-up (no 推介业务 column) → 跟单号 "—". The week of 11-23 holds only 李四's row.
+LI_SIGNED = ["日志签单但没有登记订单", "李四（S002）", "天津甲有限公司", "2026-11-23", "", "—", "李四_1123.xlsx 第 2 行"]
+ZHANG_ORDER = ["登记了订单但日志中没有签单", "张三（S001）", clean_name(SCRIPT), "2026-11-20", "管理咨询", "—",
+               "orders.xlsx 第 2 行"]
+
+
+@pytest.mark.parametrize("kind, expected", [("weekly", [LI_SIGNED]), ("monthly", [LI_SIGNED, ZHANG_ORDER])])
+def test_weekly_and_monthly_reconcile_signed_log_rows_against_orders(built, tmp_path, kind, expected):
+    import email
+    import email.policy
+
+    (html_path, xlsx_path), _ = make_report(built.config, kind, MON, ["html", "xlsx"], tmp_path, send=True)
+    html = html_path.read_text(encoding="utf-8")
+    assert Tables(html).tables["reconciliation"][1:] == expected
+    assert re.search(r'</table></div>\s*<h2>数据质量</h2>', html[html.index('id="reconciliation"'):])
+    ws = openpyxl.load_workbook(xlsx_path)["签单核对"]
+    sheet = [list(r) for r in ws.iter_rows(min_row=2, values_only=True)]
+    assert [[r[0], r[1], r[2], r[4], r[5].date().isoformat(), r[7], r[8], r[9]] for r in sheet] == [
+        [e[0], e[1].split("（")[0], e[1][-5:-1], e[2], e[3], None, e[6].split(" ")[0], 2] for e in expected]
+    (eml,) = tmp_path.glob("*.eml")
+    message = email.message_from_bytes(eml.read_bytes(), policy=email.policy.default)
+    body = message.get_body(("html",)).get_content()
+    block = body[body.index('id="reconciliation"'):body.index("数据质量</h2>")]
+    assert "日志签单但没有登记订单 1 条</span>（李四（S002）天津甲有限公司 11-23）" in block
+    assert ("登记了订单但日志中没有签单 1 条" in block) == (kind == "monthly")
+    text = message.get_body(("plain",)).get_content()
+    assert "签单核对：日志签单但没有登记订单：李四（S002）天津甲有限公司 2026-11-23" in text
+    assert text.index("签单核对") < text.index("数据质量")
+
+
+def test_the_daily_has_no_reconciliation(built, tmp_path):
+    (html_path, xlsx_path), _ = make_report(built.config, "daily", MON, ["html", "xlsx"], tmp_path)
+    assert "reconciliation" not in Tables(html_path.read_text(encoding="utf-8")).tables
+    assert "签单核对" not in openpyxl.load_workbook(xlsx_path).sheetnames

@@ -29,6 +29,7 @@ final as (
         e.result = '签单' as is_signed,
         -- the follow-up ledger's rule (metrics.md): 推介业务, else 客户需求; an order's 业务类型
         coalesce(e.business_type, e.need_type) as business_type,
+        e.followup_no,
         e.source_file,
         e.source_sheet,
         e.source_row

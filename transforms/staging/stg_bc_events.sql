@@ -12,6 +12,7 @@ select
     null::decimal(18, 2) as gross_profit,
     null::varchar as business_type,
     need_type,
+    null::varchar as followup_no,
     source_file,
     source_sheet,
     source_row

@@ -12,6 +12,7 @@ select
     null::decimal(18, 2) as gross_profit,
     business_type,
     need_type,
+    followup_no,
     source_file,
     source_sheet,
     source_row

@@ -12,6 +12,7 @@ select
     gross_profit,
     business_type,
     null::varchar as need_type,
+    followup_no,
     source_file,
     source_sheet,
     source_row
