@@ -239,7 +239,9 @@ def definitions(kind: str, config_raw: dict | None = None) -> list[tuple[str, st
              f"单户销量 {pct['weight_per_customer']}：100 × 单户销量 ÷ 单户销量目标"),
             ("能力 / 素质 / 综合", f"能力 = 有数据的子项按权重加权平均（缺少的子项不计，权重按比例放大）；"
              f"素质 = 工作职责、工作态度、业务基本技能三项评分的平均；综合 = {quality_share:g} × 素质 + {1 - quality_share:g} × 能力，"
-             "任一项为空时综合为空")]
+             "任一项为空时综合为空；全组合计行只有各子项，不计能力、素质、综合与排名"),
+            ("缺少的项目", "每个为空或按默认值计入的子项及原因：未设目标、首月无上期数据或排名（排名项按 100 计）、"
+             "上期为 0 无法计算增长、本月没有检查记录或评分")]
 
 
 def awaiting_managers(con, day: dt.date, assignment: dict, recs=None) -> dict:

@@ -178,28 +178,32 @@ def test_missing_inputs_renormalise_the_weights_and_are_listed(scored):
     # composite = .3×70 + .7×55 = 59.5
     row = score(scored, "S002")
     assert row[:9] == pytest.approx((50, 0, None, 120, 120, None, 55, 70, 59.5), nan_ok=False)
-    assert row[9:] == (2, ["实际拜访数", "单户销量"])
+    assert row[9:] == (2, ["实际拜访数：上期面访量为 0，无法计算增长", "单户销量：未设单户销量目标"])
 
 
 def test_new_salesperson_without_last_month(scored):
     # 赵六 joined in November: no target, no previous month, no inspections, no quality rating;
-    # active rank 3rd with no rank in October → 100; ability = 100; composite needs quality → null, not ranked
+    # active rank 3rd with no rank in October → 100, flagged as a default; ability = 100; composite needs
+    # quality → null, not ranked. Every missing or defaulted sub-score says why (issue 15)
     row = score(scored, "S004")
     assert row[:10] == (None, None, None, 100, None, None, 100, None, None, None)
-    assert row[10] == ["销售收入", "销售利润", "实际拜访数", "销售执行（客户服务）", "单户销量", "业务素质评分"]
+    assert row[10] == ["销售收入：未设销售收入目标", "销售利润：首月无上期毛利", "实际拜访数：首月无上期面访量",
+                       "活跃客户数：首月无上期排名，按 100 计", "销售执行：本月没有日常业务检查记录",
+                       "单户销量：未设单户销量目标", "素质：本月没有评分"]
 
 
 def test_team_total_row_applies_the_formulas_to_the_team_sums(scored):
     # revenue 20000 + 10000 + 5000 = 35000 vs targets 25000 + 20000 → 77.78; gross profit October 4000 + 5000 = 9000,
     # November 6000 − 2000 + 2000 = 6000 → −33.33% → 66.67; visits 4 → 8: +100% → 200; ranks: none for a team;
     # per customer 35000 / {甲, 丙, 乙, 丁} = 8750 vs mean target 8000 → 109.375
-    # ability = (.4×77.78 + .2×66.67 + .1×200 + .1×109.375) / .8 = 94.227; quality mean(80, 70) = 75
-    # composite = .3×75 + .7×94.227 = 88.459
+    # no ability, quality, composite or rank for a team (issue 15: a team 综合 means nothing); the rank
+    # sub-scores say why they are blank
     (row,) = scored.query(f"select {SCORE_COLUMNS} from mart_scores_monthly where month = '2026-11-01' "
                           "and salesperson_id is null")
-    numbers = [row[i] for i in (0, 1, 2, 5, 6, 7, 8)]
-    assert numbers == pytest.approx([3500 / 45, 200 / 3, 200, 109.375, 94.2274, 75, 88.4592], rel=1e-4)
-    assert (row[3], row[4], row[9], row[10]) == (None, None, None, ["活跃客户数", "销售执行（客户服务）"])
+    numbers = [row[i] for i in (0, 1, 2, 5)]
+    assert numbers == pytest.approx([3500 / 45, 200 / 3, 200, 109.375], rel=1e-4)
+    assert row[3:5] + row[6:10] == (None,) * 6
+    assert row[10] == ["活跃客户数：全组不排名", "销售执行：全组不排名"]
 
 
 def test_departed_salesperson_is_kept_in_history_but_not_ranked_after_leaving(scored):

@@ -432,3 +432,24 @@ def test_the_daily_has_no_reconciliation(built, tmp_path):
     (html_path, xlsx_path), _ = make_report(built.config, "daily", MON, ["html", "xlsx"], tmp_path)
     assert "reconciliation" not in Tables(html_path.read_text(encoding="utf-8")).tables
     assert "签单核对" not in openpyxl.load_workbook(xlsx_path).sheetnames
+
+
+def test_first_month_scores_say_why_each_is_missing_and_the_team_has_no_composite(built, tmp_path):
+    # November is the first month with any data: no October row for anyone, no targets, no inspections, no ratings.
+    # 张三: revenue and per-customer have no target, profit and visits no October base, his active-customer rank
+    # has no October rank (→ 100, counted), no inspection this month, no quality rating
+    reasons = ["销售收入：未设销售收入目标", "销售利润：首月无上期毛利", "实际拜访数：首月无上期面访量",
+               "活跃客户数：首月无上期排名，按 100 计", "销售执行：本月没有日常业务检查记录", "单户销量：未设单户销量目标",
+               "素质：本月没有评分"]
+    (html_path, xlsx_path), _ = make_report(built.config, "monthly", MON, ["html", "xlsx"], tmp_path)
+    rows = {r[0]: r[1:] for r in Tables(html_path.read_text(encoding="utf-8")).tables["scores"][1:]}
+    assert rows["张三"][-1] == "、".join(reasons)
+    # the team row: 能力, 素质, 综合 and 排名 blank ("—"); the team has no target and no October either, and its
+    # rank sub-scores say a team is not ranked (no 素质 reason: a team has no quality score)
+    assert rows["全组合计"][6:10] == ["—", "—", "—", "—"]
+    assert rows["全组合计"][-1] == "、".join([*reasons[:3], "活跃客户数：全组不排名", "销售执行：全组不排名", reasons[5]])
+    ws = openpyxl.load_workbook(xlsx_path)["业绩评估"]
+    header = [c.value for c in ws[1]]
+    sheet = {r[0]: dict(zip(header, r)) for r in ws.iter_rows(min_row=2, values_only=True)}
+    assert [sheet["全组合计"][k] for k in ("能力", "素质", "综合", "综合排名")] == [None] * 4
+    assert sheet["张三"]["缺少的项目"] == "、".join(reasons) and sheet["张三"]["能力"] == 100

@@ -110,7 +110,8 @@ compared as (
         prev.gross_profit as prev_gross_profit,
         prev.visits as prev_visits,
         prev.active_rank as prev_active_rank,
-        prev.service_rank as prev_service_rank
+        prev.service_rank as prev_service_rank,
+        prev.period is not null as has_previous
     from ranked as cur
     left join ranked as prev
       on prev.salesperson_id is not distinct from cur.salesperson_id
@@ -156,6 +157,30 @@ ability as (
     from bounded
 ),
 
+-- why each sub-score is missing or defaulted (metrics.md: "the report marks which were missing")
+explained as (
+    select *,
+        case grain when 'month' then '月' when 'quarter' then '季度' when 'half' then '半年' else '年' end as unit,
+        [case when revenue_target is null then '销售收入：未设销售收入目标'
+              when revenue_target <= 0 then '销售收入：销售收入目标为 0' end,
+         case when not has_previous then '销售利润：首' || unit || '无上期毛利'
+              when prev_gross_profit = 0 then '销售利润：上期毛利为 0，无法计算增长' end,
+         case when not has_previous then '实际拜访数：首' || unit || '无上期面访量'
+              when prev_visits = 0 then '实际拜访数：上期面访量为 0，无法计算增长' end,
+         case when salesperson_id is null then '活跃客户数：全组不排名'
+              when prev_active_rank is null then '活跃客户数：首' || unit || '无上期排名，按 100 计' end,
+         case when salesperson_id is null then '销售执行：全组不排名'
+              when service_rank is null then '销售执行：本' || unit || '没有日常业务检查记录'
+              when not has_previous then '销售执行：首' || unit || '无上期排名，按 100 计'
+              when prev_service_rank is null then '销售执行：上期没有日常业务检查，无上期排名，按 100 计' end,
+         case when per_customer_target is null then '单户销量：未设单户销量目标'
+              when per_customer_target <= 0 then '单户销量：单户销量目标为 0'
+              when order_customers = 0 then '单户销量：本' || unit || '没有订单' end,
+         case when salesperson_id is not null and quality_score is null then '素质：本' || unit || '没有评分' end]
+            as reasons
+    from ability
+),
+
 final as (
     select
         period,
@@ -167,19 +192,16 @@ final as (
         subs[4]::double as active_rank_score,
         subs[5]::double as service_rank_score,
         subs[6]::double as per_customer_score,
-        ability_score::double as ability_score,
-        quality_score::double as quality_score,
-        (setting('quality_share') * quality_score + (1 - setting('quality_share')) * ability_score)::double
-            as composite_score,
-        list_filter(
-            [case when subs[1] is null then '销售收入' end, case when subs[2] is null then '销售利润' end,
-             case when subs[3] is null then '实际拜访数' end, case when subs[4] is null then '活跃客户数' end,
-             case when subs[5] is null then '销售执行（客户服务）' end, case when subs[6] is null then '单户销量' end,
-             case when quality_score is null then '业务素质评分' end],
-            lambda x: x is not null) as missing,
+        -- the team row has sub-scores of the team's sums but no ability, quality, composite or rank (issue 15)
+        case when salesperson_id is not null then ability_score end::double as ability_score,
+        case when salesperson_id is not null then quality_score end::double as quality_score,
+        case when salesperson_id is not null
+             then setting('quality_share') * quality_score + (1 - setting('quality_share')) * ability_score
+        end::double as composite_score,
+        list_filter(reasons, lambda x: x is not null) as missing,
         revenue, gross_profit, visits, active_customers, service_mean, revenue_target, per_customer_target,
         active_rank, service_rank, prev_active_rank, prev_service_rank, prev_gross_profit, prev_visits
-    from ability
+    from explained
 )
 
 select
