@@ -1,5 +1,6 @@
 """On the month's last day at 19:00: the monthly report (covering the whole month) and the assignment
-recommendations workbook for the managers to approve."""
+recommendations workbook for the managers to approve.
+A month without any data gets no report: the reason is logged and kept as an artifact (skipped-monthly-<date>)."""
 from __future__ import annotations
 
 import os
@@ -23,7 +24,9 @@ def monthly(report_date: str | None = None, config_file: str | None = None, ware
         return False
     check_data(config, day)
     sent = render_and_send(config, "monthly", day)
-    publish_artifacts(config, "monthly", day, sent["paths"])
     write_assignment(config, day)
+    if "skipped" in sent:  # a month without any data: no empty report (the reason is logged and an artifact)
+        return False
+    publish_artifacts(config, "monthly", day, sent["paths"])
     require_delivered(sent)
     return True

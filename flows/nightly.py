@@ -1,6 +1,7 @@
 """Every evening at 18:00 (after the 17:30 collection): ingest the inbox, check the data, write the
 recommendations workbook when leads, conflicts or customers due for recycling wait (issue 16), and on
-workdays send the daily report and each salesperson's feedback."""
+workdays send the daily report and each salesperson's feedback. A workday with no data at all gets no
+daily report: the summary says why ("daily_skipped"); the other steps run as on any night."""
 from __future__ import annotations
 
 import os
@@ -28,6 +29,9 @@ def nightly(report_date: str | None = None, config_file: str | None = None, ware
         return {**summary, "daily": False}
     sent = render_and_send(config, "daily", day)
     feedback = send_feedback(config, day)
+    if "skipped" in sent:  # a workday without any data: no empty report; the feedback step still ran
+        require_delivered(feedback)
+        return {**summary, "daily": False, "daily_skipped": sent["skipped"], "feedback": feedback["workbooks"]}
     publish_artifacts(config, "daily", day, sent["paths"])
     require_delivered(sent, feedback)
     return {**summary, "daily": True, "feedback": feedback["workbooks"]}

@@ -6,14 +6,14 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from prefect import get_run_logger, task
-from prefect.artifacts import create_link_artifact, create_table_artifact
+from prefect.artifacts import create_link_artifact, create_markdown_artifact, create_table_artifact
 
 from reports import make_report
 from reports.data import COUNTS, KINDS
 from reports.feedback import make_feedback
 from salespipe.checks import require_checks
 from salespipe.config import Config, load_config
-from salespipe.errors import SalespipeError
+from salespipe.errors import NoDataForPeriod, SalespipeError
 from salespipe.ingest import ingest
 from salespipe.mail import DeliveryFailed
 from salespipe.summary import decisions_line
@@ -64,8 +64,18 @@ def out_dir(config: Config) -> Path:
 def render_and_send(config: Config, kind: str, day: dt.date) -> dict:
     """Render and send; managers who already have this period's report are not sent it again (the
     deliveries ledger), so a second run or a retried flow sends only what is missing. Sending is retried
-    inside (`[mail] retries`), not by Prefect: {"paths": [...], "undelivered": ["address（reply）", ...]}."""
-    paths, notes, missing = _delivered(lambda: make_report(config, kind, day, ["html", "xlsx"], out_dir(config), send=True))
+    inside (`[mail] retries`), not by Prefect: {"paths": [...], "undelivered": ["address（reply）", ...]}.
+    A period without any data (NoDataForPeriod: a Sunday or holiday run by hand, a future date) is not an error
+    of the night: nothing is written or sent, the reason is logged and kept as an artifact, and the result says
+    {"paths": [], "undelivered": [], "skipped": reason} so that the flow's other steps go on."""
+    try:
+        paths, notes, missing = _delivered(lambda: make_report(config, kind, day, ["html", "xlsx"], out_dir(config),
+                                                               send=True))
+    except NoDataForPeriod as exc:
+        get_run_logger().warning("未生成报告 no report: %s / %s", exc.zh, exc.en)
+        create_markdown_artifact(markdown=f"**{KINDS[kind][2]}未生成**：{exc.zh}", key=f"skipped-{kind}-{day.isoformat()}",
+                                 description=exc.en)
+        return {"paths": [], "undelivered": [], "skipped": exc.zh}
     return {"paths": [str(p) for p in paths], "undelivered": missing}
 
 

@@ -1,4 +1,5 @@
-"""Every evening at 18:30: on the week's last workday (Friday, or the day before a holiday), the weekly report."""
+"""Every evening at 18:30: on the week's last workday (Friday, or the day before a holiday), the weekly report.
+A week without any data gets no report: the reason is logged and kept as an artifact (skipped-weekly-<date>)."""
 from __future__ import annotations
 
 import os
@@ -22,6 +23,8 @@ def weekly(report_date: str | None = None, config_file: str | None = None, wareh
         return False
     check_data(config, day)
     sent = render_and_send(config, "weekly", day)
+    if "skipped" in sent:  # a week without any data: no empty report (the reason is logged and an artifact)
+        return False
     publish_artifacts(config, "weekly", day, sent["paths"])
     require_delivered(sent)
     return True

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from reports.data import KINDS, Report, gather
+from reports.data import KINDS, Report, gather, require_data
 from reports.excel import write_excel
 from reports.charts import Chart, draw
 from reports.render import render_email, render_html, render_text
@@ -23,6 +23,7 @@ def load_report(config: Config, kind: str, day: dt.date) -> Report:
     settings = config.raw.get("report", {})
     con = connect(config.warehouse, read_only=True)
     try:
+        require_data(con, kind, day, config.raw)
         return gather(con, kind, day, int(settings.get("trend_periods", 8)), int(settings.get("top_reasons", 3)),
                       int(settings.get("gantt_months", 12)), config.raw.get("assignment", {}), config.raw)
     finally:
@@ -50,7 +51,8 @@ def write_report(report: Report, formats: list[str], out_dir: Path, charts: list
 def make_report(config: Config, kind: str, day: dt.date, formats: list[str], out_dir: Path,
                 send: bool = False) -> tuple[list[Path], list[str]]:
     """Render the report; with send, e-mail it to the managers (or write .eml files without SMTP).
-    A manager who already has this period's report is not sent it again; DeliveryFailed names who is missing."""
+    A manager who already has this period's report is not sent it again; DeliveryFailed names who is missing.
+    A period with no data at all raises NoDataForPeriod before anything is written (reports.data.require_data)."""
     report = load_report(config, kind, day)
     charts = draw(report) if send or "html" in formats else []
     paths = write_report(report, formats, out_dir, charts)

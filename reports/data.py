@@ -186,6 +186,33 @@ def reconciliation(con, start: dt.date, end: dt.date) -> list[dict]:
                  [start, end, RECONCILIATION_ISSUES[0]])
 
 
+def require_data(con, kind: str, day: dt.date, config_raw: dict | None = None) -> None:
+    """Raise NoDataForPeriod (Chinese reason: "2026-11-29（周日）没有任何数据：……") when the period of `kind`
+    containing `day` has no accepted row (log, BC, order; inspection, target or rating), no rejected row and no
+    file read in it (issue 15: a Sunday or a future --date renders no empty report)."""
+    from salespipe.errors import NoDataForPeriod
+
+    start, end, _ = period_bounds(kind, day)
+    zone = (config_raw or {}).get("ingest", {}).get("timezone", "Asia/Shanghai")
+    found = rows(con, """
+        select (select count(*) from core_events where event_date between $s and $e)  -- (not exists: DuckDB 2.0
+              + (select count(*) from rejects where coalesce(row_date, received_on) between $s and $e)  -- answers
+              + (select count(*) from ingested_files  -- false for exists over the core_events view)
+                 where cast(timezone($zone, ingested_at) as date) between $s and $e)
+              + (select count(*) from inspections where inspect_date between $s and $e)
+              + (select count(*) from targets where month between $s and $e)
+              + (select count(*) from quality_ratings where month between $s and $e) > 0,
+            (select max(event_date) from core_events)""", {"s": start, "e": end, "zone": zone})[0]
+    if found[0]:
+        return
+    period = (f"{start.isoformat()}（周{WEEKDAYS[start.weekday()]}）" if kind == "daily" else
+              f"{start.isoformat()} ~ {end.isoformat()} 这一周" if kind == "weekly" else f"{start:%Y-%m} 这个月")
+    latest = f"最近有数据的日期是 {found[1].isoformat()}" if found[1] else "数据仓库中还没有任何数据"
+    raise NoDataForPeriod(f"{period}没有任何数据：没有已接受或退回的行，也没有在这期间读取的文件（{latest}），未生成{KINDS[kind][2]}",
+                          f"no data for the {kind} report of {start.isoformat()}..{end.isoformat()}: no accepted or "
+                          "rejected row and no file read in the period; nothing written")
+
+
 def data_as_of(con, config_raw: dict | None = None) -> dt.datetime | None:
     """数据截至: when the latest ingest run read the inbox (any file it saw), in the configured time zone."""
     from zoneinfo import ZoneInfo

@@ -222,7 +222,8 @@ def cmd_run(args, config) -> int:
         return 0
     period = {"weekly": "本周", "monthly": "本月"}.get(args.flow, "")
     print(f"{args.flow}: 报告已生成 / report rendered" if result else
-          f"{args.flow}: 这天不是{period}最后一个工作日，未生成报告 / not the period's last workday: nothing rendered")
+          f"{args.flow}: 未生成报告：这天不是{period}最后一个工作日，或{period}没有任何数据（原因见流程日志）/ "
+          "nothing rendered: not the period's last workday, or no data in the period (see the flow's log)")
     return 0
 
 

@@ -28,3 +28,8 @@ class NotOurWarehouse(SalespipeError):
 
 class WarehouseDamaged(SalespipeError):
     """A block of the warehouse (or of a run's private copy) fails DuckDB's checksum: nothing is published."""
+
+
+class NoDataForPeriod(SalespipeError):
+    """A report's period holds nothing at all — no accepted row, no rejected row, no file read (a Sunday, a
+    holiday, a future date): no report is written (the CLI exits 1 with the reason; a flow skips the report)."""

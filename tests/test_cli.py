@@ -148,3 +148,31 @@ def test_an_unreadable_file_given_outside_the_inbox_is_said_to_stay_where_it_is(
     printed = "".join(capsys.readouterr().out.split())  # (rich wraps long lines)
     assert "无法读取客户信息.xlsx" in printed and "→留在原处leftwhereitis" in printed and "rejected" not in printed.split("无法读取")[-1]
     assert (elsewhere / "客户信息.xlsx").exists() and not (project.root / "rejected").exists()
+
+
+@pytest.mark.parametrize("kind, day, reason", [
+    # the hand-built month (tests/reporting.py) has rows on 11-20, 11-22 and 11-23 and its files were read on 11-23
+    ("daily", "2026-11-29", "2026-11-29（周日）没有任何数据：没有已接受或退回的行，也没有在这期间读取的文件"
+                            "（最近有数据的日期是 2026-11-23），未生成日报"),
+    ("daily", "2027-03-03", "2027-03-03（周三）没有任何数据："),
+    ("weekly", "2026-12-02", "2026-11-30 ~ 2026-12-06 这一周没有任何数据："),
+    ("monthly", "2026-12-15", "2026-12 这个月没有任何数据："),
+])
+def test_a_period_without_any_data_says_so_and_exits_non_zero(project, tmp_path, capsys, kind, day, reason):
+    from reporting import build
+
+    build(project)
+    out = tmp_path / "out"
+    code = main(["report", kind, "--date", day, "--out", str(out), "--config", str(project.root / "config" / "salespipe.toml")])
+    assert code == 1
+    assert f"错误：{reason}" in capsys.readouterr().err
+    assert not out.exists() or list(out.iterdir()) == []  # no empty report
+
+
+def test_a_sunday_with_rows_still_gets_its_report(project, tmp_path, capsys):
+    from reporting import build
+
+    build(project)  # 张三 handed in a row dated Sunday 11-22
+    code = main(["report", "daily", "--date", "2026-11-22", "--format", "html", "--out", str(tmp_path / "out"),
+                 "--config", str(project.root / "config" / "salespipe.toml")])
+    assert code == 0 and (tmp_path / "out" / "销售日报_2026-11-22.html").exists()

@@ -91,6 +91,25 @@ def test_no_daily_report_on_a_national_holiday(prefect_server, project, smtp):
     assert project.scalar("select count(*) from activities") == 1  # the sheet is still loaded
 
 
+def test_a_workday_without_any_data_gets_no_empty_report_and_the_night_goes_on(prefect_server, project, smtp):
+    # the inbox holds Thursday 11-26's sheets; the night of Wednesday 11-25 (files read today, not on 11-25) has
+    # no row, no rejected row and no file for 11-25: no daily, said in the summary; the ingest still ran
+    fill_inbox(project)
+    result = run_nightly(project, dt.date(2026, 11, 25))
+    assert result["rows_accepted"] == 3 + 2 and result["daily"] is False
+    assert result["daily_skipped"].startswith("2026-11-25（周三）没有任何数据：")
+    assert result["feedback"] == 0 and smtp.envelopes == []
+    assert not list((project.root / "reports_out").glob("销售日报_*"))
+    assert "没有任何数据" in Artifact.get(key="skipped-daily-2026-11-25").data
+    config_file = str(project.root / "config" / "salespipe.toml")
+    # Friday 11-20 closes a week (11-16 ~ 11-22) without data; 10-31 a month without data: skipped, not failed
+    assert weekly(report_date="2026-11-20", config_file=config_file) is False
+    assert monthly(report_date="2026-10-31", config_file=config_file) is False
+    assert smtp.envelopes == [] and "这一周没有任何数据" in Artifact.get(key="skipped-weekly-2026-11-20").data
+    assert "2026-10 这个月没有任何数据" in Artifact.get(key="skipped-monthly-2026-10-31").data
+    assert (project.root / "reports_out" / "分配建议_2026-10-31.xlsx").exists()  # the month's workbook still written
+
+
 def test_weekly_goes_out_on_the_weeks_last_workday_only(prefect_server, project, smtp):
     fill_inbox(project)
     run_nightly(project)
