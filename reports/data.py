@@ -238,7 +238,7 @@ DEFINITIONS = [
     ("周、月的计数", "由期间内的行直接计算，不是每日去重计数之和"),
     ("不合格行数", "该业务员在期间内被退回的行（无法识别业务员的行只计入全组）"),
     ("跟进阶段漏斗", "第 k 阶段的客户数 = 期间内（按日志日期）至少达到第 k 阶段的不同客户数：客户的阶段取其期间内已接受日志行中"
-     "填写的最大跟进状态，期间以前的行不计；转化率 = 第 k 阶段客户数 ÷ 第 k−1 阶段客户数，前一阶段为 0 时显示「—」"),
+     "填写的最大跟进状态，期间以前的行不计；期间内有签单（订单或结果为签单的日志行）的客户算作达到第 7 阶段「签订订单」，所以第 7 阶段的客户数即全组的成单客户量；转化率 = 第 k 阶段客户数 ÷ 第 k−1 阶段客户数，前一阶段为 0 时显示「—」"),
     ("较上期", "日报与工作日历上的上一个工作日比较（周一与上周五或调休的周六，节后第一天与节前最后一个工作日）；"
      "周报、月报与上一周、上一月比较；未结束的周、月只计到报告日，与上一期同样多的工作日比较。计数为差值，比率为百分点"),
 ]
@@ -396,13 +396,17 @@ def trend(con, grain: str, column: str, start: dt.date, end: dt.date, periods: i
 def funnel(con, start: dt.date, end: dt.date) -> list[dict]:
     """The follow-up funnel (reports.md "follow-up stage funnel (1-7)"): for k = 1..7, the customers who reached
     at least stage k in the period — a customer's stage is the furthest 跟进状态 of its accepted log rows dated
-    in [start, end] (merged codes resolved, as core_events does); rows before the period do not count.
+    in [start, end] (merged codes resolved, as core_events does); rows before the period do not count. A customer
+    with a 签单 event in the period (an order, or a log row with 结果 签单: metrics.md's 成单客户量) reached 7 签订订单,
+    so the last step is the team's 成单客户量 (issue 15: "closed means one thing"; before, 成单客户量 20 beside
+    签订订单 9 on the demo month).
     Rows: {"stage": k, "name": STAGE_NAMES[k], "customers": count_k, "conversion": count_k / count_(k-1)}
     (a fraction 0..1; None for stage 1 and when count_(k-1) is 0)."""
     counted = dict(rows(con, """
         with reached as (
-            select customer_code, max(stage) as stage from core_events
-            where source = 'log' and stage is not null and event_date between ? and ? group by customer_code
+            select customer_code, greatest(coalesce(max(stage) filter (where source = 'log'), 0),
+                                           case when bool_or(is_signed) then 7 else 0 end) as stage
+            from core_events where event_date between ? and ? group by customer_code having stage > 0
         )
         select k.stage, count(r.customer_code) from range(1, 8) as k(stage)
         left join reached r on r.stage >= k.stage group by k.stage""", [start, end]))

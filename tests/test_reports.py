@@ -283,6 +283,18 @@ def test_each_report_states_its_data_time_and_the_definitions_of_its_figures(bui
 
 # ---------------------------------------------------------------- issue 15: static charts, funnel, drill-down
 
+def test_the_funnels_last_step_is_the_teams_closed_customers(project):
+    from reports import load_report
+
+    build(project)
+    # November: log rows (stage 1) for SCRIPT, FORMULA, 丙, 甲, 乙; 李四's 签单 row for 甲 (stage 7); SCRIPT's order of
+    # 11-20 (no stage, but an order: signed, so stage 7). At least 1: 5; at least 2 … 7: 甲 and SCRIPT = 2, which is the
+    # team's 成单客户量 (甲 by 李四's 签单 row, SCRIPT by 张三's order)
+    report = load_report(project.config, "monthly", MON)
+    assert [s["customers"] for s in report.funnel] == [5, 2, 2, 2, 2, 2, 2]
+    assert report.team["closed_customers"] == 2
+
+
 def test_the_funnel_counts_customers_who_reached_at_least_each_stage_and_the_conversion(project, tmp_path):
     from conftest import LOG_HEADER, log_row
 
