@@ -1,5 +1,6 @@
 """Assignment recommendations and their approval loop (assignment.md)."""
 import datetime as dt
+from zoneinfo import ZoneInfo
 from pathlib import Path
 
 import openpyxl
@@ -119,7 +120,7 @@ def team(project):
         # 乙 owned by 张三, last touched 31 days before 11-30: recycled; 丙 28 days before: a warning only
         log_row(dt.date(2026, 10, 30), "张三", "天津乙有限公司", phone="13700000002", contact="乙总"),
         log_row(dt.date(2026, 11, 2), "张三", "天津丙有限公司", phone="13700000003", contact="丙总")])
-    project.ingest(now=dt.datetime(2026, 11, 30, 18, 0))
+    project.ingest(now=dt.datetime(2026, 11, 30, 18, 0, tzinfo=ZoneInfo("Asia/Shanghai")))  # files read on D
     return project
 
 
@@ -340,8 +341,9 @@ def test_daily_report_warns_of_recycling_and_monthly_shows_the_fairness_ledger(t
     from reporting import Tables
 
     (daily,), _ = make_report(team.config, "daily", D, ["html"], tmp_path / "r")
-    soon = Tables(daily.read_text(encoding="utf-8")).tables["recycle-soon"]
-    assert [(r[1], r[2], r[4]) for r in soon[1:]] == [("天津丙有限公司", "张三", "2")]
+    soon = Tables(daily.read_text(encoding="utf-8")).tables["recycle"]
+    # 乙 idle 31 days (limit 30): due 1 day ago; 丙 idle 28 days: 2 days left (the warning starts 3 days before)
+    assert [(r[1], r[2], r[4]) for r in soon[1:]] == [("天津乙有限公司", "张三", "已到期 1 天"), ("天津丙有限公司", "张三", "还剩 2 天")]
     path, _ = recommendations(team, tmp_path)
     for approver, name in ((ADMIN, "a.xlsx"), (GM, "b.xlsx")):
         decide(path, {"天津新甲科技有限公司": ("批准", None, approver, "2026-11-30"),
