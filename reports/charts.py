@@ -231,12 +231,12 @@ def gantt(report: Report, top: int = GANTT_TOP) -> Figure:
         if row["customer_code"] in line and row["month"] in place:
             x, y = place[row["month"]], line[row["customer_code"]]
             ax.barh(y, 0.92, left=x + 0.04, height=0.7, color=COLORS["gantt"])
-            ax.text(x + 0.5, y, short_amount(float(row["amount"])), ha="center", va="center", color="white", fontsize=6.5)
+            ax.text(x + 0.5, y, short_amount(float(row["amount"])), ha="center", va="center", color="white", fontsize=8)
     names = {r["customer_code"]: r["customer"] for r in rows}
-    ax.set_yticks(range(len(shown)), [short_name(names.get(c), c) for c in shown], fontsize=8)
+    ax.set_yticks(range(len(shown)), [short_name(names.get(c), c) for c in shown], fontsize=10)
     ax.set_xticks([i + 0.5 for i in range(len(months))],
                   [f"{m.year}年{m.month}月" if i == 0 or m.month == 1 else f"{m.month}月" for i, m in enumerate(months)],
-                  fontsize=7, rotation=45)
+                  fontsize=9, rotation=45)
     ax.set_xlim(0, len(months))
     ax.set_ylim(len(shown) - 0.5, -0.5)
     ax.xaxis.tick_top()

@@ -12,6 +12,7 @@ import random
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import openpyxl
 from faker import Faker
@@ -363,13 +364,16 @@ def run_demo(config: Config, seed: int, month: str, salespeople: int, warehouse:
                     "rejected": str(demo_root / "rejected")}
     demo_config = Config(root=config.root, raw={**config.raw, "paths": paths_config}, warehouse=warehouse.resolve())
     print(f"演示数据 demo workbooks: {len(paths)} files in {demo_root / 'source'}")
-    summary = ingest([inbox], demo_config, progress=True)
-    print_summary(summary, demo_config)
-    from reports import make_report
-
     first = dt.date.fromisoformat(month + "-01")
     days = [first + dt.timedelta(days=n) for n in range(31)]
     last_day = max(d for d in days if d.month == first.month and d.weekday() < 5)
+    # read as the nightly flow would read them: on the month's last workday at 18:00 local time (the machine's
+    # clock would date the run and its unreadable files on another day — in UTC evenings, tomorrow in Shanghai)
+    evening = dt.datetime.combine(last_day, dt.time(18, 0), ZoneInfo(config.timezone))
+    summary = ingest([inbox], demo_config, now=evening, progress=True)
+    print_summary(summary, demo_config)
+    from reports import make_report
+
     out = config.root / "out" / "demo"
     print(f"报告 reports ({last_day.isoformat()}):")
     for kind in ("daily", "weekly", "monthly"):

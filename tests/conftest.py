@@ -6,6 +6,7 @@ import datetime as dt
 import os
 from contextlib import contextmanager
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import duckdb
 import openpyxl
@@ -203,7 +204,7 @@ def demo_reports(tmp_path_factory) -> dict[str, dict[str, Path]]:
 
     project = Project(tmp_path_factory.mktemp("demo") / "project")
     generate(project.inbox, seed=2026, month="2026-11", salespeople=12)
-    project.ingest(now=dt.datetime(2026, 11, 30, 18, 0))
+    project.ingest(now=dt.datetime(2026, 11, 30, 18, 0, tzinfo=ZoneInfo("Asia/Shanghai")))  # as run_demo reads them
     out = project.root / "out"
     made = {}
     for kind in ("daily", "weekly", "monthly"):

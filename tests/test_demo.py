@@ -38,3 +38,18 @@ def test_each_demo_mail_with_its_attachments_is_at_most_1_5_mb(demo_reports):
         assert size <= 1_500_000, (kind, size)
         names = [part.get_filename() for part in message.iter_attachments()]
         assert names == [made["html"].name, made["html"].with_suffix(".xlsx").name], kind  # the attachments are in it
+
+
+def test_the_demo_reads_its_files_on_the_months_last_workday_evening(project, capsys):
+    """`./run demo` ingests as the nightly flow of 2026-11-30 would (18:00 Asia/Shanghai), whatever the machine's
+    clock: the daily names the three unreadable files it read that evening and says 数据截至 2026-11-30 18:00.
+    (Read at the machine's time, a UTC evening dated them the next day in Shanghai: the daily said none.)"""
+    from salespipe.demo import run_demo
+
+    assert run_demo(project.config, seed=2026, month="2026-11", salespeople=12,
+                    warehouse=project.root / "demo.duckdb") == 0
+    html = (project.root / "out" / "demo" / "销售日报_2026-11-30.html").read_text(encoding="utf-8")
+    assert "数据截至 2026-11-30 18:00" in html
+    unreadable = html[html.index("无法读取的文件："):].split("</p>")[0]
+    for name in ("客户名单.xlsx", "新建 Microsoft Excel 工作表.xlsx", "损坏.xlsx"):  # not Excel, empty, corrupt
+        assert name in unreadable
