@@ -277,6 +277,18 @@ def test_a_homophone_typo_beside_the_name_and_its_abbreviation_is_one_customer(p
     assert set(codes.values()) == {"KH000001"}
 
 
+def test_a_typo_in_the_first_character_of_the_trade_name_is_found_through_the_person_and_the_address(project):
+    # 远盛 / 元盛 (same sound): no name blocking key in common (head 远盛 / 元盛, contact key 赵军+远 / 赵军+元), another
+    # phone (the switchboard beside a mobile). By hand: 名称同音 3.0 + 联系人相同 1.5 + 地址相同 2.0 + the other phone 0
+    # (beside the same person, a full name) = 6.5 ≥ 4.0 with name evidence: one customer once they are compared at
+    # all — the same full-name person and the same road and number now bring them together (blind set, seed 11)
+    address = "天津市东丽区西站前街277号"
+    codes, _ = _codes(project, [
+        log_row(D1, customer="远盛环保科技（天津）有限公司", contact="赵军", phone="15755142125", address=address),
+        log_row(D1, customer="元盛环保科技（天津）有限公司", contact="赵军", phone="022-21452914", address=address)])
+    assert set(codes.values()) == {"KH000001"}
+
+
 def test_a_representative_office_is_its_company_and_a_renamed_company_keeps_its_code(project):
     # 驻津办事处 has no legal personality of its own (the company signs); （原…） names the company's old name
     codes, summary = _codes(project, [
