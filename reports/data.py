@@ -112,6 +112,14 @@ class Report:
     def team(self) -> dict:
         return self.people[-1] if self.people and self.people[-1]["salesperson_id"] is None else {}
 
+    @property
+    def no_previous(self) -> str:
+        """「上月（2026-10）没有数据，无法比较」 when the compared period has no activity row at all (not even the
+        team's), else "": said instead of a 较上期 of dashes (issue 15)."""
+        if self.previous or self.comparison is None:
+            return ""
+        return f"{self.comparison.label.removeprefix('较').strip()}没有数据，无法比较"
+
     def change(self, person: dict, column: str):
         """Current minus previous (counts), or in percentage points (rates); None without a previous value."""
         before = self.previous.get(person["salesperson_id"], {}).get(column)
@@ -148,7 +156,7 @@ def gather(con, kind: str, day: dt.date, trend_periods: int = 8, top_reasons: in
     recs = recommend(con, compared.through, {"assignment": assignment, "scores": {}}, assign=False)
     if kind == "daily":
         report.extra["recycle"] = recycle_list(con, end, assignment)
-        report.extra["leavers"] = leaver_rows(con, end)
+        report.extra["leavers"] = by_row(leaver_rows(con, end))
         report.extra.update(awaiting_managers(con, end, assignment, recs))
     if kind == "weekly":
         report.extra["stage_moves"] = stage_moves(con, start, end)
@@ -156,6 +164,7 @@ def gather(con, kind: str, day: dt.date, trend_periods: int = 8, top_reasons: in
     if kind == "monthly":
         report.quality["corrections"] = corrections(con, start, end, config_raw)
         report.extra.update(monthly(con, start, end, gantt_months))
+        report.extra["scores_shared"] = shared_reasons(report.extra["scores"])
         if compared.through != end:
             recs = recommend(con, end, {"assignment": assignment, "scores": {}}, assign=False)
         report.extra["assignment"] = {**recs.waiting, "leads_known": sum(1 for e in recs.new if e.get("code"))}
@@ -296,6 +305,18 @@ def leaver_rows(con, day: dt.date) -> list[dict]:
         order by p.salesperson_id, r.file, r.sheet, r.row_number nulls first, r.column_name""", {"day": day})
 
 
+def by_row(problems: list[dict]) -> list[dict]:
+    """One entry per row handed in (salesperson, file, sheet, row number; a file-level problem has no row), in the
+    order of `problems` (leaver_rows' rows, one per problem): the first problem's columns and `reasons`, every
+    distinct reason of that row (issue 15: the daily listed a row once per reason)."""
+    found: dict[tuple, dict] = {}
+    for q in problems:
+        entry = found.setdefault((q["salesperson_id"], q["file"], q["sheet"], q["row_number"]), {**q, "reasons": []})
+        if q["reason"] not in entry["reasons"]:
+            entry["reasons"].append(q["reason"])
+    return list(found.values())
+
+
 # the same problem (person, day, column, customer) still open — in the correcting file again: reject r not settled
 SAME_PROBLEM_OPEN = """select 1 from rejects o where o.superseded_by is null and o.salesperson_id = r.salesperson_id
     and o.row_date = r.row_date and o.column_name is not distinct from r.column_name
@@ -332,7 +353,9 @@ def corrections(con, start: dt.date, end: dt.date, config_raw: dict | None = Non
 
 def quality(con, start: dt.date, end: dt.date, top_reasons: int) -> dict:
     """The salespeople's data quality: rejected rows per person and their commonest reasons. The approval
-    workbook's rejected rows are the approvers' (退回的审批行, awaiting_managers), not counted here."""
+    workbook's rejected rows are the approvers' (退回的审批行, awaiting_managers), not counted here.
+    per_person rows: salesperson_id, name, rows, reasons (["联系电话没有填写（必填）（2）", …]: the reason and
+    the rows it was given for, at most `top_reasons`) and top_reason ((reason, rows) of the commonest, or None)."""
     per_person = dicts(con, """
         select r.salesperson_id, coalesce(p.name, '（无法识别业务员）') as name,
                count(distinct (r.file, r.sheet, r.row_number)) as rows
@@ -341,12 +364,14 @@ def quality(con, start: dt.date, end: dt.date, top_reasons: int) -> dict:
           and coalesce(r.row_date, r.received_on) between ? and ?
         group by all order by rows desc, r.salesperson_id""", [start, end])
     reasons = rows(con, """
-        select salesperson_id, split_part(reason, '：', 1) as reason, count(*) as n
+        select salesperson_id, split_part(reason, '：', 1) as reason, count(distinct (file, sheet, row_number)) as n
         from rejects where superseded_by is null and row_number is not null and kind <> 'approvals'
           and coalesce(row_date, received_on) between ? and ?
         group by all order by n desc, reason""", [start, end])
     for person in per_person:
-        person["reasons"] = [f"{r}（{n}）" for sp, r, n in reasons if sp == person["salesperson_id"]][:top_reasons]
+        own = [(r, n) for sp, r, n in reasons if sp == person["salesperson_id"]]
+        person["reasons"] = [f"{r}（{n}）" for r, n in own][:top_reasons]
+        person["top_reason"] = own[0] if own else None
     files = rows(con, """select file_name, reason from ingested_files where status = 'rejected'
                          and cast(ingested_at at time zone 'Asia/Shanghai' as date) between ? and ? order by file_name""",
                  [start, end])
@@ -475,8 +500,12 @@ def drill_down(con, start: dt.date, through: dt.date) -> dict[tuple[str, str], l
 
 
 def stage_moves(con, start: dt.date, end: dt.date) -> list[dict]:
-    """Open follow-ups worked in the week: stage before the week and at its end."""
-    return dicts(con, """
+    """The follow-ups worked in the week (a log row with a 跟进状态 dated in it): followup_no, customer_code, customer,
+    salesperson, salesperson_id, business_type, stage_before (the last stage before the week; None: new this week),
+    stage_now (at the week's end), result (the latest row's 结果, 签单 and 丢单 included: a follow-up closed in the
+    week is a move the managers want to see, issue 15) and changed (stage_now differs from stage_before, or the
+    follow-up is new); the largest advance first."""
+    found = dicts(con, """
         with worked as (  -- only the follow-ups worked in the week: their history, not everyone's
             select distinct followup_no from activities
             where activity_date between ? and ? and followup_no is not null and stage is not null
@@ -494,12 +523,14 @@ def stage_moves(con, start: dt.date, end: dt.date) -> list[dict]:
             having count(*) filter (where activity_date >= ?) > 0
         )
         select m.followup_no, f.customer_code, c.name as customer, p.name as salesperson, f.salesperson_id, f.business_type,
-               m.stage_before, m.stage_now
+               m.stage_before, m.stage_now, m.result
         from moved m join followups f using (followup_no)
         left join customers c on c.customer_code = f.customer_code
         left join salespeople p on p.salesperson_id = f.salesperson_id
-        where coalesce(m.result, '') not in ('签单', '丢单')
         order by m.stage_now - coalesce(m.stage_before, 0) desc, m.followup_no""", [start, end, end, start, start])
+    for move in found:
+        move["changed"] = move["stage_before"] != move["stage_now"]
+    return found
 
 
 def monthly(con, start: dt.date, end: dt.date, gantt_months: int) -> dict:
@@ -525,6 +556,19 @@ def monthly(con, start: dt.date, end: dt.date, gantt_months: int) -> dict:
         where o.order_date between ? and ? group by all order by customer_code, month""", [first, end])
     overdue = dicts(con, "select * from receivables_overdue(?) order by days_overdue desc, customer_code", [end])
     return {"scores": scores, "sales": sales, "gantt": gantt, "gantt_first": first, "overdue": overdue}
+
+
+def shared_reasons(scores: list[dict]) -> list[str]:
+    """The 缺少或按默认值计的项目 (mart_scores_monthly's `missing`) that every salesperson of `scores` has — said
+    once above the scores table as 「全员：……」 — in the order of the first salesperson's list; [] with fewer than
+    two salespeople. Sets each row's `own_missing`: its `missing` without them (the team row included).
+    Issue 15: the same four reasons repeated under all twelve people of the demo month."""
+    people = [s for s in scores if s["salesperson_id"] is not None]
+    shared = ([r for r in (people[0]["missing"] or []) if all(r in (p["missing"] or []) for p in people[1:])]
+              if len(people) > 1 else [])
+    for row in scores:
+        row["own_missing"] = [r for r in (row["missing"] or []) if r not in shared]
+    return shared
 
 
 # ---- people: who is who (工号 where two share a 姓名), who left, who handed in no sheet (issue 15) ----
@@ -639,7 +683,10 @@ def outcomes(con, first: dt.date, last: dt.date, roster: dict[str, dict]) -> dic
     """The customers signed and lost from `first` to `last`, one row per (salesperson, customer) as 成单客户量 and
     丢单客户量 count them (metrics.md): signed — an order or a 签单 log row; lost — a 丢单 log row and no 签单
     event of that salesperson. Rows: customer_code, customer, salesperson_id, label, day (the latest such event),
-    analysis (结果分析: the follow-up ledger's 结果分析 when filled, else the 备注 of the 签单 / 丢单 row or order)."""
+    analysis (结果分析: the follow-up ledger's 结果分析 when filled, else the 备注 of the 签单 / 丢单 row or order),
+    amount (signed: the sum of that salesperson's orders for that customer from `first` to `last`, 元, a Decimal;
+    None without an order) and unlogged (signed: a 签单 log row of the pair is among 签单核对's 日志签单但没有登记订单
+    rows of the period, reconciliation; False for the lost). Issue 15: each 成单 line says its order or 未登记订单."""
     found = dicts(con, """
         with ev as (
             select a.activity_date as day, a.salesperson_id, coalesce(m.customer_code, a.customer_code) as code,
@@ -661,13 +708,23 @@ def outcomes(con, first: dt.date, last: dt.date, roster: dict[str, dict]) -> dic
                    max(day) filter (where result = '签单') as signed_on, max(day) as lost_on,
                    arg_max(analysis, (day, source_row)) filter (where result = '签单' and analysis is not null) as why_signed,
                    arg_max(analysis, (day, source_row)) filter (where analysis is not null) as why_lost
-            from explained group by all)
+            from explained group by all),
+        order_sums as (  -- the salesperson's orders for the customer in the period (元)
+            select o.salesperson_id, coalesce(m.customer_code, o.customer_code) as code, sum(o.amount) as amount
+            from orders o left join customer_aliases m on m.alias_code = o.customer_code
+            where o.order_date between $first and $last and o.salesperson_id is not null group by all),
+        unlogged as (  -- 签单核对's 日志签单但没有登记订单 rows of the period
+            select distinct salesperson_id, customer_code as code from mart_order_reconciliation
+            where issue = $issue and event_date between $first and $last)
         select p.code as customer_code, c.name as customer, p.salesperson_id, s.name, p.signed,
                case when p.signed then p.signed_on else p.lost_on end as day,
-               case when p.signed then p.why_signed else p.why_lost end as analysis
+               case when p.signed then p.why_signed else p.why_lost end as analysis,
+               case when p.signed then o.amount end as amount, p.signed and u.code is not null as unlogged
         from pairs p left join customers c on c.customer_code = p.code
         left join salespeople s on s.salesperson_id = p.salesperson_id
-        order by day, p.salesperson_id, p.code""", {"first": first, "last": last})
+        left join order_sums o on o.salesperson_id = p.salesperson_id and o.code = p.code
+        left join unlogged u on u.salesperson_id = p.salesperson_id and u.code = p.code
+        order by day, p.salesperson_id, p.code""", {"first": first, "last": last, "issue": RECONCILIATION_ISSUES[0]})
     _label(found, roster)
     return {"signed": [r for r in found if r["signed"]], "lost": [r for r in found if not r["signed"]]}
 
@@ -694,7 +751,8 @@ def actions(con, report: Report, sheets: dict[str, dict], roster: dict[str, dict
     without a 日志表: label, days), below (电话量 / 面访量 below the team's median, below_median), signed and lost
     customers (outcomes), recycle (due or nearly due, recycle_list), conflicts (customers worked by two or more
     salespeople, awaiting the managers: customer, owner label, suggested salesperson's label), rejected (per
-    person: label, rows, the commonest reason). The people rows must carry their labels (label_everyone)."""
+    person: label, rows, reason — the commonest — and reason_rows, the rows it was given for). The people rows must
+    carry their labels (label_everyone)."""
     recycle = report.extra.get("recycle")
     if recycle is None:
         recycle = recycle_list(con, report.comparison.through, assignment)
@@ -707,6 +765,6 @@ def actions(con, report: Report, sheets: dict[str, dict], roster: dict[str, dict
         "conflicts": [{"customer_code": c["customer_code"], "customer": c["name"],
                        "owner_label": label_of(roster, c["owner_id"], c["owner_id"]),
                        "to_label": label_of(roster, c["to"].salesperson_id, c["to"].name)} for c in recs.conflicts],
-        "rejected": [{"label": q["label"], "rows": q["rows"], "reason": (q["reasons"] or [""])[0]}
-                     for q in report.quality["per_person"]],
+        "rejected": [{"label": q["label"], "rows": q["rows"], "reason": (q["top_reason"] or ("", 0))[0],
+                      "reason_rows": (q["top_reason"] or ("", 0))[1]} for q in report.quality["per_person"]],
     }

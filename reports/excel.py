@@ -117,14 +117,7 @@ def write_excel(report: Report, path: Path) -> Path:
         chart.width, chart.height = 22, 10
         ws.add_chart(chart, f"A{len(people) + 4}")
 
-    change = _sheet(wb, "较上期变化", report)
-    columns = [c for c, _ in COUNTS + RATES]
-    _table(change, ["业务员", *(label for _, label in COUNTS), "成单率（百分点）", "丢单率（百分点）"],
-           [[p["label"], *(report.change(p, c) for c in columns)] for p in people],
-           [None, *(["count"] * len(COUNTS)), "score", "score"],
-           tones=[["", *(report.tone(p, c) for c in columns)] for p in people])
-    _lines(change, [[], [f"{report.comparison.label}{report.comparison.partial}"],
-                    ["绿色为向好，红色为变差（丢单客户量、丢单率增加为变差）"]])
+    _change_sheet(wb, report)
 
     trend = _sheet(wb, "趋势", report)
     _table(trend, ["期间", "电话", "传真", "E-mail", "面访", "成单客户"],
@@ -183,6 +176,29 @@ def write_excel(report: Report, path: Path) -> Path:
     return path
 
 
+def _change_sheet(wb: Workbook, report: Report) -> None:
+    """较上期变化: each person's change, coloured; when the compared period has no row at all, the sentence
+    「上月（2026-10）没有数据，无法比较」 instead of a table of blanks (Report.no_previous, issue 15)."""
+    change = _sheet(wb, "较上期变化", report)
+    if report.no_previous:
+        _lines(change, [[f"{report.comparison.label}{report.comparison.partial}"], [f"{report.no_previous}。"]])
+        return
+    columns = [c for c, _ in COUNTS + RATES]
+    _table(change, ["业务员", *(label for _, label in COUNTS), "成单率（百分点）", "丢单率（百分点）"],
+           [[p["label"], *(report.change(p, c) for c in columns)] for p in report.people],
+           [None, *(["count"] * len(COUNTS)), "score", "score"],
+           tones=[["", *(report.tone(p, c) for c in columns)] for p in report.people])
+    _lines(change, [[], [f"{report.comparison.label}{report.comparison.partial}"],
+                    ["绿色为向好，红色为变差（丢单客户量、丢单率增加为变差）"]])
+
+
+def _signed_note(o: dict) -> str:
+    """成单's 说明: 「订单 6,000.00 元」, 「未登记订单」 (签单核对's 日志签单但没有登记订单) or 「订单不在本期」."""
+    if o["amount"] is not None:
+        return f"订单 {float(o['amount']):,.2f} 元"
+    return "未登记订单" if o["unlogged"] else "订单不在本期"
+
+
 def _action_rows(report: Report) -> list[list]:
     """需要处理 as rows of one filterable table: 类别, 业务员, 客户, 日期, 说明 (the lists of data.actions)."""
     a = report.extra["actions"]
@@ -192,12 +208,15 @@ def _action_rows(report: Report) -> list[list]:
         b = a["below"][column]
         out += [[f"{name}低于全组中位数", x["label"], None, None, f"{name} {x['value']}（中位数 {b['median']:g}，{b['of']} 人）"]
                 for x in b["below"]]
-    for key, name in (("signed", "签单"), ("lost", "丢单")):
-        out += [[name, o["label"], o["customer"] or o["customer_code"], o["day"], f"结果分析：{o['analysis'] or '未填写'}"]
-                for o in a[key]]
+    out += [["成单", o["label"], o["customer"] or o["customer_code"], o["day"],
+             f"{_signed_note(o)}；结果分析：{o['analysis'] or '未填写'}"] for o in a["signed"]]
+    out += [["丢单", o["label"], o["customer"] or o["customer_code"], o["day"], f"结果分析：{o['analysis'] or '未填写'}"]
+            for o in a["lost"]]
     out += [["待回收", c["owner_label"], c["name"], None, c["status"]] for c in a["recycle"]]
     out += [["冲突客户待审批", c["owner_label"], c["customer"], None, f"建议归 {c['to_label']}"] for c in a["conflicts"]]
-    out += [["不合格行", q["label"], None, None, f"{q['rows']} 行，最多：{q['reason']}"] for q in a["rejected"]]
+    out += [["不合格行", q["label"], None, None,
+             f"{q['rows']} 行" + (f"，主要原因：{q['reason']}，{q['reason_rows']} 行" if q["reason"] else "")]
+            for q in a["rejected"]]
     return out
 
 
@@ -228,10 +247,12 @@ def _as_of(report: Report) -> str:
 
 def _monthly_sheets(wb: Workbook, report: Report) -> None:
     scores = _sheet(wb, "业绩评估", report)
-    _table(scores, ["业务员", "工号", *(label for _, label in SCORE_COLUMNS), "综合排名", "缺少的项目"],
+    _table(scores, ["业务员", "工号", *(label for _, label in SCORE_COLUMNS), "综合排名", "缺少或按默认值计的项目"],
            [[s["label"], s["salesperson_id"] or "", *(s[c] for c, _ in SCORE_COLUMNS), s["composite_rank"],
-             "、".join(s["missing"] or [])] for s in report.extra["scores"]],
+             "、".join(s["own_missing"])] for s in report.extra["scores"]],
            [None, None, *(["score"] * len(SCORE_COLUMNS)), "count", None])
+    if report.extra.get("scores_shared"):  # said once (the header row stays row 1: frozen, repeated on every page)
+        _lines(scores, [[], [f"缺少或按默认值计的项目 — 全员：{'、'.join(report.extra['scores_shared'])}"]])
     sales = _sheet(wb, "目标完成", report)
     _table(sales, ["业务员", "工号", "销售收入（元）", "毛利（元）", "销售收入目标（元）", "完成率"],
            [[s["label"], s["salesperson_id"], _number(s["revenue"]), _number(s["gross_profit"]),

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from openpyxl import Workbook
 
-from reports.data import COUNTS, LEFT, PROBLEM_COLUMNS, RATES, SAME_PROBLEM_OPEN, leaver_rows
+from reports.data import COUNTS, LEFT, PROBLEM_COLUMNS, RATES, SAME_PROBLEM_OPEN, by_row, leaver_rows
 from reports.excel import _table
 from reports.render import environment
 from salespipe.config import Config
@@ -155,14 +155,11 @@ def render_feedback(person: dict, day: dt.date, attachment: str) -> tuple[str, s
 
 def render_leavers(leavers: list[dict], day: dt.date) -> tuple[str, str, str]:
     """(subject, text, html) of the 行政经理's list: one entry per row handed in, its problems joined."""
-    by_row: dict[tuple, dict] = {}
-    for q in leavers:
-        key = (q["salesperson_id"], q["file"], q["sheet"], q["row_number"])
-        by_row.setdefault(key, {**q, "reasons": []})["reasons"].append(q["reason"])
-    subject = f"离职业务员交来的日志 {day.isoformat()}：{len(by_row)} 行"
+    grouped = by_row(leavers)
+    subject = f"离职业务员交来的日志 {day.isoformat()}：{len(grouped)} 行"
     env = environment()
-    return (subject, env.get_template("leavers_email.txt.j2").render(rows=by_row.values(), day=day),
-            env.get_template("leavers_email.html.j2").render(rows=by_row.values(), day=day))
+    return (subject, env.get_template("leavers_email.txt.j2").render(rows=grouped, day=day),
+            env.get_template("leavers_email.html.j2").render(rows=grouped, day=day))
 
 
 def make_feedback(config: Config, day: dt.date, out_dir: Path, send: bool = False) -> tuple[list[Path], list[str]]:

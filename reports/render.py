@@ -4,13 +4,14 @@ Every value from a sheet is escaped by jinja2; the SVG comes from reports/charts
 escapes."""
 from __future__ import annotations
 
+import dataclasses
 from functools import lru_cache
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader
 from markupsafe import Markup
 
-from reports.charts import Chart, draw
+from reports.charts import GANTT_TOP, Chart, draw
 from reports.data import COUNTS, METHODS, RATES, SCORE_COLUMNS, Report
 from salespipe.ingest.values import STAGE_NAMES
 
@@ -44,6 +45,43 @@ SHORT_COLUMNS = [("calls", "电话"), ("faxes", "传真"), ("emails", "E-mail"),
 TONE_COLORS = {"good": "#1a7f37", "bad": "#c62828"}  # the HTML report's .good / .bad, the e-mail's inline colours
 
 
+# The mail body on a phone (issue 15): any list shows at most this many entries, then 「……另有 N 个，见附件报告」;
+# the attached HTML report and Excel keep the full lists.
+MAIL_LIST_LIMIT = 10
+
+
+def more(entries, limit: int = MAIL_LIST_LIMIT) -> str:
+    """「……另有 2 个，见附件报告」 for a list of 12 (the entries beyond `limit`), "" for a list of `limit` or fewer."""
+    extra = len(list(entries)) - limit
+    return f"……另有 {extra} 个，见附件报告" if extra > 0 else ""
+
+
+def nonzero(parts, empty: str = "无") -> str:
+    """The clauses of a sentence of counts without those about zero items: [("新客户分配", 3, "条"),
+    ("客户回收", 0, "条")] → "新客户分配 3 条"; `empty` when every count is 0 (issue 15: no 「另有 0 条…」)."""
+    said = [f"{name} {count} {unit}" for name, count, unit in parts if count]
+    return "，".join(said) if said else empty
+
+
+def amount_yuan(value) -> str:
+    """An order amount in 元 as the mail shows it: 6,000 元, 1,234.50 元."""
+    number = float(value)
+    return f"{number:,.0f} 元" if number == int(number) else f"{number:,.2f} 元"
+
+
+def titled(charts: list[Chart], report: Report) -> list[Chart]:
+    """The charts with the gantt's title saying how many customers it shows: 「按金额前 40 位」 only when it shows
+    GANTT_TOP of more, else 「共 9 位，按金额排列」 (issue 15: 「前 40 位」 over 9 lines)."""
+    if report.kind != "monthly":
+        return charts
+    customers = len({g["customer_code"] for g in report.extra.get("gantt", [])})
+    if customers >= GANTT_TOP:
+        return charts
+    shown = f"共 {customers} 位，按金额排列" if customers else "期间内没有订单"
+    return [dataclasses.replace(c, title=c.title.replace(f"按金额前 {GANTT_TOP} 位", shown)) if c.key == "gantt" else c
+            for c in charts]
+
+
 def as_of(value) -> str:
     return "—（还没有读取过任何文件）" if value is None else f"{value:%Y-%m-%d %H:%M}"
 
@@ -51,16 +89,16 @@ def as_of(value) -> str:
 @lru_cache(maxsize=1)
 def environment() -> Environment:
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=True, trim_blocks=True, lstrip_blocks=True)
-    env.filters.update(rate=rate, score=score, change=change, money=money, as_of=as_of)
+    env.filters.update(rate=rate, score=score, change=change, money=money, as_of=as_of, more=more, yuan=amount_yuan)
     env.globals.update(COUNTS=COUNTS, RATES=RATES, METHODS=METHODS, SCORE_COLUMNS=SCORE_COLUMNS, STAGE_NAMES=STAGE_NAMES,
                        TONE_COLORS=TONE_COLORS)
-    env.globals.update(SHORT_COLUMNS=SHORT_COLUMNS)
+    env.globals.update(SHORT_COLUMNS=SHORT_COLUMNS, LIMIT=MAIL_LIST_LIMIT, nonzero=nonzero)
     return env
 
 
 def render_html(report: Report, charts: list[Chart] | None = None) -> str:
     """The full report page; `charts` as drawn by reports.charts.draw (drawn here when not given)."""
-    svgs = [(c.key, c.title, Markup(c.svg)) for c in (draw(report) if charts is None else charts)]
+    svgs = [(c.key, c.title, Markup(c.svg)) for c in titled(draw(report) if charts is None else charts, report)]
     return environment().get_template("report.html.j2").render(r=report, charts=svgs)
 
 

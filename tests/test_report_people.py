@@ -63,12 +63,17 @@ def daily(week, tmp_path):
     return html_path, xlsx_path
 
 
-def test_namesakes_are_told_apart_by_their_number_everywhere(daily):
+def test_namesakes_are_told_apart_by_their_number_everywhere(daily, week, tmp_path):
     html_path, xlsx_path = daily
     tables = Tables(html_path.read_text(encoding="utf-8")).tables
     names = [r[0] for r in tables["activity"][1:]]
     assert "孙婷（S007）" in names and "孙婷（S008）" in names
-    change = [r[0] for r in tables["change"][1:]]
+    # the change table needs a Wednesday with rows (Thursday's previous workday; the fixture has none):
+    # 孙婷 S007 phones 乙 on Wednesday
+    week.add("孙婷S007_1118.xlsx", [HEADER, row(WED, "孙婷", "S007", B)])
+    week.ingest(now=dt.datetime(2026, 11, 20, 18, 0))
+    (again, again_xlsx), _ = make_report(week.config, "daily", THU, ["html", "xlsx"], tmp_path / "again")
+    change = [r[0] for r in Tables(again.read_text(encoding="utf-8")).tables["change"][1:]]
     # 张三, 赵六 and 李四 share their 姓名 with nobody: no 工号
     assert {"张三", "李四", "赵六", "孙婷（S007）", "孙婷（S008）"} <= set(change) and "孙婷" not in change
     assert [r[0] for r in tables["quality"][1:]] == ["孙婷（S008）", "王五"]  # 2 rejected rows, then 1
@@ -86,7 +91,8 @@ def test_namesakes_are_told_apart_by_their_number_everywhere(daily):
     cells = ws[ref.split("!")[1].replace("$", "")]
     categories = [c[0].value for c in cells]
     assert categories.count("孙婷（S007）") == 1 and categories.count("孙婷（S008）") == 1 and "孙婷" not in categories
-    assert {"孙婷（S007）", "孙婷（S008）"} <= {r[0] for r in wb["较上期变化"].iter_rows(min_row=2, values_only=True)}
+    changes = openpyxl.load_workbook(again_xlsx)["较上期变化"]
+    assert {"孙婷（S007）", "孙婷（S008）"} <= {r[0] for r in changes.iter_rows(min_row=2, values_only=True)}
     assert "孙婷（S008）" in {r[0] for r in wb["数据质量"].iter_rows(min_row=2, values_only=True)}
 
 
@@ -126,9 +132,10 @@ def test_below_the_median_signed_and_lost_with_their_analysis(daily):
     #   visits 1, 0, 2, 0 → sorted 0 0 1 2: median (0 + 1) / 2 = 0.5; below: 赵六 0, 孙婷 S008 0
     assert tables["action-below"][1:] == [["电话量", "1", "4", "孙婷（S008） 0"],
                                           ["面访量", "0.5", "4", "赵六 0、孙婷（S008） 0"]]
-    # signed: 张三's 签单 row for 甲 (its 备注), 赵六's order for 丙 (its 备注); lost: 孙婷 S007's 丢单 for 乙
-    assert tables["action-signed"][1:] == [["2026-11-19", A, "张三", "价格合适，先做内训"],
-                                           ["2026-11-19", C, "赵六", "老客户续约"]]
+    # signed: 张三's 签单 row for 甲 (its 备注; no order of his for 甲: 未登记订单), 赵六's order for 丙 (6000 元,
+    # its 备注); lost: 孙婷 S007's 丢单 for 乙
+    assert tables["action-signed"][1:] == [["2026-11-19", A, "张三", "未登记订单", "价格合适，先做内训"],
+                                           ["2026-11-19", C, "赵六", "6,000.00", "老客户续约"]]
     assert tables["action-lost"][1:] == [["2026-11-19", B, "孙婷（S007）", "预算取消"]]
     # rejected rows per person: 孙婷 S008 2 (联系方式), 王五 1 (not in service)
     assert [r[:2] for r in tables["action-rejected"][1:]] == [["孙婷（S008）", "2"], ["王五", "1"]]
@@ -136,9 +143,13 @@ def test_below_the_median_signed_and_lost_with_their_analysis(daily):
     action = body[body.index('id="action"'):body.index("业务员活动量")]
     assert "电话量低于全组中位数</b>（中位数 1，4 人）：孙婷（S008） 0" in action
     assert "面访量低于全组中位数</b>（中位数 0.5，4 人）：赵六 0、孙婷（S008） 0" in action
-    assert "11-19 天津甲有限公司 — 张三<br>" in action and "结果分析：价格合适，先做内训" in action
+    # 成单 2, of which 1 (赵六's) has an order
+    assert "成单客户（2，其中 1 个已登记订单）" in action
+    assert '11-19 天津甲有限公司 — 张三：<span style="color:#c62828;">未登记订单</span><br>' in action
+    assert "结果分析：价格合适，先做内训" in action and "11-19 天津丙有限公司 — 赵六：订单 6,000 元<br>" in action
     assert "11-19 天津乙有限公司 — 孙婷（S007）<br>" in action and "结果分析：预算取消" in action
-    assert "  11-19 天津丙有限公司 — 赵六；结果分析：老客户续约" in text
+    assert "  11-19 天津丙有限公司 — 赵六：订单 6,000 元；结果分析：老客户续约" in text
+    assert "  11-19 天津甲有限公司 — 张三：未登记订单；结果分析：价格合适，先做内训" in text
     assert text.index("【需要处理】") < text.index("【业务员活动量】")
 
 
@@ -149,8 +160,8 @@ def test_a_due_customer_of_a_leaver_is_in_the_daily(daily):
     recycle = Tables(html_path.read_text(encoding="utf-8")).tables["recycle"]
     assert [r[1:3] + r[4:] for r in recycle[1:]] == [[D, "王五", "已到期（负责人已离职）"]]
     body, text = mail(html_path)
-    assert "王五 已离职，其客户均已到期（1）</span>：天津丁有限公司" in body
-    assert "王五 已离职，其客户均已到期（1）：天津丁有限公司" in text
+    assert "王五 已离职，其客户均已到期（1）</span>：<br>· 天津丁有限公司" in body  # one customer a line
+    assert "王五 已离职，其客户均已到期（1）：\n    天津丁有限公司\n" in text
     rows = list(openpyxl.load_workbook(xlsx_path)["需要处理"].iter_rows(min_row=2, values_only=True))
     assert ("待回收", "王五", D, None, "已到期（负责人已离职）") in rows
 

@@ -433,10 +433,11 @@ def test_weekly_and_monthly_reconcile_signed_log_rows_against_orders(built, tmp_
     message = email.message_from_bytes(eml.read_bytes(), policy=email.policy.default)
     body = message.get_body(("html",)).get_content()
     block = body[body.index('id="reconciliation"'):body.index("数据质量</h2>")]
-    assert "日志签单但没有登记订单 1 条</span>（李四（S002）天津甲有限公司 11-23）" in block
-    assert ("登记了订单但日志中没有签单 1 条" in block) == (kind == "monthly")
+    # grouped under its two headings, one entry a line (issue 15: not 「日志签单但没有登记订单：」 before each)
+    assert "日志签单但没有登记订单（1 条）</span>：<br>· 李四（S002）天津甲有限公司 11-23" in block
+    assert ("登记了订单但日志中没有签单（1 条）</span>：<br>· 张三（S001）" in block) == (kind == "monthly")
     text = message.get_body(("plain",)).get_content()
-    assert "签单核对：日志签单但没有登记订单：李四（S002）天津甲有限公司 2026-11-23" in text
+    assert "签单核对：\n  日志签单但没有登记订单（1 条）：\n    李四（S002）天津甲有限公司 2026-11-23\n" in text
     assert text.index("签单核对") < text.index("数据质量")
 
 
@@ -454,14 +455,19 @@ def test_first_month_scores_say_why_each_is_missing_and_the_team_has_no_composit
                "活跃客户数：首月无上期排名，按 100 计", "销售执行：本月没有日常业务检查记录", "单户销量：未设单户销量目标",
                "素质：本月没有评分"]
     (html_path, xlsx_path), _ = make_report(built.config, "monthly", MON, ["html", "xlsx"], tmp_path)
-    rows = {r[0]: r[1:] for r in Tables(html_path.read_text(encoding="utf-8")).tables["scores"][1:]}
-    assert rows["张三"][-1] == "、".join(reasons)
+    html = html_path.read_text(encoding="utf-8")
+    rows = {r[0]: r[1:] for r in Tables(html).tables["scores"][1:]}
     # the team row: 能力, 素质, 综合 and 排名 blank ("—"); the team has no target and no October either, and its
     # rank sub-scores say a team is not ranked (no 素质 reason: a team has no quality score)
     assert rows["全组合计"][6:10] == ["—", "—", "—", "—"]
-    assert rows["全组合计"][-1] == "、".join([*reasons[:3], "活跃客户数：全组不排名", "销售执行：全组不排名", reasons[5]])
+    # 张三 and 李四 (the month's salespeople) both have all seven reasons: said once, as 全员, below the table;
+    # the team's own are the two 全组不排名 (its other four are among 全员's)
+    shared = "全员：" + "、".join(reasons)
+    assert f'<li id="scores-shared">{shared}</li>' in html
+    assert "<li>全组合计：活跃客户数：全组不排名、销售执行：全组不排名</li>" in html and "<li>张三：" not in html
     ws = openpyxl.load_workbook(xlsx_path)["业绩评估"]
     header = [c.value for c in ws[1]]
     sheet = {r[0]: dict(zip(header, r)) for r in ws.iter_rows(min_row=2, values_only=True)}
     assert [sheet["全组合计"][k] for k in ("能力", "素质", "综合", "综合排名")] == [None] * 4
-    assert sheet["张三"]["缺少的项目"] == "、".join(reasons) and sheet["张三"]["能力"] == 100
+    assert sheet["张三"]["缺少或按默认值计的项目"] is None and sheet["张三"]["能力"] == 100
+    assert f"缺少或按默认值计的项目 — {shared}" in sheet
