@@ -572,7 +572,9 @@ def test_approvers_who_disagree_are_reported_as_a_disagreement(team, tmp_path):
     both = "意见不一致：吴经理（S091）改派 → 李四（S002）；郑总（S092）驳回"
     assert [(row[0], row[2], row[3], row[5]) for row in html.tables["waiting-approvals"][1:]] == [
         ("天津新乙机械有限公司", "改派", ADMIN, both), ("天津新乙机械有限公司", "驳回", GM, both)]
-    assert "0 行已有一位审批人的决定，等待另一位审批人；2 行两位审批人意见不一致" in daily.read_text(encoding="utf-8")
+    waiting = daily.read_text(encoding="utf-8").split('<p id="waiting">')[1].split("</p>")[0]
+    # 2 rows disagree; 0 wait for another approver: that clause is left out (issue 15)
+    assert "；2 行两位审批人意见不一致（请一方改为与另一方相同的决定）。" in waiting and "等待另一位审批人" not in waiting
 
 
 def test_every_row_is_counted_once_when_an_approver_repeats_a_decision(team, tmp_path):

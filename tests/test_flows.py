@@ -74,7 +74,7 @@ def test_the_nightly_writes_the_workbook_the_day_after_a_salesperson_left(prefec
     assert [(r["客户名称"], r["当前负责人"], r["回收原因"]) for r in rows] == [("天津王五甲有限公司", "S003", "负责人 王五 已离职")]
     assert rows[0]["建议业务员工号"] in ("S001", "S002")
     daily = (project.root / "reports_out" / "销售日报_2026-11-16.html").read_text(encoding="utf-8")
-    assert "客户回收 1 条待审批" in daily
+    assert "客户回收 1 条" in daily.split('<p id="waiting">分配建议表中待审批：')[1].split("</p>")[0]
 
 
 def test_the_nightly_writes_no_workbook_when_nothing_waits(prefect_server, project, smtp):
