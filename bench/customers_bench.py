@@ -19,7 +19,7 @@ from collections import Counter, defaultdict
 
 from bench.ingest_bench import append_result, machine
 from salespipe.customers.match import Record, Settings, blocking_keys, match
-from salespipe.customers.names import parse_name
+from salespipe.customers.names import is_region, parse_name
 from salespipe.customers.normalize import normalize_phone
 from salespipe.errors import BadValue
 
@@ -43,7 +43,7 @@ def _company(rng: random.Random, trade: str | None = None, city: str | None = No
     industry = industry or rng.choice(INDUSTRIES[category])
     city = city or rng.choice(CITIES)
     category = next((c for c, words in INDUSTRIES.items() if industry in words), category)
-    while trade is None or parse_name(trade + industry).trade != trade:  # not a city name, not an industry word
+    while trade is None or is_region(trade) or parse_name(trade + industry).trade != trade:  # no city, no industry word
         trade = "".join(rng.sample(CHARS, 2))
     return {"trade": trade, "city": city, "industry": industry,
             "category": category, "form": rng.choice(FORMS), "branch": branch,

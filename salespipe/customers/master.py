@@ -100,22 +100,19 @@ class Profiles:
         `start` (after the new records). A customer left out shares no key with any new record, so
         no pair with it would be scored: the match is the same as with every customer."""
         self._load(con)
-        phones, contacts, grams, addresses = set(), set(), set(), set()
+        phones, contacts, grams = set(), set(), set()
         for record in new:
             for key in blocking_keys(record):
                 if key[0] == "phone":
                     phones.add(key[1])
-                elif key[0] in ("contact", "person"):
+                elif key[0] in ("contact", "person_at"):
                     contacts.add(key[1])
-                elif key[0] == "address":
-                    addresses.add(key[1])
                 else:
                     grams.add(key[1][:2])
         records = []
         known = {record.known_as for record in new if record.known_as}
-        for code, (names, code_phones, code_contacts, _, _, _, code_addresses) in self.raw.items():
-            if code in known or code_phones & phones or code_contacts & contacts or code_addresses & addresses \
-                    or self._grams(code, names) & grams:
+        for code, (names, code_phones, code_contacts, *_) in self.raw.items():
+            if code in known or code_phones & phones or code_contacts & contacts or self._grams(code, names) & grams:
                 records.append(self._record(code))
         for i, record in enumerate(records, start=start):
             record.rid = i

@@ -207,6 +207,11 @@ def parse_name(name: str) -> NameParts:
     return NameParts(region, trade, "".join(industry_words), legal, _norm(branch), text, district)
 
 
+def is_region(text: str) -> bool:
+    """A city, province or district name as a whole (天津, 西安, 南开区)."""
+    return bool(_LEADING_REGION.fullmatch(text))
+
+
 def _only_industry(text: str) -> bool:
     """Nothing but industry words and a legal form (材料, 机械厂, 科技有限公司): no 字号 of its own."""
     for form in LEGAL_FORMS:
