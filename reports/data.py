@@ -481,6 +481,13 @@ DRILL_SQL = """
     order by b.salesperson_id, b.col, b.customer_code, b.source_file, b.source_sheet, b.source_row"""
 
 
+# Customers listed under one count cell of the report's drill-down, and files under one customer; the others are
+# counted (「……另有 N 个客户」, 「……另有 N 个文件」). Without limits a month of 60 salespeople × 80 rows a day
+# (bench/scale.py) made a 15.3 MB report to attach to the mail; the demo month's is 0.47 MB either way.
+DRILL_LIMIT = 20
+DRILL_FILES = 5
+
+
 def drill_down(con, start: dt.date, through: dt.date) -> dict[tuple[str, str], list[dict]]:
     """What each salesperson's count cell of the activity table counted, for the report's drill-down:
     {(salesperson_id, column): [{"customer_code", "customer", "rows": [{"file", "sheet", "rows": [2, 5]}]}]},

@@ -12,7 +12,7 @@ from jinja2 import Environment, FileSystemLoader
 from markupsafe import Markup
 
 from reports.charts import GANTT_TOP, Chart, draw
-from reports.data import COUNTS, METHODS, RATES, SCORE_COLUMNS, Report
+from reports.data import COUNTS, DRILL_FILES, DRILL_LIMIT, METHODS, RATES, SCORE_COLUMNS, Report
 from salespipe.ingest.values import STAGE_NAMES
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -92,7 +92,8 @@ def environment() -> Environment:
     env.filters.update(rate=rate, score=score, change=change, money=money, as_of=as_of, more=more, yuan=amount_yuan)
     env.globals.update(COUNTS=COUNTS, RATES=RATES, METHODS=METHODS, SCORE_COLUMNS=SCORE_COLUMNS, STAGE_NAMES=STAGE_NAMES,
                        TONE_COLORS=TONE_COLORS)
-    env.globals.update(SHORT_COLUMNS=SHORT_COLUMNS, LIMIT=MAIL_LIST_LIMIT, nonzero=nonzero)
+    env.globals.update(SHORT_COLUMNS=SHORT_COLUMNS, LIMIT=MAIL_LIST_LIMIT, nonzero=nonzero, DRILL_LIMIT=DRILL_LIMIT,
+                       DRILL_FILES=DRILL_FILES)
     return env
 
 

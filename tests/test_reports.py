@@ -471,3 +471,18 @@ def test_first_month_scores_say_why_each_is_missing_and_the_team_has_no_composit
     assert [sheet["全组合计"][k] for k in ("能力", "素质", "综合", "综合排名")] == [None] * 4
     assert sheet["张三"]["缺少或按默认值计的项目"] is None and sheet["张三"]["能力"] == 100
     assert f"缺少或按默认值计的项目 — {shared}" in sheet
+
+
+def test_a_drill_down_lists_twenty_customers_and_counts_the_others(project, tmp_path):
+    from conftest import LOG_HEADER, log_row
+
+    project.add_roster()
+    # 张三 called 25 different customers on Monday: 电话量 25; the cell lists 20 of them (by code) and says 25 − 20 = 5
+    project.add("张三_1123.xlsx", [LOG_HEADER, *[log_row(MON, "张三", f"天津第{n:02d}号有限公司", phone=f"1370000{n:04d}",
+                                                          contact=f"联系人{n}") for n in range(1, 26)]])
+    project.ingest()
+    (html,), _ = make_report(project.config, "daily", MON, ["html"], tmp_path)
+    cell = drill_cells(html.read_text(encoding="utf-8"))[("S001", "calls")]
+    assert cell[0] == 25 and len(cell[1]) == 20
+    page = html.read_text(encoding="utf-8")
+    assert '<li class="more">……另有 5 个客户</li>' in page[page.index('data-salesperson="S001"'):]
