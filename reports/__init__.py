@@ -13,7 +13,7 @@ from pathlib import Path
 from reports.data import KINDS, Report, gather, require_data
 from reports.excel import write_excel
 from reports.charts import Chart, draw
-from reports.render import render_email, render_html, render_text, titled
+from reports.render import render_email, render_html, render_text
 from salespipe.config import Config
 from salespipe.mail import DeliveryFailed, Inline, MailSettings, Outgoing, build_message, content_id, deliver
 from salespipe.warehouse import connect
@@ -54,7 +54,7 @@ def make_report(config: Config, kind: str, day: dt.date, formats: list[str], out
     A manager who already has this period's report is not sent it again; DeliveryFailed names who is missing.
     A period with no data at all raises NoDataForPeriod before anything is written (reports.data.require_data)."""
     report = load_report(config, kind, day)
-    charts = titled(draw(report), report) if send or "html" in formats else []
+    charts = draw(report) if send or "html" in formats else []
     paths = write_report(report, formats, out_dir, charts)
     notes: list[str] = []
     if send:

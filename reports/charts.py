@@ -71,8 +71,17 @@ def draw(report: Report) -> list[Chart]:
                    ("funnel", "跟进阶段漏斗（至少达到各阶段的客户数，及较上一阶段的转化率）", funnel(report))]
         if report.kind == "monthly":
             figures.append(("scores", "综合得分", scores(report)))
-            figures.append(("gantt", f"销售业绩跟踪（各客户每月签单金额，按金额前 {GANTT_TOP} 位）", gantt(report)))
+            figures.append(("gantt", f"销售业绩跟踪（各客户每月签单金额，{gantt_shown(report)}）", gantt(report)))
         return [Chart(key, title, _svg(fig), _png(fig)) for key, title, fig in figures]
+
+
+def gantt_shown(report: Report) -> str:
+    """What the gantt shows, for its title: 「按金额前 40 位」 when there are GANTT_TOP customers or more, else
+    「共 9 位，按金额排列」 or 「期间内没有订单」 (issue 15: 「前 40 位」 over 9 lines)."""
+    customers = len({g["customer_code"] for g in report.extra.get("gantt", [])})
+    if customers >= GANTT_TOP:
+        return f"按金额前 {GANTT_TOP} 位"
+    return f"共 {customers} 位，按金额排列" if customers else "期间内没有订单"
 
 
 def _svg(fig: Figure) -> str:

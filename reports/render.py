@@ -4,14 +4,13 @@ Every value from a sheet is escaped by jinja2; the SVG comes from reports/charts
 escapes."""
 from __future__ import annotations
 
-import dataclasses
 from functools import lru_cache
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader
 from markupsafe import Markup
 
-from reports.charts import GANTT_TOP, Chart, draw
+from reports.charts import Chart, draw
 from reports.data import COUNTS, DRILL_FILES, DRILL_LIMIT, METHODS, RATES, SCORE_COLUMNS, Report
 from salespipe.ingest.values import STAGE_NAMES
 
@@ -69,19 +68,6 @@ def amount_yuan(value) -> str:
     return f"{number:,.0f} 元" if number == int(number) else f"{number:,.2f} 元"
 
 
-def titled(charts: list[Chart], report: Report) -> list[Chart]:
-    """The charts with the gantt's title saying how many customers it shows: 「按金额前 40 位」 only when it shows
-    GANTT_TOP of more, else 「共 9 位，按金额排列」 (issue 15: 「前 40 位」 over 9 lines)."""
-    if report.kind != "monthly":
-        return charts
-    customers = len({g["customer_code"] for g in report.extra.get("gantt", [])})
-    if customers >= GANTT_TOP:
-        return charts
-    shown = f"共 {customers} 位，按金额排列" if customers else "期间内没有订单"
-    return [dataclasses.replace(c, title=c.title.replace(f"按金额前 {GANTT_TOP} 位", shown)) if c.key == "gantt" else c
-            for c in charts]
-
-
 def as_of(value) -> str:
     return "—（还没有读取过任何文件）" if value is None else f"{value:%Y-%m-%d %H:%M}"
 
@@ -99,7 +85,7 @@ def environment() -> Environment:
 
 def render_html(report: Report, charts: list[Chart] | None = None) -> str:
     """The full report page; `charts` as drawn by reports.charts.draw (drawn here when not given)."""
-    svgs = [(c.key, c.title, Markup(c.svg)) for c in titled(draw(report) if charts is None else charts, report)]
+    svgs = [(c.key, c.title, Markup(c.svg)) for c in (draw(report) if charts is None else charts)]
     return environment().get_template("report.html.j2").render(r=report, charts=svgs)
 
 
