@@ -188,22 +188,13 @@ def parse_name(name: str) -> NameParts:
         else:
             if not district and (m := _ANY_DISTRICT.match(text)) and len(text) >= len(m[0]) + 4:
                 text, district = text[len(m[0]):], m[0]  # a 区/县 not listed: 湛江市赤坎区…
-    legal = ""
-    for form in LEGAL_FORMS:
-        if text.endswith(form) and len(text) > len(form):
-            legal, text = form, text[: -len(form)]
-            break
+    legal = _LEGAL_SUFFIX.first(text, 1)
+    text = text[: len(text) - len(legal)]
     industry_words = []
     trade = text
-    stripped = True
-    while stripped:
-        stripped = False
-        for word in INDUSTRY_WORDS:
-            if trade.endswith(word) and len(trade) > len(word) + 1:
-                industry_words.insert(0, word)
-                trade = trade[: -len(word)]
-                stripped = True
-                break
+    while word := _INDUSTRY_SUFFIX.first(trade, 2):
+        industry_words.insert(0, word)
+        trade = trade[: -len(word)]
     return NameParts(region, trade, "".join(industry_words), legal, _norm(branch), text, district)
 
 
@@ -214,16 +205,40 @@ def is_region(text: str) -> bool:
 
 def _only_industry(text: str) -> bool:
     """Nothing but industry words and a legal form (材料, 机械厂, 科技有限公司): no 字号 of its own."""
-    for form in LEGAL_FORMS:
-        if text.endswith(form):
-            text = text[: -len(form)]
-            break
+    text = text[: len(text) - len(_LEGAL_SUFFIX.first(text, 0))]
     while text:
-        word = next((w for w in INDUSTRY_WORDS if text.endswith(w)), None)
-        if word is None:
+        word = _INDUSTRY_SUFFIX.first(text, 0)
+        if not word:
             return False
         text = text[: -len(word)]
     return True
+
+
+class _Suffixes:
+    """The first word of a list (in the list's order) that a text ends with, leaving at least `rest` characters
+    before it ('' when none): a dictionary lookup per word length instead of an endswith per word. parse_name
+    called endswith 5.97 M times on bench/scale.py's night of 300 new salespeople (47,190 names, 1.1 s under
+    cProfile)."""
+
+    def __init__(self, words: tuple[str, ...]):
+        self.index = {}
+        for i, word in enumerate(words):
+            self.index.setdefault(word, i)
+        self.lengths = sorted({len(w) for w in words})
+
+    def first(self, text: str, rest: int) -> str:
+        found, at = "", len(self.index)
+        for length in self.lengths:
+            if len(text) < length + rest:
+                break
+            i = self.index.get(text[len(text) - length:], at)
+            if i < at:
+                found, at = text[len(text) - length:], i
+        return found
+
+
+_LEGAL_SUFFIX = _Suffixes(LEGAL_FORMS)
+_INDUSTRY_SUFFIX = _Suffixes(INDUSTRY_WORDS)
 
 
 GROUP_FORMS = ("集团有限公司", "集团股份有限公司", "集团公司", "集团")
@@ -357,6 +372,21 @@ def sound(core: str) -> str:
     from pypinyin import lazy_pinyin
 
     return " ".join(lazy_pinyin(core))
+
+
+def may_sound_alike(x: str, y: str) -> bool:
+    """Whether `sound` could say the two names alike: at every position the same character or two characters that
+    share a reading (pypinyin's readings of each character alone, without tones). Most names compared share only
+    their first two characters; this spares pypinyin for them: on bench/scale.py's night of 300 new salespeople
+    `sound` was called for 31,317 names (1.5 s of a 4.6 s match)."""
+    return len(x) == len(y) and all(a == b or _readings(a) & _readings(b) for a, b in zip(x, y))
+
+
+@lru_cache(maxsize=20_000)
+def _readings(character: str) -> frozenset[str]:
+    from pypinyin import Style, pinyin
+
+    return frozenset(pinyin(character, style=Style.NORMAL, heteronym=True)[0])
 
 
 def businesses_differ(a: NameParts, b: NameParts) -> bool:

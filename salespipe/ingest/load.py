@@ -251,8 +251,8 @@ def _supersede_log(con, batch: Batch, now: dt.datetime, run_id: str, withdrawn: 
         return 0
     con.register("supersede_keys", _keys_frame(newest, {}))
     try:
-        stale = {k: e for k, e in _newest_loaded(con, now).items()
-                 if e.received_at is not None and e.received_at > newest[k][0][0]}
+        loaded = _newest_loaded(con, now)
+        stale = {k: e for k, e in loaded.items() if e.received_at is not None and e.received_at > newest[k][0][0]}
         superseded = 0
         for r in recs:
             key = (r.get("salesperson_id"), r.get("activity_date"))
@@ -261,7 +261,7 @@ def _supersede_log(con, batch: Batch, now: dt.datetime, run_id: str, withdrawn: 
             elif key in newest and r["file_order"] != newest[key][0][1]:
                 r["superseded_by"] = newest[key][1]
             superseded += bool(r.get("superseded_by")) and not r["problems"]
-        if len(stale) < len(newest):  # the keys for which this batch is newest replace what was loaded
+        if any(k in loaded and k not in stale for k in newest):  # the batch is newest for keys loaded before: replace
             con.register("supersede_keys", _keys_frame(newest, stale))
             superseded += _replace_loaded(con, now, run_id, withdrawn)
     finally:
@@ -290,20 +290,26 @@ def _keys_frame(newest: dict, stale: dict) -> dict:
 
 def _newest_loaded(con, now: dt.datetime) -> dict[tuple, Loaded]:
     """Per key of supersede_keys, the newest file already loaded with a live row for it (accepted, or rejected
-    and not superseded): a correction whose rows were all rejected still outranks an older original."""
+    and not superseded): a correction whose rows were all rejected still outranks an older original. The keys are
+    joined before the union, so only their rows are read (bench/scale.py's three-year warehouse, the keys of a loaded
+    day: 0.06-0.10 s when every activity was united first, 0.013 s)."""
     found = rows(con, """
         with live as (
-            select salesperson_id sp, activity_date d, file_sha256 sha from activities
+            select k.sp, k.d, a.file_sha256 sha from supersede_keys k
+            join activities a on a.salesperson_id = k.sp and a.activity_date = k.d
             union
-            select salesperson_id, row_date, file_sha256 from rejects where kind = 'log' and superseded_by is null
+            select k.sp, k.d, r.file_sha256 from supersede_keys k
+            join rejects r on r.salesperson_id = k.sp and r.row_date = k.d
+            where r.kind = 'log' and r.superseded_by is null
         ), files as (
             select sha256, max(received_at) received_at, max(ingested_at) ingested_at, any_value(file_name) file_name,
                    any_value(run_id) run_id
-            from ingested_files where status in ('ingested', 'superseded') group by sha256
+            from ingested_files where status in ('ingested', 'superseded') and sha256 in (select sha from live)
+            group by sha256
         )
-        select k.sp, k.d, f.received_at, l.sha, f.file_name, f.ingested_at, f.run_id
-        from supersede_keys k join live l on l.sp = k.sp and l.d = k.d left join files f on f.sha256 = l.sha
-        qualify row_number() over (partition by k.sp, k.d
+        select l.sp, l.d, f.received_at, l.sha, f.file_name, f.ingested_at, f.run_id
+        from live l left join files f on f.sha256 = l.sha
+        qualify row_number() over (partition by l.sp, l.d
                                    order by f.received_at desc nulls last, f.ingested_at desc nulls last) = 1""")
     return {(sp, d): Loaded(at, sha, name, _day_of(read, now), run) for sp, d, at, sha, name, read, run in found}
 
