@@ -81,6 +81,7 @@ class Ingest(_Section):
     progress_min_files: Count = Field(None, ge=0)
     chunk_files: Count = Field(None, ge=1)
     loader_reads_every: Count = Field(None, ge=0)
+    two_readers_from: Count = Field(None, ge=1)
     reader_memory_mb: Count = Field(None, ge=64)
     reader_timeout_seconds: Weight = Field(None, gt=0)
 

@@ -106,7 +106,7 @@ def set_config(project, **values) -> None:
     path = project.root / "config" / "salespipe.toml"
     text = path.read_text(encoding="utf-8")
     lines = "".join(f"{key} = {value}\n" for key, value in values.items())
-    text = re.sub(r"^(reader_memory_mb|reader_timeout_seconds|chunk_files) = .*\n", "", text, flags=re.M)
+    text = re.sub(r"^(reader_memory_mb|reader_timeout_seconds|chunk_files|two_readers_from) = .*\n", "", text, flags=re.M)
     path.write_text(text.replace("[ingest]\n", "[ingest]\n" + lines, 1), encoding="utf-8")
     project.config = load_config(path)
 
@@ -384,3 +384,27 @@ def test_what_the_reader_processes_are_given_stays_in_a_private_folder_that_goes
         batch = reader.share([project.inbox / "业务员名册.xlsx"], [file_sha256(project.inbox / "业务员名册.xlsx")],
                              set(), "022", 30, 10)
     assert batch.files[0].status == "ingested" and not reader.folder.exists()
+
+
+def test_a_night_of_many_files_read_by_two_processes_loads_what_one_process_loads(tmp_path):
+    """[ingest] two_readers_from: a night (one chunk) of that many files is read by two processes sharing the pieces;
+    the warehouse gets every row of every file once, in file order, as when one process reads them all."""
+    from conftest import Project
+
+    loaded = {}
+    for readers, threshold in (("one", 1000), ("two", 2)):
+        project = Project(tmp_path / readers)
+        set_config(project, two_readers_from=threshold)
+        project.add_roster()
+        for day in range(2, 8):  # 2026-11-02 … 11-07: six files of two rows each, 张三 and 李四 alternating
+            person = "张三" if day % 2 else "李四"
+            on = dt.date(2026, 11, day)
+            project.add(f"日志表_{person}_202611{day:02d}.xlsx",
+                        [LOG_HEADER, log_row(day=on, person=person, customer=f"天津{day}号测试有限公司"),
+                         log_row(day=on, person=person, customer=f"天津市第{day}测试厂", phone=f"022-2345{day:04d}")])
+        summary = project.ingest()
+        assert summary.files == {"ingested": 7}
+        loaded[readers] = project.query("select activity_date, salesperson_id, customer_name, source_row from activities "
+                                        "order by activity_date, source_row")
+    assert len(loaded["one"]) == 12
+    assert loaded["two"] == loaded["one"]
