@@ -217,8 +217,8 @@ def _only_industry(text: str) -> bool:
 class _Suffixes:
     """The first word of a list (in the list's order) that a text ends with, leaving at least `rest` characters
     before it ('' when none): a dictionary lookup per word length instead of an endswith per word. parse_name
-    called endswith 5.97 M times on bench/scale.py's night of 300 new salespeople (47,190 names, 1.1 s under
-    cProfile)."""
+    called endswith 5.97 M times on bench/scale.py's night of 300 new salespeople (47,190 names): 3.9 s of
+    parse_name under pyinstrument, 2.0 s with this."""
 
     def __init__(self, words: tuple[str, ...]):
         self.index = {}
@@ -378,7 +378,7 @@ def may_sound_alike(x: str, y: str) -> bool:
     """Whether `sound` could say the two names alike: at every position the same character or two characters that
     share a reading (pypinyin's readings of each character alone, without tones). Most names compared share only
     their first two characters; this spares pypinyin for them: on bench/scale.py's night of 300 new salespeople
-    `sound` was called for 31,317 names (1.5 s of a 4.6 s match)."""
+    `sound` was called for 31,317 names, and the match took 4.6 s; with this check first (and `_Suffixes`) 2.85 s."""
     return len(x) == len(y) and all(a == b or _readings(a) & _readings(b) for a, b in zip(x, y))
 
 
