@@ -180,8 +180,21 @@ def score(inbox_truth: Path, warehouse: Path, worst: int = 20) -> dict:
         "code_b": b, "b_written": names_in(b, cid), "b_kinds": kinds_in(b, cid),
     } for w, cid, a, b in splits[:worst]]
 
+    # what the review list holds: for a pair of one company, the spelling kinds of the smaller code's rows (what a
+    # person is asked to join); for two companies, how they are related
+    review_kinds = Counter()
+    for a, b in review_pairs:
+        if a not in major or b not in major:
+            review_kinds["code without scored rows"] += 1
+        elif major[a] == major[b]:
+            small = min((a, b), key=lambda c: sum(by_code[c].values()))
+            review_kinds["same company: " + "+".join(kinds_in(small, major[a]))] += 1
+        else:
+            review_kinds["two companies: " + relation(major[a], major[b])] += 1
+
     n_customers = len(customers) or len(codes_used)
     return {
+        "review_by_kind": dict(review_kinds.most_common()),
         "rows_truth": len(truth), "rows_scored": len(scored), "rows_missing": sum(missing.values()),
         "missing_by_kind": dict(missing.most_common()),
         "true_companies": len(comps_used), "codes": len(codes_used), "customers": n_customers,
@@ -203,6 +216,7 @@ def format_details(result: dict, top: int = 20) -> str:
         f"{k} {v}" for k, v in result["false_split_rows_by_kind"].items()))
     out.append("false-merge rows by relation: " + ", ".join(
         f"{k} {v}" for k, v in result["false_merge_rows_by_relation"].items()))
+    out.append("review pairs by kind: " + ", ".join(f"{k} {v}" for k, v in result.get("review_by_kind", {}).items()))
     out.append(f"worst false merges (row pairs, code, relation):")
     for m in result["worst_merges"][:top]:
         out.append(f"  {m['pairs']:5d} {m['code']} [{m['relation']}] {m['a']} {m['a_written']}  +  {m['b']} {m['b_written']}")

@@ -42,9 +42,10 @@ def match_settings(config_raw: dict) -> Settings:
                     max_block=int(given.get("max_block", 60)))
 
 
-def _existing_profiles(con) -> dict[str, tuple[set, set, set, set, set]]:
-    """Every existing customer's spellings, phones, contacts (as keys), industries and written addresses, from
-    customer_evidence (the distinct combinations of its rows, appended by each run).
+def _existing_profiles(con) -> dict[str, tuple[set, set, set, set, set, set, set, list[str]]]:
+    """Every existing customer's spellings, phones, contacts (as keys), cities, industries, address districts and
+    comparable addresses — cities, districts and comparable addresses left empty, followed by the written addresses
+    they come from (`Profiles.facts` fills them) — from customer_evidence (the distinct combinations of its rows, appended by each run).
     Reading it instead of aggregating every activity: on bench/scale.py's three-year warehouse (9,602 customers,
     3.46 M activities) 0.31-0.48 s instead of 1.24-1.92 s."""
     profiles = rows(con, """
@@ -71,7 +72,7 @@ def _existing_profiles(con) -> dict[str, tuple[set, set, set, set, set]]:
         from customers c left join details d on d.code = c.customer_code left join names n on n.code = c.customer_code
         order by c.customer_code""")
     return {code: (set(names) or {code}, set(phones) | ({phone} if phone else set()),
-                   {contact_key(c) for c in [*contacts, contact] if c}, set(industries), set(addresses))
+                   {contact_key(c) for c in [*contacts, contact] if c}, set(), set(industries), set(), set(), addresses)
             for code, names, phones, contacts, industries, addresses, phone, contact in profiles}
 
 
@@ -88,10 +89,8 @@ class Profiles:
     records are made only for customers that could share a blocking key with the new records."""
 
     def __init__(self):
-        # names, phones, contacts, industries, written addresses: the addresses' cities, 区/县 and address keys only
-        # for the customers made into records (bench/scale.py's night onto three years: 0.28 s for all 9,602 customers
-        # under pyinstrument, when the night's rows were all known spellings and needed none)
-        self.raw: dict[str, tuple[set, ...]] | None = None
+        self.raw: dict[str, tuple[set, ...]] | None = None  # names, phones, contacts, cities, industries, places, addresses
+        self.unparsed: dict[str, list[str]] = {}  # written addresses not yet in their customer's cities, places, addresses
         self.built: dict[str, Record] = {}
         self.grams: dict[str, set[str]] = {}
 
@@ -120,8 +119,21 @@ class Profiles:
 
     def _load(self, con) -> None:
         if self.raw is None:
-            self.raw = _existing_profiles(con)
+            loaded = _existing_profiles(con)
+            self.raw = {code: found[:7] for code, found in loaded.items()}
+            self.unparsed = {code: found[7] for code, found in loaded.items() if found[7]}
             self.built, self.grams = {}, {}
+
+    def facts(self, code: str) -> tuple[set, ...]:
+        """The customer's profile with its addresses' cities, 区/县 and address keys, worked out when first needed:
+        a night whose rows are all known spellings needs none (bench/scale.py's night onto three years: 0.28 s under
+        pyinstrument for all 9,602 customers' addresses)."""
+        found = self.raw[code]
+        written = self.unparsed.pop(code, None)
+        if written:
+            for known, facts in zip((found[3], found[5], found[6]), address_facts(written)):
+                known |= facts
+        return found
 
     def new_evidence(self, con, code: str, rec: dict) -> bool:
         """The row carries a phone or a contact its customer `code` was never seen with."""
@@ -148,10 +160,9 @@ class Profiles:
     def _record(self, code: str) -> Record:
         record = self.built.get(code)
         if record is None:
-            names, phones, contacts, industries, addresses = self.raw[code]
-            cities, places, keys = address_facts(addresses)
-            record = self.built[code] = Record(0, set(names), set(phones), set(contacts), cities, set(industries),
-                                               code=code, places=places, addresses=keys)
+            names, phones, contacts, cities, industries, places, addresses = self.facts(code)
+            record = self.built[code] = Record(0, set(names), set(phones), set(contacts), set(cities), set(industries),
+                                               code=code, places=set(places), addresses=set(addresses))
         return record
 
     def add(self, recs: list[dict]) -> None:
@@ -165,7 +176,8 @@ class Profiles:
             code = rec.get("customer_code")
             if not code:
                 continue
-            names, phones, contacts, industries, addresses = self.raw.setdefault(code, tuple(set() for _ in range(5)))
+            names, phones, contacts, cities, industries, places, addresses = self.facts(code) if code in self.raw else \
+                self.raw.setdefault(code, tuple(set() for _ in range(7)))
             before = tuple(map(len, self.raw[code]))
             keys = name_keys.get(code)
             if keys is None:
@@ -177,8 +189,8 @@ class Profiles:
                 phones.add(rec["phone"])
             if rec.get("contact"):
                 contacts.add(contact_key(rec["contact"]))
-            if rec.get("address"):
-                addresses.add(rec["address"])
+            for known, facts in zip((cities, places, addresses), address_facts([rec.get("address")])):
+                known |= facts
             if rec.get("industry"):
                 industries.add(rec["industry"])
             if before != tuple(map(len, self.raw[code])):
