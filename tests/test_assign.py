@@ -635,3 +635,30 @@ def test_approvers_rejected_rows_are_not_in_the_salespeoples_data_quality(team, 
     assert team.query("select salesperson_id, rejected_rows from mart_activity_daily where activity_date = ? "
                       "and rejected_rows > 0 order by salesperson_id nulls last", [dt.date(2026, 12, 1)]) == [
         ("S001", 1), (None, 1)]
+
+
+def test_a_tied_conflict_goes_to_who_developed_the_customer_first_under_any_of_its_codes(project, tmp_path):
+    """assignment.md: furthest stage first, then the earliest 开发日期. 张三's first row (09-01) was written under
+    another name whose code was later merged into the customer's: it still counts as 张三's 开发日期."""
+    from salespipe.customers.master import merge
+    from salespipe.warehouse import connect
+
+    project.add_roster(ROSTER_WITH_ROLES)
+    project.add("log.xlsx", [LOG_HEADER,  # 己 worked by both in the last 30 days, both at stage 3
+        log_row(dt.date(2026, 11, 10), "李四", "天津己有限公司", phone="13700000011", contact="己总", stage="3"),
+        log_row(dt.date(2026, 11, 12), "张三", "天津己有限公司", phone="13700000011", contact="己总", stage="3")])
+    project.ingest(now=dt.datetime(2026, 11, 12, 18, 0, tzinfo=ZoneInfo("Asia/Shanghai")))
+    project.add("old.xlsx", [LOG_HEADER,
+        log_row(dt.date(2026, 9, 1), "张三", "天津庚申贸易有限公司", phone="13700000012", contact="庚总", stage="1")])
+    project.ingest(now=dt.datetime(2026, 11, 13, 18, 0, tzinfo=ZoneInfo("Asia/Shanghai")))
+    assert project.query("select customer_code, name from customers order by 1") == [
+        ("KH000001", "天津己有限公司"), ("KH000002", "天津庚申贸易有限公司")]
+    con = connect(project.config.warehouse)
+    try:
+        assert merge(con, "KH000001", "KH000002") == "KH000001"  # a person decided they are one customer
+    finally:
+        con.close()
+    _, recs = recommendations(project, tmp_path)
+    (conflict,) = recs.conflicts
+    assert conflict["customer_code"] == "KH000001" and conflict["to"].salesperson_id == "S001"
+    assert "开发日期 2026-09-01" in conflict["reason"] and "开发日期 2026-11-10" in conflict["reason"]
