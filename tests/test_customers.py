@@ -233,6 +233,22 @@ def test_an_abbreviation_with_the_same_phone_and_contact_is_the_same_customer(pr
     assert summary.new_reviews == 0
 
 
+def test_a_short_form_written_at_the_full_names_road_and_number_is_the_same_customer(project):
+    codes, summary = _codes(project, [
+        log_row(D1, customer="天津鼎业电力设备股份有限公司", contact="郑伟", phone="022-27351234",
+                address="天津市南开区黄河道135号创业中心14层"),
+        log_row(D1, customer="鼎业电力", contact="孙经理", phone="13612345678", address="南开区黄河道135号创业中心14层"),
+        # two full names of one group at one address, the second with a character of its own (置): two customers
+        log_row(D1, customer="天津嘉宇物业管理有限公司", contact="钱敏", phone="022-26661111",
+                address="天津市北辰区宜兴埠大道40号"),
+        log_row(D1, customer="天津嘉宇置业有限公司", contact="吴刚", phone="022-26662222",
+                address="天津市北辰区宜兴埠大道40号")])
+    # by hand: 鼎业电力 has every character of 鼎业电力设备 in order, no legal form, and the same 黄河道135号 (no
+    # phone or contact in common): KH000001 for both; 嘉宇置业有限公司 is a full name, not a short form: KH000003
+    assert codes == {"天津鼎业电力设备股份有限公司": "KH000001", "鼎业电力": "KH000001",
+                     "天津嘉宇物业管理有限公司": "KH000002", "天津嘉宇置业有限公司": "KH000003"}
+
+
 @pytest.mark.parametrize("first, second, phones", [
     ("天津市河西区育才职业培训学校", "天津市和平区育才职业培训学校", ("022-23456789", "022-27654321")),  # another 区
     ("天津市金泰印刷厂", "天津金泰印刷有限公司", ("022-23456789", "022-27654321")),  # 厂 / 有限公司, no phone in common

@@ -264,13 +264,13 @@ def factory_and_company(a: NameParts, b: NameParts) -> bool:
     return a.trade == b.trade and bool(forms & FACTORY_FORMS) and bool(forms & COMPANY_FORMS)
 
 
-def abbreviates(short: NameParts, full: NameParts) -> bool:
+def abbreviates(short: NameParts, full: NameParts, strict: bool = False) -> bool:
     """`short` is an abbreviation of `full` (metrics.md: its characters in order within the full name's 字号 and
     industry words — 航瑞通信 for 航瑞5G通信技术（天津）有限公司; one character of a longer short name may be
-    the abbreviation's own, as 配 in 富航汽配 for 富航汽车零部件)."""
+    the abbreviation's own, as 配 in 富航汽配 for 富航汽车零部件, unless `strict`)."""
     if short.branch != full.branch:
         return False
-    return any(_abbreviates(short.core, f) for f in {full.core, with_district(full)})
+    return any(_abbreviates(short.core, f, strict) for f in {full.core, with_district(full)})
 
 
 def with_district(parts: NameParts) -> str:
@@ -281,7 +281,7 @@ def with_district(parts: NameParts) -> str:
     return parts.district.removesuffix("新区").removesuffix("区").removesuffix("县") + parts.core
 
 
-def _abbreviates(s: str, f: str) -> bool:
+def _abbreviates(s: str, f: str, strict: bool = False) -> bool:
     if len(s) < 2 or len(s) >= len(f) or s[:2] != f[:2]:
         return False
     missing, at = 0, 0
@@ -291,7 +291,7 @@ def _abbreviates(s: str, f: str) -> bool:
             missing += 1
             continue
         at = found + 1
-    return missing == 0 or (missing == 1 and len(s) >= 4)
+    return missing == 0 or (missing == 1 and len(s) >= 4 and not strict)
 
 
 GENERIC_WORDS = ("服务", "发展", "实业", "工业", "商务", "国际", "技术", "科技", "工程", "设备", "材料", "制造")
