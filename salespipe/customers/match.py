@@ -160,9 +160,9 @@ def _numbers_differ(x: str, y: str) -> bool:
     return all(cx in _NUMERALS and cy in _NUMERALS for cx, cy in zip(x, y) if cx != cy)
 
 
-def certain_match(a: Record, b: Record) -> bool:
-    """metrics.md's certain matches: equal normalised names (the same core and branch, with a legal form or at
-    least four characters: 天津市格致企业管理咨询有限公司 = 格致企业管理咨询（天津）有限责任公司), an abbreviation of a
+def certain_match(a: Record, b: Record) -> str | None:
+    """Which of metrics.md's certain matches the pair is, as the reason a person reads (None: none): equal normalised
+    names (the same core and branch, with a legal form or at least four characters: 天津市格致企业管理咨询有限公司 = 格致企业管理咨询（天津）有限责任公司), an abbreviation of a
     full name written with the same phone and the same contact, and a short form written at the full name's address
     (`_short_form_of`). metrics.md names phone and contact; the address is the same kind of evidence, and the blind
     benchmark had every such pair on the review list as one company: nightly, tuning seeds 1 / 5 / 6 review
@@ -171,14 +171,16 @@ def certain_match(a: Record, b: Record) -> bool:
     pairs = list(itertools.product(a.parts, b.parts))
     if any(pa.key == pb.key and pa.core and (len(pa.core) >= 4 or (pa.legal_form and pb.legal_form))
            for pa, pb in pairs):
-        return True
+        return "名称相同（去掉地区和公司类型后）"
     if any(pa.branch == pb.branch and len(pa.core) >= 4 and len(pb.core) >= 4 and bool(pa.district) != bool(pb.district)
            and with_district(pa) == with_district(pb) for pa, pb in pairs):
-        return True  # 天津市河西区实验中学 = 河西实验中学 (the district written into the short name)
+        return "简称中写了全称的区县，其余相同"  # 天津市河西区实验中学 = 河西实验中学
     if a.phones & b.phones and a.contacts & b.contacts and any(abbreviates(pa, pb) or abbreviates(pb, pa)
                                                                 for pa, pb in pairs):
-        return True
-    return bool(a.addresses & b.addresses) and any(_short_form_of(pa, pb) or _short_form_of(pb, pa) for pa, pb in pairs)
+        return "简称与全称，电话和联系人都相同"
+    if a.addresses & b.addresses and any(_short_form_of(pa, pb) or _short_form_of(pb, pa) for pa, pb in pairs):
+        return "简称与全称，地址相同"
+    return None
 
 
 def _short_form_of(short: NameParts, full: NameParts) -> bool:
@@ -217,7 +219,8 @@ def score_pair(a: Record, b: Record, floor: float | None = None) -> Pair:
         else:
             score -= 1.0
             reasons.append(f"行业不同：{'、'.join(sorted(a.industries))} / {'、'.join(sorted(b.industries))}")
-    if floor is not None and round(score, 2) < floor and not certain_match(a, b):
+    certain = certain_match(a, b)
+    if certain is None and floor is not None and round(score, 2) < floor:
         return Pair(a.rid, b.rid, round(score, 2), reasons, None, points)
     conflict = certain_non_match(a, b)
     shared = [bool(a.phones & b.phones), bool(a.contacts & b.contacts), bool(a.addresses & b.addresses)]
@@ -227,14 +230,14 @@ def score_pair(a: Record, b: Record, floor: float | None = None) -> Pair:
         # a phone (fresh blind set: 汇银新材料 / 北银服装, 彩成通信 / 盛宁化工); a rename without its （原…） row
         # shares the phone and the contact: asked
         conflict = "名称无共同之处，仅" + "、".join(x for x, y in zip(("电话", "联系人", "地址"), shared) if y) + "相同"
-    certain = conflict is None and certain_match(a, b)
+    if conflict:
+        certain = None
     if certain and points < 5.0:
-        reasons.insert(0, "简称与全称，电话和联系人都相同" if a.phones & b.phones and a.contacts & b.contacts
-                       else "简称与全称，地址相同")
+        reasons.insert(0, certain)
     if conflict:
         reasons.insert(0, conflict)
     factory = any(p.legal_form in FACTORY_FORMS for p in (*a.parts, *b.parts))
-    return Pair(a.rid, b.rid, round(score, 2), reasons, conflict, points, certain, factory)
+    return Pair(a.rid, b.rid, round(score, 2), reasons, conflict, points, certain is not None, factory)
 
 
 def blocking_keys(record: Record) -> set[tuple]:
