@@ -29,6 +29,8 @@ def print_summary(summary, config, console: Console | None = None) -> None:
     table.add_row("客户总数 customers in warehouse", str(summary.customers_total))
     table.add_row("新跟单号 new follow-ups (跟单号)", str(summary.new_followups))
     table.add_row("待确认的客户匹配 new pairs to review", str(summary.new_reviews))
+    if summary.settled_reviews:
+        table.add_row("  新数据已判定为不同客户、移出待确认 pending pairs settled as two customers", str(summary.settled_reviews))
     console.print(table)
     if summary.decisions:
         console.print(escape(decisions_line(summary.decisions)))

@@ -28,7 +28,7 @@ OTHER_ROAD = "天津市南开区鞍山西道100号"  # log_row's default is 天�
     ("ＡＢＣ科技（天津）有限公司", "天津", "abc", "科技", "有限公司", ""),
     ("银川材料", "", "银川", "材料", "", ""),              # a city followed only by industry words: the 字号
     ("天津市机械厂", "", "天津", "机械", "厂", ""),
-    ("天津银川新材料有限责任公司", "天津", "银川新", "材料", "有限责任公司", ""),
+    ("天津银川新材料有限责任公司", "天津", "银川", "新材料", "有限责任公司", ""),  # the longest industry word
 ])
 def test_name_parts(name, region, trade, industry, form, branch):
     parts = parse_name(name)
@@ -258,6 +258,9 @@ def test_a_short_form_written_at_the_full_names_road_and_number_is_the_same_cust
     # names that differ only in a number, one switchboard (realworld/06)
     ("天津市测试4号机械有限公司", "天津市测试5号机械有限公司", ("022-23457890", "022-23457890")),
     ("天津市第一中学", "天津市第二中学", ("022-23457890", "022-23457890")),
+    # two companies of one group at one desk: full names of one 字号, other lines of business
+    ("天津昌瑞实业有限公司", "天津昌瑞新材料科技有限公司", ("022-23457890", "022-23457890")),
+    ("天津振诚酒店管理股份有限公司", "天津振诚物业管理有限公司", ("022-23457890", "022-23457890")),
 ])
 def test_certain_non_matches_get_two_codes_and_are_never_asked(project, first, second, phones):
     codes, summary = _codes(project, [log_row(D1, customer=first, contact="王经理", phone=phones[0]),
@@ -277,11 +280,50 @@ def test_the_factory_and_the_company_with_a_phone_in_common_are_not_kept_apart_b
     ("北京振远阀门有限公司", "北京振遠閥門有限公司"),  # traditional characters (OpenCC t2s)
     ("天津鼎科电气有限责任公司", "天津顶科电气有限责任公司"),  # a homophone typo, the same phone and contact
     ("天津市汇成船舶工程有限责任公司", "天津市汇成船舶工程有限责任公司行政部"),  # a department
+    ("天津市河西区图书馆", "河西图书馆"),  # the district written into a short name, a core of three characters
+    ("天津市南开区人民医院", "南开人民医院"),  # … of two before 医院
+    ("天津市振诚集团股份有限公司", "天津市振诚集团"),  # a group's name with and without its legal form
+    ("天津市金瑞集团有限公司", "天津市金睿集团有限公司"),  # a homophone typo in a group's two-character 字号
 ])
 def test_spellings_people_write_with_the_same_phone_and_contact_get_one_code(project, full, other):
     codes, summary = _codes(project, [log_row(D1, customer=full, contact="常宏", phone="022-53491740"),
                                       log_row(D1, customer=other, contact="常宏", phone="022-53491740")])
     assert codes == {full: "KH000001", other: "KH000001"} and summary.new_reviews == 0
+
+
+@pytest.mark.parametrize("full, other", [
+    ("天津市河西区中心小学", "天津市河西区中心小学办公室"),  # a school's department
+    ("石家庄诚宇工程技术有限公司廊坊分公司", "石家庄诚宇工程技术有限公司廊坊分公司行政部"),  # a branch's department
+    ("天津华锐人力资源有限公司", "天津华锐资源人力有限公司"),  # the industry words swapped
+])
+def test_spellings_at_the_same_road_and_number_with_other_phones_and_contacts_get_one_code(project, full, other):
+    # by hand: a department is not part of the name (名称相同 5.0, a certain match); the swapped words are the same
+    # characters in another order (3.0) + 地址相同 2.0 − other phones 0.5 − other contacts 0.5 = 4.0 ≥ auto_merge 4.0
+    codes, summary = _codes(project, [
+        log_row(D1, customer=full, contact="常宏", phone="022-53491740", address="天津市河西区黑牛城道16号科技园21层"),
+        log_row(D1, customer=other, contact="林峰", phone="13512345678", address="河西区黑牛城道16号科技园21层")])
+    assert codes == {full: "KH000001", other: "KH000001"} and summary.new_reviews == 0
+
+
+def test_a_pending_pair_later_rows_show_to_be_two_companies_leaves_the_review_list(project):
+    project.add_roster()
+    address = "天津市津南区海河教育园区同砚路311号"
+    first = _log(project, "日志表_张三_20261123.xlsx", [
+        log_row(D1, customer="天津盛杰国际", contact="刘明", phone="13812345678", address=address),
+        log_row(D1, customer="天津盛杰能源科技有限公司", contact="马丽", phone="022-23456789", address=address)])
+    # by hand: 字号相同 2.5 + 地址相同 2.0 − other phones 0.5 − other contacts 0.5 = 3.5, between review (2.5) and
+    # auto_merge (4.0); 盛杰国际 alone says no line of business: asked
+    assert first.new_reviews == 1 and project.query("select left_code, right_code from customer_match_review") == [
+        ("KH000001", "KH000002")]
+    second = _log(project, "日志表_张三_20261124.xlsx", [
+        log_row(D2, customer="天津盛杰国际贸易有限公司", contact="刘明", phone="138-1234-5678", address=address)])
+    # the full name comes with 盛杰国际's phone and contact (a certain match: KH000001), and says 国际贸易 beside
+    # 能源科技: two companies of one group, a certain non-match — no longer a question for a person
+    assert dict(project.query("select customer_name, customer_code from activities")) == {
+        "天津盛杰国际": "KH000001", "天津盛杰能源科技有限公司": "KH000002", "天津盛杰国际贸易有限公司": "KH000001"}
+    assert second.settled_reviews == 1 and second.new_reviews == 0
+    assert project.query("select count(*) from customer_match_review") == [(0,)]
+    assert project.query("select count(*) from customer_match_decisions") == [(0,)]
 
 
 def test_a_homophone_typo_beside_the_name_and_its_abbreviation_is_one_customer(project):

@@ -183,18 +183,25 @@ def score(inbox_truth: Path, warehouse: Path, worst: int = 20) -> dict:
     # what the review list holds: for a pair of one company, the spelling kinds of the smaller code's rows (what a
     # person is asked to join); for two companies, how they are related
     review_kinds = Counter()
+    review_reasons = {tuple(sorted((resolve(a), resolve(b)))): (score_, reasons) for a, b, _, _, score_, reasons in review}
+    review_list = []
     for a, b in review_pairs:
         if a not in major or b not in major:
-            review_kinds["code without scored rows"] += 1
+            kind = "code without scored rows"
         elif major[a] == major[b]:
             small = min((a, b), key=lambda c: sum(by_code[c].values()))
-            review_kinds["same company: " + "+".join(kinds_in(small, major[a]))] += 1
+            kind = "same company: " + "+".join(kinds_in(small, major[a]))
         else:
-            review_kinds["two companies: " + relation(major[a], major[b])] += 1
+            kind = "two companies: " + relation(major[a], major[b])
+        review_kinds[kind] += 1
+        score_, reasons = review_reasons[(a, b)]
+        review_list.append({"kind": kind, "score": score_, "reasons": reasons,
+                            "a": names_in(a, major.get(a)), "b": names_in(b, major.get(b))})
+    review_list.sort(key=lambda r: r["kind"])
 
     n_customers = len(customers) or len(codes_used)
     return {
-        "review_by_kind": dict(review_kinds.most_common()),
+        "review_by_kind": dict(review_kinds.most_common()), "review_list": review_list,
         "rows_truth": len(truth), "rows_scored": len(scored), "rows_missing": sum(missing.values()),
         "missing_by_kind": dict(missing.most_common()),
         "true_companies": len(comps_used), "codes": len(codes_used), "customers": n_customers,
@@ -217,6 +224,9 @@ def format_details(result: dict, top: int = 20) -> str:
     out.append("false-merge rows by relation: " + ", ".join(
         f"{k} {v}" for k, v in result["false_merge_rows_by_relation"].items()))
     out.append("review pairs by kind: " + ", ".join(f"{k} {v}" for k, v in result.get("review_by_kind", {}).items()))
+    out.append("review list (kind, score, names of either code, reasons):")
+    for r in result.get("review_list", []):
+        out.append(f"  [{r['kind']}] {r['score']:.2f} {r['a']} | {r['b']}  — {r['reasons']}")
     out.append(f"worst false merges (row pairs, code, relation):")
     for m in result["worst_merges"][:top]:
         out.append(f"  {m['pairs']:5d} {m['code']} [{m['relation']}] {m['a']} {m['a_written']}  +  {m['b']} {m['b_written']}")

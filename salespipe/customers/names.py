@@ -42,7 +42,7 @@ INDUSTRY_WORDS = (
     "生物", "食品", "饮料", "服装", "纺织", "印刷", "包装", "塑料", "橡胶", "钢铁", "金属", "五金", "建材", "建筑工程",
     "建筑", "工程", "装饰", "房地产开发", "房地产", "物业服务", "物业管理", "物业", "物流", "运输", "国际贸易", "进出口", "国际",
     "贸易", "商贸", "营销", "实业", "投资", "餐饮管理", "餐饮", "酒店", "旅游", "文化传媒", "文化", "传媒", "广告", "教育",
-    "培训", "人力资源", "环保", "能源", "新能源", "材料", "新材料", "仪器", "设备", "制造", "发展", "工业", "商务", "服务",
+    "培训", "人力资源", "酒店管理", "供应链管理", "供应链", "环保", "能源", "新能源", "材料", "新材料", "仪器", "设备", "制造", "发展", "工业", "商务", "服务",
 )
 # landline area codes of the cities above (a landline tells the customer's city; a mobile does not)
 AREA_CODES = {
@@ -75,6 +75,11 @@ _TIANJIN_DISTRICTS = set(DISTRICTS[:19])
 # is the company — unlike a 分公司, a registered branch (metrics.md: branches are different customers)
 _DEPARTMENT = re.compile(r"[\u4e00-\u9fff]{1,5}部|办公室|总经办|总经理办公室|[\u4e00-\u9fff]{0,4}(?:办事处|代表处|联络处)"
                          r"|[\u4e00-\u9fff]{1,4}(?:科|处|中心)")
+# a department after a branch (…有限公司廊坊分公司行政部) or after a school, hospital, library (…中心小学办公室): blind
+# benchmark, tuning seeds 1 and 5, where each such spelling became a customer of its own
+_BRANCH_DEPARTMENT = re.compile("(?:" + "|".join(("分公司", "分厂", "分部", "分店", "支行", "分行", "分中心", "分院")) + ")("
+                                + _DEPARTMENT.pattern + ")$")
+_INSTITUTION_DEPARTMENT = re.compile(r"(?:学|校|院|馆|宫|园)(办公室|总经办|[\u4e00-\u9fff]{2,4}部)$")
 _ANY_DISTRICT = re.compile(r"[\u4e00-\u9fff]{1,3}?(?:新区|区|县)")
 _PUNCT = re.compile(r"[\s·・,，.。、'\"“”‘’:：;；!！?？\-—_/\\]+")
 _BRACKETS = re.compile(r"[(（\[【]([^()（）\[\]【】]*)[)）\]】]")
@@ -150,6 +155,8 @@ def parse_name(name: str) -> NameParts:
         elif _LEADING_REGION.match(inner):
             region = region or _region_of(inner)
     text = _BRACKETS.sub("", text)
+    if found := _BRANCH_DEPARTMENT.search(text) or _INSTITUTION_DEPARTMENT.search(text):
+        text = text[: found.start(1)]
     # a branch after the legal form (…有限公司北京分公司) or after a short name (天津奥华机械北京分公司)
     if not branch:
         for form in LEGAL_FORMS[:9]:
@@ -215,26 +222,22 @@ def _only_industry(text: str) -> bool:
 
 
 class _Suffixes:
-    """The first word of a list (in the list's order) that a text ends with, leaving at least `rest` characters
-    before it ('' when none): a dictionary lookup per word length instead of an endswith per word. parse_name
-    called endswith 5.97 M times on bench/scale.py's night of 300 new salespeople (47,190 names): 3.9 s of
-    parse_name under pyinstrument, 2.0 s with this."""
+    """The longest word of a list that a text ends with, leaving at least `rest` characters before it ('' when
+    none): 集团股份有限公司 rather than 股份有限公司, 新材料 rather than 材料 (the list's first match took 天津市振诚集团
+    股份有限公司 for a company named 振诚集团 and 天津市振诚集团 for a different one: blind benchmark, tuning seed 6).
+    A dictionary lookup per word length instead of an endswith per word: parse_name called endswith 5.97 M times on
+    bench/scale.py's night of 300 new salespeople (47,190 names): 3.9 s of parse_name under pyinstrument, 2.0 s
+    with this."""
 
     def __init__(self, words: tuple[str, ...]):
-        self.index = {}
-        for i, word in enumerate(words):
-            self.index.setdefault(word, i)
-        self.lengths = sorted({len(w) for w in words})
+        self.words = frozenset(words)
+        self.lengths = sorted({len(w) for w in words}, reverse=True)
 
     def first(self, text: str, rest: int) -> str:
-        found, at = "", len(self.index)
         for length in self.lengths:
-            if len(text) < length + rest:
-                break
-            i = self.index.get(text[len(text) - length:], at)
-            if i < at:
-                found, at = text[len(text) - length:], i
-        return found
+            if len(text) >= length + rest and text[len(text) - length:] in self.words:
+                return text[len(text) - length:]
+        return ""
 
 
 _LEGAL_SUFFIX = _Suffixes(LEGAL_FORMS)
@@ -398,6 +401,21 @@ def businesses_differ(a: NameParts, b: NameParts) -> bool:
     k = common_start(a.core, b.core)
     x, y = specific_words(a.core[k:]), specific_words(b.core[k:])
     return k >= 2 and len(x) >= 2 and len(y) >= 2 and not set(x) & set(y)
+
+
+def other_lines(a: NameParts, b: NameParts) -> bool:
+    """Two full company names (有限公司, 股份有限公司 …) of one 字号 whose industry words, as parse_name reads them, name
+    other lines of business: both specific and sharing no word (昌瑞电子科技 / 昌瑞新材料科技, 振诚酒店管理 / 振诚物业
+    管理), or one only generic and no word in common (昌瑞实业 / 昌瑞新材料科技, 振诚实业 / 振诚物业管理). Two companies of one group at one
+    address were asked (blind benchmark, tuning seeds 5 and 6); a full name that drops its specific words keeps a
+    generic one (鸿越科技 / 鸿越新材料科技) and a typo leaves a word unread (金瑞能元科技): neither is caught."""
+    if a.legal_form not in COMPANY_FORMS or b.legal_form not in COMPANY_FORMS or a.trade != b.trade \
+            or len(a.trade) < 2 or not a.industry or not b.industry:
+        return False
+    if _industries_conflict(a.industry, b.industry):
+        return True
+    x, y = a.industry, b.industry
+    return bool(specific_words(x) or specific_words(y)) and not (x in y or y in x or _shared_word(x, y))
 
 
 def common_start(x: str, y: str) -> int:

@@ -41,6 +41,7 @@ class LoadResult:
     new_customers: int = 0
     superseded_rows: int = 0
     new_reviews: int = 0
+    settled_reviews: int = 0  # pending review pairs the rows showed to be two customers
     new_followups: int = 0
     decisions: Counter = field(default_factory=Counter)  # the approval workbook's rows by kind (approvals.KINDS)
     customers_from_leads: int = 0  # customers created by approved leads (also counted in new_customers)
@@ -53,7 +54,7 @@ class LoadResult:
     def absorb(self, other: "LoadResult") -> None:
         """Add a later chunk's result to this one."""
         for name in ("rows_accepted", "rows_rejected", "new_customers", "superseded_rows", "new_reviews",
-                     "new_followups", "rows_skipped"):
+                     "settled_reviews", "new_followups", "rows_skipped"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.reasons.update(other.reasons)
         self.decisions.update(other.decisions)
@@ -132,6 +133,7 @@ def load_batch(con, batch: Batch, run_id: str, now: dt.datetime, default_capacit
     result.superseded_rows = _supersede_log(con, batch, now, run_id, result.withdrawn)
     assigned = _assign_customers(con, records, run_id, now, match_settings, profiles)
     result.new_customers, result.new_reviews = assigned.new_customers, assigned.new_reviews
+    result.settled_reviews = assigned.settled_reviews
     _apply_match_decisions(con, records.get("match_review", []), now)
     approvals = apply_approvals(con, records.get("approvals", []), now, run_id, selling_roles, assignment)
     result.decisions, result.customers_from_leads = approvals.counts, approvals.customers_created

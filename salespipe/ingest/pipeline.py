@@ -38,6 +38,7 @@ class IngestSummary:
     reasons: Counter = field(default_factory=Counter)
     new_customers: int = 0
     new_reviews: int = 0
+    settled_reviews: int = 0  # pending review pairs the run's rows showed to be two customers (left the list)
     new_followups: int = 0
     superseded_rows: int = 0
     customers_total: int = 0
@@ -292,7 +293,8 @@ def _mark_superseded_files(con) -> None:
 def _summarise(con, entries: list[FileEntry], result: LoadResult, run_id: str) -> IngestSummary:
     summary = IngestSummary(run_id=run_id, rows_accepted=result.rows_accepted, rows_rejected=result.rows_rejected,
                             reasons=result.reasons, new_customers=result.new_customers,
-                            new_reviews=result.new_reviews, new_followups=result.new_followups,
+                            new_reviews=result.new_reviews, settled_reviews=result.settled_reviews,
+                            new_followups=result.new_followups,
                             superseded_rows=result.superseded_rows, rows_skipped=result.rows_skipped,
                             sheets_not_read=list(result.sheets_not_read), decisions=result.decisions,
                             customers_from_leads=result.customers_from_leads)
