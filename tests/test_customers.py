@@ -422,6 +422,22 @@ def test_sister_companies_of_one_group_sharing_a_desk_and_a_contact_get_two_code
     assert summary.new_reviews == 0
 
 
+def test_unrelated_names_of_other_lines_or_at_one_front_desk_with_other_contacts_are_not_asked(project):
+    # metrics.md: sister companies sharing an address or a contact are not merged on that alone. By hand, each pair
+    # has no name evidence (0): 润兴钢铁 / 鸿恒环保科技 share phone (+3.0), contact (+1.5) and address (+2.0) = 6.5 but
+    # name other lines of business; 源安实业 / 万明轴承 share phone (+3.0) and address (+2.0) with other contacts
+    # (−0.5) = 4.5 — one front desk. Both were asked; a rename keeps its line of business and its contact
+    desk, other_desk = "天津市滨海新区新港二号路6号", "天津市南开区卫津路294号"
+    codes, summary = _codes(project, [
+        log_row(D1, customer="天津润兴钢铁股份有限公司", contact="金经理", phone="19340743154", address=desk),
+        log_row(D1, customer="天津鸿恒环保科技有限责任公司", contact="金经理", phone="193-4074-3154", address=desk),
+        log_row(D1, customer="源安实业（天津）有限公司", contact="刘明", phone="022-63343643", address=other_desk),
+        log_row(D1, customer="万明轴承（天津）有限公司", contact="马丽", phone="02263343643", address=other_desk)])
+    assert codes == {"天津润兴钢铁股份有限公司": "KH000001", "天津鸿恒环保科技有限责任公司": "KH000002",
+                     "源安实业（天津）有限公司": "KH000003", "万明轴承（天津）有限公司": "KH000004"}
+    assert summary.new_reviews == 0
+
+
 def test_look_alike_names_in_other_districts_are_asked_not_merged(project):
     # by hand: 海泽 / 海择 sound alike (3.0), 石经理 on both (+1.5), other phones (−0.5), addresses in 河北区 and
     # 津南区 (−1.0): 3.0, between review (2.5) and auto_merge (4.0) — a person decides
