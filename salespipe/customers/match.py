@@ -20,10 +20,10 @@ from dataclasses import dataclass, field
 
 from rapidfuzz.distance import Levenshtein
 
-from salespipe.customers.names import (FACTORY_FORMS, GROUP_FORMS, NameParts, abbreviates, businesses_differ, city_of_phone,
-                                       common_start, factory_and_company, industry_conflict, is_title,
-                                       may_sound_alike, other_lines, parent_and_member, parse_name, same_characters, sound,
-                                       specific_words, with_district)
+from salespipe.customers.names import (FACTORY_FORMS, GROUP_FORMS, NameParts, abbreviates, businesses_differ,
+                                       city_of_phone, common_start, factory_and_company, industry_conflict, is_title,
+                                       may_sound_alike, other_lines, parent_and_member, parse_name, same_characters,
+                                       sound, specific_words, with_district)
 
 
 @dataclass
@@ -197,9 +197,9 @@ def certain_match(a: Record, b: Record) -> str | None:
 
 def _district_short_form(short: NameParts, full: NameParts) -> bool:
     """`short` writes the full name's 区/县 without 区 in front of the same core and legal form: 河西实验中学 for
-    天津市河西区实验中学, 南开人民医院 for 天津市南开区人民医院, 河西图书馆 for 天津市河西区图书馆 (a core of three
-    characters, or of two before 医院: blind benchmark, tuning seeds 1, 5 and 6 had each of these on the review list
-    with the same phone or address). The short core has at least four characters."""
+    天津市河西区实验中学, 南开人民医院 for 天津市南开区人民医院, 河西图书馆 for 天津市河西区图书馆. The short core has at
+    least four characters, the full one two (人民 before 医院, 图书馆: blind benchmark, tuning seeds 1, 5 and 6 had each
+    of these on the review list with the same phone or address)."""
     return not short.district and bool(full.district) and short.branch == full.branch and len(short.core) >= 4 \
         and len(full.core) >= 2 and short.legal_form == full.legal_form and short.core == with_district(full)
 
@@ -245,13 +245,13 @@ def score_pair(a: Record, b: Record, floor: float | None = None) -> Pair:
         return Pair(a.rid, b.rid, round(score, 2), reasons, None, points)
     conflict = certain_non_match(a, b)
     shared = [bool(a.phones & b.phones), bool(a.contacts & b.contacts), bool(a.addresses & b.addresses)]
-    if conflict is None and points <= 0 and (sum(shared) == 1 or sum(shared) == 2 and not shared[0]):
+    if conflict is None and certain is None and points <= 0 and (sum(shared) == 1 or sum(shared) == 2 and not shared[0]):
         # metrics.md: sister companies that share only an address, a front desk or a contact are never merged and
         # never asked — names with nothing in common and one such thing shared, or a contact and an address without
         # a phone (fresh blind set: 汇银新材料 / 北银服装, 彩成通信 / 盛宁化工); a rename without its （原…） row
         # shares the phone and the contact: asked
         conflict = "名称无共同之处，仅" + "、".join(x for x, y in zip(("电话", "联系人", "地址"), shared) if y) + "相同"
-    if conflict is None and points <= 0 and _unrelated(a, b):
+    if conflict is None and certain is None and points <= 0 and _unrelated(a, b):
         # names that begin nothing alike and either name other lines of business (a rename keeps its line:
         # 新正食品科技 → 康明食品科技) or share a phone and an address with other contacts (one front desk; a rename
         # keeps its contact): sister companies (blind benchmark, tuning seeds 1 / 5 / 6 asked 1 / 3 / 3 such pairs,
