@@ -147,7 +147,7 @@ TABLES: dict[str, tuple[str, list[tuple[str, str, str]]]] = {
         *SOURCE_COLUMNS,
         ("run_id", "VARCHAR", "运行编号"),
     ]),
-    "customer_match_review": ("待人工确认的客户匹配：可能是同一客户的两个编码（salespipe review 生成确认表）", [
+    "customer_match_review": ("待人工确认的客户匹配：可能是同一客户的两个编码（salespipe review 生成确认表）；之后的数据表明是两家客户的，自动移出", [
         ("left_code", "VARCHAR", "客户编码（较早）"),
         ("right_code", "VARCHAR", "客户编码（较晚）"),
         ("left_name", "VARCHAR", "较早编码的客户名称"),
