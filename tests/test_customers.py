@@ -442,6 +442,17 @@ def test_unrelated_names_of_other_lines_or_at_one_front_desk_with_other_contacts
     assert summary.new_reviews == 0
 
 
+def test_a_typo_that_makes_one_industry_word_another_is_asked_not_ruled_out(project):
+    # by hand: 润环物流 / 润环物业 one character apart (75 %, 0.5) with industry words that clash (−2.0), the same
+    # phone (+3.0) and contact (+1.5) = 3.0, between review (2.5) and auto_merge (4.0): a typo or a sister company —
+    # a person decides (two full names of one 字号 whose industry words are more than one character apart are not asked)
+    codes, summary = _codes(project, [
+        log_row(D1, customer="润环物流有限公司", contact="何桂", phone="022-52722482"),
+        log_row(D1, customer="天津市润环物业有限公司", contact="何桂", phone="02252722482")])
+    assert codes == {"润环物流有限公司": "KH000001", "天津市润环物业有限公司": "KH000002"}
+    assert summary.new_reviews == 1
+
+
 def test_look_alike_names_in_other_districts_are_asked_not_merged(project):
     # by hand: 海泽 / 海择 sound alike (3.0), 石经理 on both (+1.5), other phones (−0.5), addresses in 河北区 and
     # 津南区 (−1.0): 3.0, between review (2.5) and auto_merge (4.0) — a person decides
