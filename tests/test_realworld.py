@@ -137,6 +137,9 @@ def test_formula_never_calculated_is_rejected_saying_so_not_as_empty(project, st
     rejects = project.query("select row_number, column_name, reason from rejects where sheet = '日志' order by all")
     assert sorted({row for row, _, _ in rejects}) == [3, 4]
     assert {column for row, column, _ in rejects if row == 3} == {"联系人", "联系电话"}
+    # row 4's 业务员 is a formula too: the row goes to 张三 (S001), whose file it is, so his feedback lists it
+    assert project.query("select distinct row_number, salesperson_id from rejects where sheet = '日志' order by 1") == [
+        (3, "S001"), (4, "S001")]
     for _, _, reason in rejects:
         assert "计算" in reason and re.search("保存|另存", reason) and "没有填写" not in reason, reason
 

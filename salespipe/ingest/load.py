@@ -11,6 +11,7 @@ import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
+from pathlib import Path
 from typing import NamedTuple
 
 
@@ -20,6 +21,7 @@ from salespipe.customers.match import Settings
 from salespipe.customers.normalize import name_key
 from salespipe.approvals import apply_approvals
 from salespipe.ingest.batch import Batch
+from salespipe.ingest.header import context_from_file_name
 from salespipe.ingest.kinds import SALESPERSON_KINDS
 from salespipe.schema import EVIDENCE_OF_ROWS, TABLES
 from salespipe.warehouse import append_rows, dicts, object_columns, rewrite_rows, rows, run, scalar
@@ -466,10 +468,17 @@ def cents_text(cents: int) -> str:
 def _insert_rejects(con, batch: Batch, run_id: str, now: dt.datetime, result: LoadResult,
                     roster: Roster) -> None:
     rows = list(batch.sheet_rejects)
-    for row in rows:  # a whole file or sheet: its owner from the file name, when the roster knows them once
-        matches = roster.by_name.get(person_key(row["salesperson_name"])) if row["salesperson_name"] else None
-        if matches and len(matches) == 1:
-            row["salesperson_id"] = matches[0][0]
+    owners: dict[str, str | None] = {}
+
+    def owner(file: str, name: str | None) -> str | None:
+        """The salesperson a file name says (日志表_张三_20261126), when the roster knows them once."""
+        if file not in owners:
+            matches = roster.by_name.get(person_key(name)) if name else None
+            owners[file] = matches[0][0] if matches and len(matches) == 1 else None
+        return owners[file]
+
+    for row in rows:  # a whole file or sheet: its owner from the file name
+        row["salesperson_id"] = owner(row["file"], row["salesperson_name"])
     for kind, recs in batch.records.items():
         for r in recs:
             counts = result.per_file.setdefault(r["file_id"], [0, 0])
@@ -480,7 +489,10 @@ def _insert_rejects(con, batch: Batch, run_id: str, now: dt.datetime, result: Lo
             for column, value, reason in r["problems"]:
                 rows.append({"file": r["source_file"], "sheet": r["source_sheet"], "row_number": r["source_row"],
                              "column_name": column, "value": value, "reason": reason,
-                             "salesperson_id": r.get("salesperson_id"),
+                             # a row without its own 业务员 (a formula never calculated, realworld/03) goes to the
+                             # file's owner, so that it reaches their feedback
+                             "salesperson_id": r.get("salesperson_id") or owner(
+                                 r["source_file"], context_from_file_name(Path(r["source_file"]).stem).salesperson),
                              "salesperson_name": r.get("salesperson_name") or r.get("name"), "kind": kind,
                              "row_date": r.get("row_date"), "file_sha256": r["file_sha256"],
                              "superseded_by": r.get("superseded_by"),
