@@ -13,6 +13,7 @@ import openpyxl
 import pytest
 
 from salespipe.cli import main
+from salespipe.template import how_to_fix
 from conftest import LOG_HEADER, log_row, workbook, xls_workbook
 
 D = dt.date(2026, 11, 26)
@@ -169,6 +170,10 @@ def test_an_error_value_is_a_bad_value_rejected_by_name_not_a_blank(project, col
         "select row_number, column_name, reason, row_date from rejects")
     assert (row, rejected_column) == (3, column)
     assert error in reason and "没有填写" not in reason, reason
+    # the cause that error value has (#VALUE! is no failed VLOOKUP), and a fix that works: saving again keeps the error
+    cause = {"#N/A": "找不到", "#VALUE!": "类型不对", "#REF!": "已被删除", "#DIV/0!": "除以了 0"}[error]
+    assert cause in reason and ("VLOOKUP" in reason) == (error == "#N/A"), reason
+    assert "重新保存改不好" in how_to_fix("log", column, reason)
     if column == "日期":
         assert row_date != D  # not the date of the file name
 

@@ -27,8 +27,21 @@ class CellError:
         return self.code
 
     def reason(self, column: str) -> str:
-        return (f"{column}是错误值（{self.code}，多为公式出错，例如 VLOOKUP 找不到）："
-                f"请在 Excel 或 WPS 里改正这个单元格，保存后重新提交")
+        cause = ERROR_CAUSES.get(self.code.upper(), "公式算出了错误")
+        return (f"{column}是错误值（{self.code}，{cause}）：请在 Excel 或 WPS 里改正这个单元格的公式或换成实际的值，"
+                f"保存后重新提交")
+
+
+# what each Excel error value means, as a salesperson can act on it (a failed VLOOKUP gives #N/A, not #VALUE!)
+ERROR_CAUSES = {
+    "#N/A": "查找的值不存在，例如 VLOOKUP 找不到",
+    "#VALUE!": "公式用了类型不对的值，例如把文字当作日期或数字计算",
+    "#REF!": "公式引用的单元格或工作表已被删除",
+    "#DIV/0!": "公式除以了 0 或空单元格",
+    "#NAME?": "公式里有 Excel 不认识的名称或函数",
+    "#NUM!": "公式算出的数字无效",
+    "#NULL!": "公式里的区域没有交集",
+}
 
 
 @dataclass(frozen=True, slots=True)
