@@ -257,6 +257,21 @@ def test_text_or_a_web_page_named_as_a_workbook_is_never_called_damaged(project,
     assert (read_as and read == [(read_as,)]) or (reasons and all("损坏" not in r for r in reasons)), (read, reasons)
 
 
+@pytest.mark.parametrize("name, content, said", [
+    ("日志表_张三_20261126.html", "<html><body><table><tr><td>客户名称</td></tr></table></body></html>",
+     "这是网页（HTML）文件，不是 Excel 文件"),
+    ("日志表_张三_20261126.txt", "日期,客户名称\n2026-11-26,天津市宏达物流有限公司\n", "这是文本（如 CSV）文件，不是 Excel 文件"),
+    ("日志表_张三_20261126.xlsx", "日期,客户名称\n2026-11-26,天津市宏达物流有限公司\n",
+     "文件名是 .xlsx，但内容是文本（如 CSV），不是 Excel 文件"),
+])
+def test_a_file_that_is_no_workbook_is_said_to_be_what_it_is(project, name, content, said):
+    # a name and content that agree (.html holding a web page) are no mismatch: the reason says what the file is
+    (project.inbox / name).write_text(content, encoding="utf-8")
+    project.ingest()
+    (reason,) = [r for (r,) in project.query("select reason from rejects where file = ?", [name])]
+    assert reason.startswith(said) and "另存为 .xlsx" in reason, reason
+
+
 # ---------------------------------------------------------------- 09_invisible_characters
 
 

@@ -81,8 +81,12 @@ def sniff(path: Path) -> str:
         what = "文本（如 CSV）"
     else:
         return "unknown"
-    raise UnreadableFile(f"文件名是 {ext}，但内容是{what}，不是 Excel 文件：请在 Excel 或 WPS 中打开，"
-                         f"另存为 .xlsx 后重新提交", f"not an Excel workbook: {what} named {ext}")
+    said = f"文件名是 {ext}，但内容是{what}" if ext in WORKBOOK_SUFFIXES else f"这是{what}文件"  # .html, .txt: no mismatch
+    raise UnreadableFile(f"{said}，不是 Excel 文件：请在 Excel 或 WPS 中打开，另存为 .xlsx 后重新提交",
+                         f"not an Excel workbook: {what} named {ext}")
+
+
+WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".et", ".ett", ".xltx", ".xlt")
 
 
 def read_workbook(path: Path) -> list[Sheet]:
