@@ -513,6 +513,29 @@ def test_a_transferred_customer_is_the_new_owners_for_a_full_recycling_period(re
                    "天津乙有限公司": f"负责人 {names[to_b]} 自 2026-11-30 接手后已 30 天未跟进（上限 30 天）"}
 
 
+def test_an_idle_customer_counts_from_its_owners_last_row_under_any_of_its_codes(project):
+    """recycle_candidates reads all history only for customers whose owner has no row in the last recycle_days +
+    recycle_warning_days (33): 张三's last row with 己 (10-20, 41 days before 11-30) was written under another name
+    whose code was later merged into 己's; it is his last activity with 己, not the 10-01 row under 己's own code."""
+    from salespipe.customers.master import merge
+    from salespipe.warehouse import connect
+
+    project.add_roster(ROSTER_WITH_ROLES)
+    project.add("log.xlsx", [LOG_HEADER,
+        log_row(dt.date(2026, 10, 1), "张三", "天津己有限公司", phone="13700000011", contact="己总"),
+        log_row(dt.date(2026, 10, 20), "张三", "天津庚申贸易有限公司", phone="13700000012", contact="庚总")])
+    project.ingest(now=dt.datetime(2026, 10, 20, 18, 0, tzinfo=ZoneInfo("Asia/Shanghai")))
+    con = connect(project.config.warehouse)
+    try:
+        assert merge(con, "KH000001", "KH000002") == "KH000001"  # a person decided they are one customer
+    finally:
+        con.close()
+    due = due_for_recycling(project, D)
+    assert [(r["customer_code"], r["owner_id"], r["idle_days"], r["days_left"]) for r in due] == [
+        ("KH000001", "S001", 41, -11)]
+    assert due[0]["why"] == "负责人 张三 已 41 天未跟进（上限 30 天）"
+
+
 def test_a_half_approved_lead_keeps_its_salesperson_until_the_second_approver_decides(team, tmp_path):
     first, _ = recommendations(team, tmp_path)
     assert rows_of(first)["天津新乙机械有限公司"]["建议业务员工号"] == "S002"  # 李四, the 拓展培训 specialist

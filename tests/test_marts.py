@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import LOG_HEADER, log_row
+from conftest import LOG_HEADER, edit_config, log_row
 
 MON, TUE, WED = dt.date(2026, 11, 23), dt.date(2026, 11, 24), dt.date(2026, 11, 25)
 ORDER_HEADER = ["签单日期", "业务员", "客户名称", "业务类型", "合同金额", "成本", "已回款", "约定回款日期"]
@@ -233,6 +233,60 @@ def test_cap_and_weights_come_from_the_configuration(scored):
     row = score(scored, "S001")
     # profit 150 capped at 130, active 140 → 130; ability = revenue only = 80
     assert row[1] == 130 and row[3] == 130 and row[6] == pytest.approx(80)
+
+
+LAST_NOV = dt.date(2025, 11, 14)
+
+
+@pytest.fixture
+def a_year_on(scored):
+    """`scored` and November 2025: 张三 visits 甲 2× (active 1) and has an order of gross profit 2000; 李四 visits 乙
+    and 戊 (active 2); 王五, in service, has no row (active 0). Ranks of November 2025: 李四 1st, 张三 2nd, 王五 3rd."""
+    scored.add("log_2025.xlsx", [LOG_HEADER, *visits(LAST_NOV, "张三", A, 2), *visits(LAST_NOV, "李四", B, 1),
+                                 *visits(LAST_NOV, "李四", E, 1)])
+    scored.add("orders_2025.xlsx", [ORDER_HEADER, [LAST_NOV, "张三", A, "咨询", 5000, 3000, None, None]])
+    scored.ingest()
+    return scored
+
+
+def bounded_score(project, person, period=dt.date(2026, 11, 1)):
+    """The row of score_marts bounded to the one month `period`, as the monthly report reads it."""
+    (row,) = project.query(f"select {SCORE_COLUMNS} from score_marts('month', from_period := ?, to_period := ?) "
+                           "where salesperson_id = ?", [period, period, person])
+    return row
+
+
+def months_of_the_view(project) -> list[tuple]:
+    return project.query("select * from mart_scores_monthly order by month, salesperson_id nulls last")
+
+
+def months_one_by_one(project) -> list[tuple]:
+    """mart_scores_monthly's rows again, each month read from score_marts bounded to that month."""
+    months = [m for (m,) in project.query("select distinct month from mart_scores_monthly order by month")]
+    return [row for m in months for row in project.query(
+        "select period as month, * exclude (period) from score_marts('month', from_period := ?, to_period := ?) "
+        "order by salesperson_id nulls last", [m, m])]
+
+
+def test_scores_bounded_to_a_month_read_its_previous_month(a_year_on):
+    # 环比: November 2026 against October 2026, as test_scores_of_a_salesperson_with_every_input works out — gross
+    # profit 4000 → 6000: 150; visits 4 → 5: 125; active rank 3rd → 1st: 140; inspections 1st → 2nd: 80
+    # (November 2025 changes nothing). Reading November alone would leave profit and visits empty, ranks at 100
+    assert bounded_score(a_year_on, "S001")[:9] == pytest.approx((80, 150, 125, 140, 80, 125, 109, 80, 100.3))
+    assert months_one_by_one(a_year_on) == months_of_the_view(a_year_on)
+
+
+def test_scores_bounded_to_a_month_read_the_same_month_last_year_under_tongbi(a_year_on):
+    edit_config(a_year_on, ('comparison = "环比"', 'comparison = "同比"'))
+    a_year_on.ingest()
+    # 同比: 张三's November 2026 against November 2025 — gross profit 2000 → 6000: +200% → 300; visits 2 → 5: +150% → 250;
+    # active rank 2nd → 1st (tied with 李四): +1 place → 120; no inspection in November 2025: no previous rank → 100;
+    # revenue 80 and per customer 125 as before. ability = .4×80 + .2×300 + .1×250 + .1×120 + .1×100 + .1×125 = 151.5;
+    # composite = .3×80 + .7×151.5 = 130.05. Reading October 2026 as the previous month would give 环比's numbers
+    row = bounded_score(a_year_on, "S001")
+    assert row[:9] == pytest.approx((80, 300, 250, 120, 100, 125, 151.5, 80, 130.05))
+    assert row[10] == ["销售执行：上期没有日常业务检查，无上期排名，按 100 计"]
+    assert months_one_by_one(a_year_on) == months_of_the_view(a_year_on)
 
 
 # ---------------------------------------------------------------- receivables and reconciliation

@@ -186,6 +186,35 @@ def test_weekly_report_lists_stage_moves(built, tmp_path):
     assert "stage-moves" in Tables(html_path.read_text(encoding="utf-8")).tables
 
 
+def test_stage_moves_find_the_stage_before_the_week_however_long_ago(project):
+    """A follow-up last worked more than STAGE_LOOKBACK_DAYS before the week still has its stage before it (read from
+    all history only for such follow-ups). Week of Monday 11-23: 甲 stage 2 on 10-01 (53 days before), 4 on 11-23:
+    2 → 4; 乙 3 on 11-16 and again 3 on 11-24: not changed; 丙 first worked on 11-25: new at 1. Largest advance first."""
+    from conftest import LOG_HEADER, log_row
+    from reports.data import STAGE_LOOKBACK_DAYS, stage_moves
+    from salespipe.warehouse import connect
+
+    A, B, C = "天津甲有限公司", "天津乙有限公司", "天津丙有限公司"
+
+    def row(day, customer, phone, stage):  # class B with a 推介业务: a follow-up (跟单号) of its own
+        return [*log_row(day, "张三", customer, phone=phone, stage=stage), "管理咨询", None]
+
+    project.add_roster()
+    project.add("log.xlsx", [[*LOG_HEADER, "推介业务", "客户需求"],
+        row(dt.date(2026, 10, 1), A, "13700000001", "2"), row(dt.date(2026, 11, 16), B, "13700000002", "3"),
+        row(MON, A, "13700000001", "4"), row(dt.date(2026, 11, 24), B, "13700000002", "3"),
+        row(dt.date(2026, 11, 25), C, "13700000003", "1")])
+    project.ingest()
+    assert (MON - dt.date(2026, 10, 1)).days > STAGE_LOOKBACK_DAYS
+    con = connect(project.config.warehouse, read_only=True)
+    try:
+        moves = stage_moves(con, MON, MON + dt.timedelta(days=6))
+    finally:
+        con.close()
+    assert [(m["customer"], m["stage_before"], m["stage_now"], m["changed"]) for m in moves] == [
+        (A, 2, 4, True), (C, None, 1, True), (B, 3, 3, False)]
+
+
 def test_script_and_formula_text_from_sheets_is_inert(built, tmp_path):
     (html_path, xlsx_path), _ = make_report(built.config, "monthly", MON, ["html", "xlsx"], tmp_path)
     html = html_path.read_text(encoding="utf-8")

@@ -1,15 +1,52 @@
+-- scores 从 from_period 起计算时读取的第一天：from_period 所在期间的比较期（previous_period）的第一天；为空表示不限
+-- grain：期间粒度 month / quarter / half / year（这几种粒度的比较期总从期间的第一天开始）
+-- from_period：要计算的第一期（期间内任一天），为空表示不限
+create or replace macro scores_first_day(grain, from_period) as
+    previous_period(grain, period_start(grain, from_period::date));
+
+-- scores 计算到 to_period 时读取的最后一天：to_period 所在期间的最后一天；为空表示不限
+-- grain：期间粒度 month / quarter / half / year
+-- to_period：要计算的最后一期（期间内任一天），为空表示不限
+create or replace macro scores_last_day(grain, to_period) as
+    period_end(grain, period_start(grain, to_period::date));
+
 -- 第八章 业绩评估（表17）：每个销售岗位业务员及全组合计（salesperson_id 为空）每期的能力六项、能力分、素质分、综合分与排名，以及计算用的原始数（收入、毛利、拜访、名次）
 -- grain：期间粒度 month / quarter / half / year
-create or replace macro scores(grain) as table
+-- from_period：可选，只输出这一期及以后（期间内任一天；报表用：只读本期与比较期的行，不计算全部历史）
+-- to_period：可选，只输出这一期及以前（期间内任一天）
+create or replace macro scores(grain, from_period := null, to_period := null) as table
+-- the rows read: from the comparison period of the first period output to the end of the last (unbounded when the
+-- bounds are null); both ends fall on period boundaries, so every period read is whole. One month of bench/scale.py's
+-- warehouses: 0.06 s on one or three years, against 0.12 / 0.33 s for the view filtered to it. core_events is filtered
+-- by the expressions themselves, which DuckDB pushes into the scan of the tables (through a subquery it read all
+-- history); the three small tables by the bounds worked out once (each use of the expressions costs binding time,
+-- 0.007 s)
 with events as (
     select period_start(grain, event_date) as period, * from core_events
+    where in_range(event_date, scores_first_day(grain, from_period), scores_last_day(grain, to_period))
+),
+
+bounds as (
+    select scores_first_day(grain, from_period) as first_day, scores_last_day(grain, to_period) as last_day
+),
+
+period_targets as (
+    select t.* from targets as t, bounds as b where in_range(t.month, b.first_day, b.last_day)
+),
+
+period_ratings as (
+    select r.* from quality_ratings as r, bounds as b where in_range(r.month, b.first_day, b.last_day)
+),
+
+period_inspections as (
+    select i.* from inspections as i, bounds as b where in_range(i.inspect_date, b.first_day, b.last_day)
 ),
 
 periods as (
     select distinct period from events
-    union select distinct period_start(grain, month) from targets
-    union select distinct period_start(grain, month) from quality_ratings
-    union select distinct period_start(grain, inspect_date) from inspections
+    union select distinct period_start(grain, month) from period_targets
+    union select distinct period_start(grain, month) from period_ratings
+    union select distinct period_start(grain, inspect_date) from period_inspections
 ),
 
 -- who is scored: selling salespeople in service at some point of the period
@@ -39,21 +76,21 @@ activity as (
 
 service as (
     select period_start(grain, inspect_date) as period, salesperson_id, avg(total_score) as service_mean
-    from inspections group by all
+    from period_inspections group by all
 ),
 
 goals as (
     select period_start(grain, month) as period, salesperson_id,
         sum(revenue_target) as revenue_target,
         avg(per_customer_target) as per_customer_target
-    from targets group by all
+    from period_targets group by all
 ),
 
 quality as (
     select period_start(grain, month) as period, salesperson_id,
         avg(list_avg(list_filter([duty_score, attitude_score, skill_score], lambda x: x is not null)))
             as quality_score
-    from quality_ratings group by all
+    from period_ratings group by all
 ),
 
 inputs as (
@@ -210,12 +247,15 @@ select
          then rank() over (partition by period, composite_score is null or salesperson_id is null
                            order by composite_score desc) end
         as composite_rank
-from final;
+from final
+where in_range(period, period_start(grain, from_period::date), period_start(grain, to_period::date));
 
 -- 业绩评估视图 mart_scores_monthly … _yearly 的列（接口约定的顺序）：scores(grain) 去掉原始数
 -- grain：期间粒度 month / quarter / half / year
-create or replace macro score_marts(grain) as table
+-- from_period：可选，只计算这一期及以后（期间内任一天；见 scores）
+-- to_period：可选，只计算这一期及以前（期间内任一天）
+create or replace macro score_marts(grain, from_period := null, to_period := null) as table
 select
     period, salesperson_id, name, revenue_score, profit_score, visits_score, active_rank_score,
     service_rank_score, per_customer_score, ability_score, quality_score, composite_score, composite_rank, missing
-from scores(grain);
+from scores(grain, from_period := from_period, to_period := to_period);
