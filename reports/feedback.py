@@ -28,7 +28,9 @@ from salespipe.config import Config
 from salespipe.excel import file_part
 from salespipe.mail import DeliveryFailed, MailSettings, Outgoing, build_message, deliver
 from salespipe.template import how_to_fix
-from salespipe.warehouse import connect, dicts
+from salespipe.ingest.header import context_from_file_name
+from salespipe.ingest.load import person_key
+from salespipe.warehouse import connect, dicts, rows as query_rows
 from salespipe.workdays import feedback_deadline
 
 WEEKDAYS = "一二三四五六日"
@@ -43,16 +45,24 @@ def feedback_rows(con, day: dt.date, config_raw: dict | None = None) -> dict[str
     raw = config_raw or {}
     since = day - dt.timedelta(days=int(raw.get("feedback", {}).get("lookback_days", 7)))
     params = {"day": day, "since": since}
+    owners = _file_owners(con)
+    rejected = _problems(con, "r.superseded_by is null and coalesce(r.row_date, r.received_on) = $day", params, owners)
+    still_open = _problems(con, """r.superseded_by is null and r.row_number is not null
+                                   and coalesce(r.row_date, r.received_on) between $since and $day - 1""", params, owners)
+    settled = _problems(con, f"""r.superseded_on = $day and coalesce(r.row_date, r.received_on) < $day
+                                 and not exists ({SAME_PROBLEM_OPEN})""", params, owners)
+    heard = sorted({sp for found in (rejected, still_open, settled) for sp in found if sp})  # with the files' owners
     people = dicts(con, f"""
         with due as (
             select salesperson_id from activities where activity_date = $day
             union select salesperson_id from rejects r
             where r.superseded_by is null and coalesce(r.row_date, r.received_on) between $since and $day
             union select salesperson_id from rejects r
-            where r.superseded_on = $day and coalesce(r.row_date, r.received_on) < $day)
+            where r.superseded_on = $day and coalesce(r.row_date, r.received_on) < $day
+            union select unnest($heard::varchar[]))
         select p.salesperson_id, p.name, p.email from salespeople p
         where p.salesperson_id in (select salesperson_id from due) and not ({LEFT})
-        order by 1""", params)
+        order by 1""", {**params, "heard": heard})
     # the colleagues to compare with: those who handed in a sheet that day (the mart has a zero row for everyone)
     counts = dicts(con, """
         select * from mart_activity_daily where activity_date = $day and salesperson_id in (
@@ -63,11 +73,6 @@ def feedback_rows(con, day: dt.date, config_raw: dict | None = None) -> dict[str
         select salesperson_id, activity_date, customer_name, customer_code, followup_no, contact, phone, method, stage,
                result, array_to_string(flags, '、') as flags, source_file, source_row
         from activities where activity_date = ? order by source_file, source_row""", [day]))
-    rejected = _problems(con, "r.superseded_by is null and coalesce(r.row_date, r.received_on) = $day", params)
-    still_open = _problems(con, """r.superseded_by is null and r.row_number is not null
-                                   and coalesce(r.row_date, r.received_on) between $since and $day - 1""", params)
-    settled = _problems(con, f"""r.superseded_on = $day and coalesce(r.row_date, r.received_on) < $day
-                                 and not exists ({SAME_PROBLEM_OPEN})""", params)
     return {person["salesperson_id"]: {**person, **{name: found.get(person["salesperson_id"], []) for name, found in (
                 ("accepted", accepted), ("rejected", rejected), ("still_open", still_open), ("settled", settled))},
             "counts": compare(counts, person["salesperson_id"]), "deadline": deadline} for person in people}
@@ -81,15 +86,33 @@ def _by_person(found: list[dict]) -> dict[str, list[dict]]:
     return grouped
 
 
-def _problems(con, where: str, params: dict) -> dict[str, list[dict]]:
+def _problems(con, where: str, params: dict, owners: dict[str, str]) -> dict[str, list[dict]]:
     """Everyone's rejects that match `where`, each with its fix, grouped by salesperson (one query for the day,
-    not one per person)."""
+    not one per person). A row with no usable salesperson (its 业务员 a formula never calculated, realworld/03;
+    a name not in the roster) goes to the owner its file name says (`owners`), whose file it is — it still counts
+    for the team only (metrics.md)."""
     sql = f"""select r.salesperson_id, {PROBLEM_COLUMNS} from rejects r where {where}
               order by day, r.file, r.sheet, r.row_number nulls first, r.column_name"""
     found = dicts(con, sql, {k: v for k, v in params.items() if f"${k}" in sql})  # DuckDB refuses unused ones
     for problem in found:
         problem["fix"] = how_to_fix(problem.pop("kind"), problem["column_name"], problem["reason"])
+        problem["salesperson_id"] = problem["salesperson_id"] or owners.get(problem["file"])
     return _by_person(found)
+
+
+def _file_owners(con) -> dict[str, str]:
+    """{file: salesperson_id} for the files of rejected rows without a salesperson, where the file name names one
+    person of the roster (日志表_张三_20261126.xlsx → S001)."""
+    by_name: dict[str, list[str]] = {}
+    for salesperson_id, name in query_rows(con, "select salesperson_id, name from salespeople"):
+        by_name.setdefault(person_key(name), []).append(salesperson_id)
+    owners = {}
+    for (file,) in query_rows(con, "select distinct file from rejects where salesperson_id is null"):
+        name = context_from_file_name(Path(file).stem).salesperson
+        found = by_name.get(person_key(name)) if name else None
+        if found and len(found) == 1:
+            owners[file] = found[0]
+    return owners
 
 
 def compare(day_rows: list[dict], sp: str) -> list[tuple]:

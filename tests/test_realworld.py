@@ -9,9 +9,11 @@ from decimal import Decimal
 from pathlib import Path
 from xml.sax.saxutils import escape
 
+import duckdb
 import openpyxl
 import pytest
 
+from reports.feedback import feedback_rows
 from salespipe.cli import main
 from salespipe.template import how_to_fix
 from conftest import LOG_HEADER, log_row, workbook, xls_workbook
@@ -138,9 +140,16 @@ def test_formula_never_calculated_is_rejected_saying_so_not_as_empty(project, st
     rejects = project.query("select row_number, column_name, reason from rejects where sheet = '日志' order by all")
     assert sorted({row for row, _, _ in rejects}) == [3, 4]
     assert {column for row, column, _ in rejects if row == 3} == {"联系人", "联系电话"}
-    # row 4's 业务员 is a formula too: the row goes to 张三 (S001), whose file it is, so his feedback lists it
+    # row 4's 业务员 is a formula too: no usable salesperson (it counts for the team only, metrics.md), yet the row
+    # reaches the feedback of 张三 (S001), whose file it is
     assert project.query("select distinct row_number, salesperson_id from rejects where sheet = '日志' order by 1") == [
-        (3, "S001"), (4, "S001")]
+        (3, "S001"), (4, None)]
+    con = duckdb.connect(str(project.config.warehouse), read_only=True)
+    try:
+        heard = feedback_rows(con, D)
+    finally:
+        con.close()
+    assert sorted({p["row_number"] for p in heard["S001"]["rejected"] if p["sheet"] == "日志"}) == [3, 4]
     for _, _, reason in rejects:
         assert "计算" in reason and re.search("保存|另存", reason) and "没有填写" not in reason, reason
 

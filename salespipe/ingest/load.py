@@ -11,7 +11,6 @@ import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
-from pathlib import Path
 from typing import NamedTuple
 
 
@@ -21,7 +20,6 @@ from salespipe.customers.match import Settings
 from salespipe.customers.normalize import name_key
 from salespipe.approvals import apply_approvals
 from salespipe.ingest.batch import Batch
-from salespipe.ingest.header import context_from_file_name
 from salespipe.ingest.kinds import SALESPERSON_KINDS
 from salespipe.schema import EVIDENCE_OF_ROWS, TABLES
 from salespipe.warehouse import append_rows, dicts, object_columns, rewrite_rows, rows, run, scalar
@@ -489,10 +487,7 @@ def _insert_rejects(con, batch: Batch, run_id: str, now: dt.datetime, result: Lo
             for column, value, reason in r["problems"]:
                 rows.append({"file": r["source_file"], "sheet": r["source_sheet"], "row_number": r["source_row"],
                              "column_name": column, "value": value, "reason": reason,
-                             # a row without its own 业务员 (a formula never calculated, realworld/03) goes to the
-                             # file's owner, so that it reaches their feedback
-                             "salesperson_id": r.get("salesperson_id") or owner(
-                                 r["source_file"], context_from_file_name(Path(r["source_file"]).stem).salesperson),
+                             "salesperson_id": r.get("salesperson_id"),
                              "salesperson_name": r.get("salesperson_name") or r.get("name"), "kind": kind,
                              "row_date": r.get("row_date"), "file_sha256": r["file_sha256"],
                              "superseded_by": r.get("superseded_by"),
