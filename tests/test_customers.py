@@ -371,8 +371,9 @@ def test_an_abbreviation_seen_first_alone_joins_its_company_when_it_comes_with_i
     project.add_roster()
     _log(project, "日志表_张三_20261123.xlsx", [
         log_row(D1, customer="航瑞5G通信技术（天津）有限公司", contact="刘明", phone="13812345678"),
-        log_row(D1, customer="航瑞通信", contact="马丽", phone="13900000001")])
-    # by hand: the abbreviation alone shares neither phone nor contact: its own code
+        log_row(D1, customer="航瑞通信", contact="马丽", phone="13900000001", address=OTHER_ROAD)])
+    # by hand: the abbreviation alone shares neither phone, contact nor address (at the full name's road and number
+    # it would be a certain match): its own code
     assert project.query("select customer_code from customers order by 1") == [("KH000001",), ("KH000002",)]
     _log(project, "日志表_张三_20261124.xlsx", [log_row(D2, customer="航瑞通信", contact="刘明", phone="138-1234-5678")])
     # the next evening the same spelling comes with the full name's phone and contact: metrics.md's certain
