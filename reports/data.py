@@ -183,14 +183,14 @@ RECONCILIATION_ISSUES = ("日志签单但没有登记订单", "登记了订单�
 
 def reconciliation(con, start: dt.date, end: dt.date) -> list[dict]:
     """签单核对 for the weekly and monthly (issue 15, "Closed means one thing"): the rows of the view
-    mart_order_reconciliation dated in [start, end] — log rows saying 签单 with no order of that salesperson
+    mart_order_reconciliation dated in [start, end] (read from order_reconciliation bounded to them) — log rows saying 签单 with no order of that salesperson
     and customer within [reconciliation] window_days, and orders with no such log row. Rows: issue (one of
     RECONCILIATION_ISSUES), salesperson_id, name, customer_code, customer_name, event_date, business_type,
     followup_no (None where unknown), source_file, source_row; the first issue first, then by date."""
     return dicts(con, """
         select issue, salesperson_id, name, customer_code, customer_name, event_date, business_type, followup_no,
                source_file, source_row
-        from mart_order_reconciliation where event_date between ? and ?
+        from order_reconciliation(from_date := ?, to_date := ?)
         order by issue = ? desc, event_date, salesperson_id, customer_code, source_file, source_row""",
                  [start, end, RECONCILIATION_ISSUES[0]])
 
@@ -749,8 +749,8 @@ def outcomes(con, first: dt.date, last: dt.date, roster: dict[str, dict]) -> dic
             from orders o left join customer_aliases m on m.alias_code = o.customer_code
             where o.order_date between $first and $last and o.salesperson_id is not null group by all),
         unlogged as (  -- 签单核对's 日志签单但没有登记订单 rows of the period
-            select distinct salesperson_id, customer_code as code from mart_order_reconciliation
-            where issue = $issue and event_date between $first and $last)
+            select distinct salesperson_id, customer_code as code
+            from order_reconciliation(from_date := $first, to_date := $last) where issue = $issue)
         select p.code as customer_code, c.name as customer, p.salesperson_id, s.name, p.signed,
                case when p.signed then p.signed_on else p.lost_on end as day,
                case when p.signed then p.why_signed else p.why_lost end as analysis,

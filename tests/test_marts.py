@@ -345,6 +345,31 @@ def test_reconciliation_lists_signings_without_orders_and_orders_without_signing
     assert rows == [("S001", B, "日志签单但没有登记订单"), ("S001", C, "登记了订单但日志中没有签单")]
 
 
+def test_reconciliation_of_a_month_matches_rows_of_the_months_around_it(project):
+    """order_reconciliation(from_date, to_date), what the reports read, lists the rows dated in the range but matches
+    them against the rows within window_days (31) of them on either side: the rows of mart_order_reconciliation
+    dated in the range. 甲: 签单 11-30, order 12-05 — matched across the months; 乙: 签单 11-02, no order; 丙: 签单
+    11-25, order 12-20 (25 days) — matched; 丁: 签单 11-20, order 12-28 (38 days) — neither matched."""
+    D = "天津丁有限公司"
+    project.add_roster()
+    project.add("log.xlsx", [LOG_HEADER, *(log_row(day, "张三", customer, stage="7", result="签单") for day, customer in (
+        (dt.date(2026, 11, 30), A), (dt.date(2026, 11, 2), B), (dt.date(2026, 11, 25), C), (dt.date(2026, 11, 20), D)))])
+    project.add("orders.xlsx", [ORDER_HEADER, *([day, "张三", customer, "咨询", 1000, None, None, None] for day, customer in (
+        (dt.date(2026, 12, 5), A), (dt.date(2026, 12, 20), C), (dt.date(2026, 12, 28), D)))])
+    project.ingest(now=dt.datetime(2026, 12, 31, 18, 0))
+
+    def listed(first, last):
+        return project.query("select customer_name, event_date, issue from order_reconciliation(from_date := ?, "
+                             "to_date := ?) order by event_date", [first, last])
+
+    november = [(B, dt.date(2026, 11, 2), "日志签单但没有登记订单"), (D, dt.date(2026, 11, 20), "日志签单但没有登记订单")]
+    december = [(D, dt.date(2026, 12, 28), "登记了订单但日志中没有签单")]
+    assert listed(dt.date(2026, 11, 1), dt.date(2026, 11, 30)) == november
+    assert listed(dt.date(2026, 12, 1), dt.date(2026, 12, 31)) == december
+    assert project.query("select customer_name, event_date, issue from mart_order_reconciliation order by event_date") \
+        == november + december
+
+
 def test_every_view_and_view_column_has_a_chinese_comment(week):
     cjk = re.compile(r"[\u4e00-\u9fff]")
     views = week.query("select view_name, comment from duckdb_views() where not internal")
