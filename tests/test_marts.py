@@ -74,6 +74,32 @@ def test_week_counts_come_from_rows_not_from_daily_sums(week):
     assert counts(week, "mart_activity_weekly", "week_start", MON, None) == (3, 1, 1, 1, 2, 3, 0, 3, 3, 3, 2, 1.0, 0.0)
 
 
+def test_rejected_rows_of_a_range_are_the_views_rows_dated_in_it(project):
+    """rejected_rows(from_date, to_date), what the reports' counts read, keeps only the problems dated in the range
+    before grouping them into rows: the same rows as stg_rejected_rows filtered on its row_date. Monday: a row with two
+    problems (one row); Tuesday: 孙悟空's row; a row without a date counts on the day it was received (11-26)."""
+    project.add_roster()
+    project.add("张三_1123.xlsx", [LOG_HEADER,
+        log_row(MON, "张三", A, method="飞鸽", phone="12"),                # 联系方式 and 联系电话: two problems, one row
+        log_row(TUE, "孙悟空", B, method="电话"),
+        log_row(None, "张三", C, method="电话")])                          # no date: received on 11-26
+    project.ingest(now=dt.datetime(2026, 11, 26, 18, 0))
+    problems = project.query("select row_number, count(*) from rejects group by all order by 1")
+    assert [n for _, n in problems] == [2, 1, 1], problems
+    days = [MON, TUE, WED, dt.date(2026, 11, 26)]
+    for first, last in [*((d, d) for d in days), (MON, WED), (TUE, None), (None, MON)]:
+        bounded = project.query("select * from rejected_rows(from_date := ?, to_date := ?) order by all", [first, last])
+        filtered = project.query("select * from stg_rejected_rows where in_range(row_date, ?, ?) order by all",
+                                 [first, last])
+        assert bounded == filtered, (first, last)
+    counted = project.query("select activity_date, rejected_rows from mart_activity_daily where salesperson_id is null "
+                            "and rejected_rows > 0 order by 1")
+    assert counted == [(MON, 1), (TUE, 1), (dt.date(2026, 11, 26), 1)]
+    for day, rows in counted:
+        assert project.query("select rejected_rows from activity_counts('day', from_date := ?, to_date := ?) "
+                             "where salesperson_id is null", [day, day]) == [(rows,)]
+
+
 def test_month_lists_every_selling_salesperson_in_service(week):
     people = week.query("select salesperson_id from mart_activity_monthly where month = '2026-11-01' order by 1")
     # 王五 (S003) left on 2026-11-15: in service during November, shown with zeros; not in the week of 11-23
@@ -317,6 +343,31 @@ def test_reconciliation_lists_signings_without_orders_and_orders_without_signing
     project.ingest()
     rows = project.query("select salesperson_id, customer_name, issue from mart_order_reconciliation order by issue")
     assert rows == [("S001", B, "日志签单但没有登记订单"), ("S001", C, "登记了订单但日志中没有签单")]
+
+
+def test_reconciliation_of_a_month_matches_rows_of_the_months_around_it(project):
+    """order_reconciliation(from_date, to_date), what the reports read, lists the rows dated in the range but matches
+    them against the rows within window_days (31) of them on either side: the rows of mart_order_reconciliation
+    dated in the range. 甲: 签单 11-30, order 12-05 — matched across the months; 乙: 签单 11-02, no order; 丙: 签单
+    11-25, order 12-20 (25 days) — matched; 丁: 签单 11-20, order 12-28 (38 days) — neither matched."""
+    D = "天津丁有限公司"
+    project.add_roster()
+    project.add("log.xlsx", [LOG_HEADER, *(log_row(day, "张三", customer, stage="7", result="签单") for day, customer in (
+        (dt.date(2026, 11, 30), A), (dt.date(2026, 11, 2), B), (dt.date(2026, 11, 25), C), (dt.date(2026, 11, 20), D)))])
+    project.add("orders.xlsx", [ORDER_HEADER, *([day, "张三", customer, "咨询", 1000, None, None, None] for day, customer in (
+        (dt.date(2026, 12, 5), A), (dt.date(2026, 12, 20), C), (dt.date(2026, 12, 28), D)))])
+    project.ingest(now=dt.datetime(2026, 12, 31, 18, 0))
+
+    def listed(first, last):
+        return project.query("select customer_name, event_date, issue from order_reconciliation(from_date := ?, "
+                             "to_date := ?) order by event_date", [first, last])
+
+    november = [(B, dt.date(2026, 11, 2), "日志签单但没有登记订单"), (D, dt.date(2026, 11, 20), "日志签单但没有登记订单")]
+    december = [(D, dt.date(2026, 12, 28), "登记了订单但日志中没有签单")]
+    assert listed(dt.date(2026, 11, 1), dt.date(2026, 11, 30)) == november
+    assert listed(dt.date(2026, 12, 1), dt.date(2026, 12, 31)) == december
+    assert project.query("select customer_name, event_date, issue from mart_order_reconciliation order by event_date") \
+        == november + december
 
 
 def test_every_view_and_view_column_has_a_chinese_comment(week):

@@ -72,9 +72,9 @@ rejected as (
         period,
         case when grouping(salesperson_id) = 1 then '*' else salesperson_id end as sp_key,
         count(*) as rejected_rows
-    from (select period_start(grain, row_date) as period, salesperson_id from stg_rejected_rows
-          where in_range(row_date, from_date, to_date)
-            and kind <> 'approvals')  -- the approvers' rows (退回的审批行) are not a salesperson's data quality
+    from (select period_start(grain, row_date) as period, salesperson_id
+          from rejected_rows(from_date := from_date, to_date := to_date)
+          where kind <> 'approvals')  -- the approvers' rows (退回的审批行) are not a salesperson's data quality
     group by grouping sets ((period, salesperson_id), (period))
 ),
 
