@@ -29,7 +29,7 @@ from salespipe.excel import file_part
 from salespipe.mail import DeliveryFailed, MailSettings, Outgoing, build_message, deliver
 from salespipe.template import how_to_fix
 from salespipe.ingest.header import context_from_file_name
-from salespipe.ingest.load import person_key
+from salespipe.ingest.load import Roster
 from salespipe.warehouse import connect, dicts, rows as query_rows
 from salespipe.workdays import feedback_deadline
 
@@ -103,15 +103,11 @@ def _problems(con, where: str, params: dict, owners: dict[str, str]) -> dict[str
 def _file_owners(con) -> dict[str, str]:
     """{file: salesperson_id} for the files of rejected rows without a salesperson, where the file name names one
     person of the roster (日志表_张三_20261126.xlsx → S001)."""
-    by_name: dict[str, list[str]] = {}
-    for salesperson_id, name in query_rows(con, "select salesperson_id, name from salespeople"):
-        by_name.setdefault(person_key(name), []).append(salesperson_id)
+    roster = Roster(query_rows(con, "select salesperson_id, name, status, hired_on, left_on from salespeople"))
     owners = {}
     for (file,) in query_rows(con, "select distinct file from rejects where salesperson_id is null"):
-        name = context_from_file_name(Path(file).stem).salesperson
-        found = by_name.get(person_key(name)) if name else None
-        if found and len(found) == 1:
-            owners[file] = found[0]
+        if found := roster.only(context_from_file_name(Path(file).stem).salesperson):
+            owners[file] = found
     return owners
 
 

@@ -80,6 +80,12 @@ class Roster:
         for r in rows:
             self.by_name.setdefault(person_key(r[1]), []).append(r)
 
+    def only(self, name: str | None) -> str | None:
+        """The salesperson_id of the one salesperson called `name` (as a file name says it: 日志表_张三_20261126),
+        None when the roster has nobody or several of that name."""
+        matches = self.by_name.get(person_key(name)) if name else None
+        return matches[0][0] if matches and len(matches) == 1 else None
+
     def resolve(self, rec: dict, monthly: bool) -> None:
         staff, name = rec.get("staff_no"), rec.get("salesperson_name")
         person = None
@@ -466,17 +472,8 @@ def cents_text(cents: int) -> str:
 def _insert_rejects(con, batch: Batch, run_id: str, now: dt.datetime, result: LoadResult,
                     roster: Roster) -> None:
     rows = list(batch.sheet_rejects)
-    owners: dict[str, str | None] = {}
-
-    def owner(file: str, name: str | None) -> str | None:
-        """The salesperson a file name says (日志表_张三_20261126), when the roster knows them once."""
-        if file not in owners:
-            matches = roster.by_name.get(person_key(name)) if name else None
-            owners[file] = matches[0][0] if matches and len(matches) == 1 else None
-        return owners[file]
-
     for row in rows:  # a whole file or sheet: its owner from the file name
-        row["salesperson_id"] = owner(row["file"], row["salesperson_name"])
+        row["salesperson_id"] = roster.only(row["salesperson_name"])
     for kind, recs in batch.records.items():
         for r in recs:
             counts = result.per_file.setdefault(r["file_id"], [0, 0])
