@@ -130,15 +130,16 @@ def _readers(count: int, config: Config):
     (one when `loader_reads_every` is 0), one for a run of one chunk (a night) of fewer than `two_readers_from`
     files; with `[ingest] reader_memory_mb` and `reader_timeout_seconds`. Started before the warehouse is opened:
     their imports overlap that.
-    (Two processes sharing one night's reading bought nothing: 60 workbooks onto a year, alternated on 2 cores,
-    median 4.47 s with two against 4.17 s with one, and 4.26 against 2.87 s in another series — issue 19 asked
-    for ≥ 20 % or removal.) From `two_readers_from` files (200) a night is read by two: bench/scale.py's night of 300
-    workbooks onto a year 11.2-12.3 s with one, 9.6-10.1 s with two; 120 of them 5.4 against 4.9-5.2 s."""
+    From `two_readers_from` files (20: two pieces of SHARED_PIECE) a night is read by two. Measured alternated on 2
+    cores, bench/scale.py's nights onto a copy of the three-year warehouse, its own process, 5 rounds: 60 workbooks
+    1.79-1.83 s with one, 1.66-1.69 s with two; 20 workbooks 1.48-1.64 against 1.50-1.62 s (no loss); 300 onto a year
+    11.2-12.3 against 9.6-10.1 s. (When a night took 4 s, two bought nothing at 60 workbooks: the loader, not the
+    reading, kept both cores busy then.)"""
     if not count:
         yield None
         return
     size, every = _chunking(config)
-    two = bool(every) and (count > size or count >= int(config.ingest.get("two_readers_from", 200)))
+    two = bool(every) and (count > size or count >= int(config.ingest.get("two_readers_from", 20)))
     with ChunkReader(2 if two else 1, memory_mb=int(config.ingest.get("reader_memory_mb", 2048)),
                      timeout=float(config.ingest.get("reader_timeout_seconds", 120))) as reader:
         yield reader

@@ -14,8 +14,8 @@ alone in a new process, so that a file does not pay for the memory its predecess
 Two ways of reading:
 
 - `share`: a run of one chunk (a nightly batch) is cut into pieces of a few files, read in turn by the
-  children given (the pipeline gives one: two bought nothing on a night, issue 19); the pieces are joined in
-  file order into the one Batch one process would have read alone;
+  children given (the pipeline gives two from `[ingest] two_readers_from` files on, see its `_readers`); the
+  pieces are joined in file order into the one Batch one process would have read alone;
 - `read`: a run of several chunks; a chunk is read by one of two children (the second takes every
   `[ingest] loader_reads_every`-th chunk, the share the loader used to read itself), at most `ahead` chunks
   ahead of the loader, which takes them in order.
