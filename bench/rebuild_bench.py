@@ -61,7 +61,8 @@ def rebuild(paths: list[Path], work: Path) -> dict:
     largest = usage.ru_maxrss / 1024  # the kernel's exact peak of the command or of its reader, the larger
     # The true peak of the sum is at least both: the sampled sum can miss a short spike, and the command's own
     # peak comes at the end (follow-ups, customers, marts over every row), after the reader has ended.
-    return {"seconds": seconds, "peak_rss_mb": max(peak[0] / 2**20, largest), "sampled_rss_mb": peak[0] / 2**20,
+    return {"seconds": seconds, "cpu_s": usage.ru_utime + usage.ru_stime,  # the command and its reader processes
+            "peak_rss_mb": max(peak[0] / 2**20, largest), "sampled_rss_mb": peak[0] / 2**20,
             "max_process_rss_mb": largest, "activities": counts[0], "rejected": counts[1],
             "customers": counts[2], "files": counts[3], "size_mb": (work / "year.duckdb").stat().st_size / 1e6,
             "output": output.decode(errors="replace")}

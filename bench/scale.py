@@ -9,9 +9,11 @@ code change builds again): the same night's 60 workbooks (the day after the long
 a copy, twice (the first night after the rebuild, then a second night on a fresh copy, to see a first-night
 effect), and the daily, weekly and monthly report of the history's last workday rendered in-process (apart from
 process start): the same amount of data in each period on either history. Beside
-each: the raw read of the same files (python-calamine, one process) and the interpreter's start. Then a night
-of 300 workbooks (300 salespeople, with their roster) onto the one-year warehouse. Prints the curve and the
-targets, and puts the table into docs/benchmarks.md.
+each: the raw read of the same files (python-calamine, one process), our reading alone of the history (two
+processes, nothing loaded: the floor under the rebuild), and the interpreter's start. Then a night of 300
+workbooks (300 salespeople, with their roster) onto the one-year warehouse — 23 k companies it has never seen —
+and the same 300 salespeople's ordinary evening onto their own history of WIDE_OWN_DAYS workdays. Prints the
+curve and the targets, and puts the table into docs/benchmarks.md.
 """
 from __future__ import annotations
 
@@ -24,6 +26,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from bench.ingest_bench import ROOT, append_result, machine, raw_read
@@ -33,6 +36,7 @@ from salespipe.demo import _roster
 
 CACHE = ROOT / "bench" / ".cache"
 DAYS_PER_YEAR = 250
+WIDE_OWN_DAYS = 20  # the wide department's own history: by then every salesperson's 160 customers have been seen
 
 
 def code_hash() -> str:
@@ -43,10 +47,12 @@ def code_hash() -> str:
     return digest.hexdigest()[:12]
 
 
-def history(years: int, salespeople: int, rows: int) -> tuple[Path, dict]:
-    """The warehouse of `years` built by one `salespipe ingest` (cached), and what the build took."""
-    days = DAYS_PER_YEAR * years
-    built = CACHE / f"scale-{years}y-{salespeople}p-{rows}r-{code_hash()}.duckdb"
+def history(years: int, salespeople: int, rows: int, days: int | None = None) -> tuple[Path, dict]:
+    """The warehouse of `years` (or of `days` workdays) built by one `salespipe ingest` (cached), and what the
+    build took."""
+    span = f"{years}y" if days is None else f"{days}d"
+    days = days or DAYS_PER_YEAR * years
+    built = CACHE / f"scale-{span}-{salespeople}p-{rows}r-{code_hash()}.duckdb"
     facts = built.with_suffix(".json")
     if not built.exists() or not facts.exists():
         paths = make_year(salespeople, days, rows)
@@ -55,10 +61,29 @@ def history(years: int, salespeople: int, rows: int) -> tuple[Path, dict]:
             start = time.perf_counter()
             rows_read = raw_read(paths)
             got["raw_s"], got["raw_rows"] = time.perf_counter() - start, rows_read
+            got["reader_s"] = reader_alone(paths)
             shutil.copyfile(Path(tmp) / "build" / "year.duckdb", built)
         got.pop("output")
         facts.write_text(json.dumps({**got, "files": len(paths)}), encoding="utf-8")
     return built, json.loads(facts.read_text(encoding="utf-8"))
+
+
+def reader_alone(paths: list[Path], processes: int = 2) -> float:
+    """Wall seconds of our reading alone (`read_batch`: what Excel shows — xlrd for .xls, error cells, formulas
+    without results — recognised and staged), the files in runs of 500 over `processes` processes side by side,
+    nothing loaded or matched: the floor under a rebuild that reads this way on this machine."""
+    runs = [paths[i:i + 500] for i in range(0, len(paths), 500)]
+    start = time.perf_counter()
+    with ProcessPoolExecutor(processes) as pool:
+        list(pool.map(_staged_rows, runs))
+    return time.perf_counter() - start
+
+
+def _staged_rows(paths: list[Path]) -> int:
+    from salespipe.ingest.batch import read_batch
+
+    batch = read_batch(paths, set(), "022", 30)
+    return sum(len(records) for records in batch.records.values())
 
 
 def night_files(folder: Path, salespeople: int, rows: int, day_index: int, with_roster: bool) -> list[Path]:
@@ -164,6 +189,14 @@ def main(argv: list[str] | None = None) -> dict:
             base, _ = history(min(args.years), args.salespeople, args.rows)
             wide = {"files": len(wide_files), "rows": wide_raw_rows, "raw": wide_raw,
                     "night": night(base, wide_files, tmp / "wide-night")}
+            # the same department's ordinary evening: its own history of WIDE_OWN_DAYS workdays, then the next day
+            own_base, own_built = history(0, args.wide, args.rows, days=WIDE_OWN_DAYS)
+            own_files = night_files(tmp / "wide-own", args.wide, args.rows, WIDE_OWN_DAYS, with_roster=False)
+            start = time.perf_counter()
+            own_rows = raw_read(own_files)
+            own_raw = time.perf_counter() - start
+            wide["own"] = {"files": len(own_files), "rows": own_rows, "raw": own_raw, "built": own_built,
+                           "night": min(night(own_base, own_files, tmp / f"wide-own-{k}") for k in range(2))}
     text = table(results, len(files), raw_rows, raw, started, wide)
     append_result(text)
     return {"results": results, "raw": raw, "start": started, "wide": wide}
@@ -186,9 +219,17 @@ def table(results: dict, files: int, raw_rows: int, raw: float, started: float, 
              + " | ".join(f"{results[y]['then']:.2f}" for y in years) + " |",
              *[f"| {kind} report of the history's last workday, in-process, best of 3, s | " + " | ".join(f"{results[y]['reports'][kind]:.2f}" for y in years) + " |"
                for kind in ("daily", "weekly", "monthly")]]
+    lines += ["| our reading alone of the same workbooks, two processes, nothing loaded, s | "
+              + " | ".join(f"{results[y]['built']['reader_s']:.1f}" for y in years) + " |",
+              "| rebuild CPU seconds, the command and its readers | "
+              + " | ".join(f"{results[y]['built']['cpu_s']:.1f}" for y in years) + " |"]
     if wide:
-        lines.append(f"| {wide['files']}-workbook night ({wide['rows']:,} rows read) onto {lo} y, s | "
-                     + f"{wide['night']:.2f} |" + " — |" * (len(years) - 1))
+        own = wide["own"]
+        lines.append(f"| {wide['files']}-workbook night ({wide['rows']:,} rows read; 300 salespeople whose customers the "
+                     f"{lo}-year warehouse has never seen) onto {lo} y, s | " + f"{wide['night']:.2f} |" + " — |" * (len(years) - 1))
+        lines.append(f"| the same department's own evening: {own['files']} workbooks ({own['rows']:,} rows read) onto its "
+                     f"{WIDE_OWN_DAYS} workdays ({own['built']['activities']:,} rows, {own['built']['customers']:,} customers), "
+                     f"best of 2, s | " + f"{own['night']:.2f} |" + " — |" * (len(years) - 1))
     lines += ["", f"Raw read of the night's workbooks: {raw:.2f} s; interpreter start with the command line imported: "
               f"{started:.2f} s.", ""]
     night_hi = min(results[hi]["first"], results[hi]["second"])
@@ -200,11 +241,15 @@ def table(results: dict, files: int, raw_rows: int, raw: float, started: float, 
           for kind in ("daily", "weekly", "monthly")],
         ("night ≤ 8 × (raw read + interpreter start)", night_hi / (raw + started), 8),
         (f"rebuild of {lo} y ≤ 2.5 × its raw read", built["seconds"] / built["raw_s"], 2.5),
+        (f"(our reading alone of {lo} y on two processes ÷ its raw read: the floor under the rebuild's ratio)",
+         built["reader_s"] / built["raw_s"], 2.5),
         (f"rebuild peak RSS ≤ 1,500 MB", built["peak_rss_mb"] / 1500, 1.0),
     ]
     if wide:
         checks.append((f"{wide['files']}-workbook night onto {lo} y ≤ 10 × its raw read ({wide['raw']:.2f} s)",
                        wide["night"] / wide["raw"], 10))
+        checks.append((f"the department's own {wide['own']['files']}-workbook evening ≤ 10 × its raw read "
+                       f"({wide['own']['raw']:.2f} s)", wide["own"]["night"] / wide["own"]["raw"], 10))
     lines += ["| target | measured ratio | met |", "| --- | ---: | --- |"]
     lines += [f"| {name} | {ratio:.2f} | {'yes' if ratio <= limit else 'no'} |" for name, ratio, limit in checks]
     return "\n".join(lines) + "\n"
