@@ -485,3 +485,28 @@ def test_companies_with_unrelated_names_sharing_only_an_address_are_not_asked_bu
     assert summary.new_reviews == 1
     assert project.query("select left_name, right_name from customer_match_review") == [
         ("天津海捷数据科技有限公司", "天津通航数据科技有限公司")]
+
+
+def test_a_later_chunk_compares_with_the_earlier_chunks_customers_in_the_order_they_were_made(project):
+    """[ingest] chunk_files = 1, one run of two workbooks. The first makes 70 customers whose names begin 华锐 — a
+    block too common to compare whole (max_block 60): a new record is compared with its 5 neighbours in it, and the
+    run's existing customers come in the order they were made — the last, 华锐鼎科电气 at 友谊路10号. The second names
+    华锐鼎科电气 again by its spelling, then writes 华锐顶科电气 (the same sound, metrics.md) at that address with
+    another phone: the same customer, KH000070, as on two evenings. (A version that listed a customer named by its
+    spelling first compared the new spelling with five 华锐…贸易 and gave it a new code.)"""
+    project.add_roster()
+    project.config.raw["ingest"]["chunk_files"] = 1
+    stems = "甲乙丙丁戊己庚辛壬癸子丑寅卯辰巳午未申酉戌亥"
+    traders = [log_row(D1, customer=f"华锐{stems[i // 22]}{stems[i % 22]}贸易有限公司", contact=f"刘{stems[i % 22]}{stems[i // 22]}",
+                       phone=f"1380000{i:04d}", address=f"天津市河东区{i + 1}号路{i + 1}号") for i in range(69)]
+    place = "天津市河西区友谊路10号"
+    project.add("a.xlsx", [LOG_HEADER, *traders, log_row(D1, customer="华锐鼎科电气有限公司", contact="赵敏",
+                                                         phone="13700000000", address=place)])
+    project.add("b.xlsx", [LOG_HEADER, log_row(D2, customer="华锐鼎科电气有限公司", contact="赵敏", phone="13700000000",
+                                               address=place),
+                           log_row(D2, customer="华锐顶科电气有限公司", contact="钱伟", phone="13911112222", address=place)])
+    summary = project.ingest()
+    assert summary.rows_rejected == 0 and summary.new_customers == 70
+    assert project.query("select customer_name, customer_code from activities where customer_name like '华锐%科电气%' "
+                         "order by activity_date, source_row") == [
+        ("华锐鼎科电气有限公司", "KH000070"), ("华锐鼎科电气有限公司", "KH000070"), ("华锐顶科电气有限公司", "KH000070")]

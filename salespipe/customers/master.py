@@ -182,19 +182,17 @@ class Profiles:
         distinct = {(r.get("customer_code"), r["customer_name"], r.get("phone"), r.get("contact"), r.get("address"),
                      r.get("industry")): r for r in recs}
         for rec in distinct.values():
-            if rec.get("customer_code"):
-                self.pending.setdefault(rec["customer_code"], []).append(rec)
-
-    def has(self, code: str) -> bool:
-        """The customer is known to the profiles: in the warehouse, or given its code by the run's rows."""
-        return code in self.raw or code in self.pending
+            if code := rec.get("customer_code"):
+                # a customer new in the run takes its place now: records() lists the customers in this order, and
+                # the matcher's window over a block too common to compare whole depends on it
+                self.raw.setdefault(code, tuple(set() for _ in range(7)))
+                self.pending.setdefault(code, []).append(rec)
 
     def _current(self, code: str) -> None:
         """Work the noted rows of `code` (`add`) into its profile."""
         recs = self.pending.pop(code, None)
         if not recs:
             return
-        self.raw.setdefault(code, tuple(set() for _ in range(7)))
         names, phones, contacts, cities, industries, places, addresses = self.facts(code)
         before = tuple(map(len, self.raw[code]))
         keys = {name_key(n) for n in names}  # one spelling per key
@@ -247,7 +245,7 @@ def _settle_reviews(con, profiles: Profiles, recs: list[dict]) -> int:
         profiles.add(recs)
     settled = []
     for left, right in pending:
-        if profiles.has(left) and profiles.has(right):
+        if left in profiles.raw and right in profiles.raw:
             a, b = profiles._record(left), profiles._record(right)
             if certain_non_match(a, b):
                 settled.append((left, right))

@@ -116,7 +116,7 @@ def _progress(total: int, config: Config, progress: bool):
         yield lambda path: bar.advance(task)
 
 
-SHARED_PIECE = 10  # files the reader process takes at a time in a run of one chunk (a file to blame is found in it)
+SHARED_PIECE = 10  # files a reader process takes at a time in a run of one chunk (a file to blame is found in it)
 
 
 def _chunking(config: Config) -> tuple[int, int]:
@@ -201,7 +201,7 @@ def _batches(files: list[Path], known: set[str], area: str, scan: int, size: int
              reader: ChunkReader | None, on_file):
     """Each chunk's Batch, in file order, read by the `reader` processes (this one only loads). When a run
     has several chunks, they read a few chunks ahead while this one loads the earlier ones; a run of one
-    chunk is read in pieces by one process (see `worker`)."""
+    chunk is read in pieces by one process, or two sharing them (see `_readers` and `worker`)."""
     if reader is None:  # no file
         return
     starts = list(range(0, len(files), size))
