@@ -81,8 +81,10 @@ def reader_alone(paths: list[Path], processes: int = 2) -> float:
 
 def _staged_rows(paths: list[Path]) -> int:
     from salespipe.ingest.batch import read_batch
+    from salespipe.ingest.worker import paused_gc
 
-    batch = read_batch(paths, set(), "022", 30)
+    with paused_gc():  # as the reader processes read
+        batch = read_batch(paths, set(), "022", 30)
     return sum(len(records) for records in batch.records.values())
 
 
@@ -219,13 +221,15 @@ def table(results: dict, files: int, raw_rows: int, raw: float, started: float, 
              + " | ".join(f"{results[y]['then']:.2f}" for y in years) + " |",
              *[f"| {kind} report of the history's last workday, in-process, best of 3, s | " + " | ".join(f"{results[y]['reports'][kind]:.2f}" for y in years) + " |"
                for kind in ("daily", "weekly", "monthly")]]
+    def figure(y: int, key: str) -> str:  # a history cached by an earlier version of this script lacks it
+        value = results[y]["built"].get(key)
+        return "—" if value is None else f"{value:.1f}"
     lines += ["| our reading alone of the same workbooks, two processes, nothing loaded, s | "
-              + " | ".join(f"{results[y]['built']['reader_s']:.1f}" for y in years) + " |",
-              "| rebuild CPU seconds, the command and its readers | "
-              + " | ".join(f"{results[y]['built']['cpu_s']:.1f}" for y in years) + " |"]
+              + " | ".join(figure(y, "reader_s") for y in years) + " |",
+              "| rebuild CPU seconds, the command and its readers | " + " | ".join(figure(y, "cpu_s") for y in years) + " |"]
     if wide:
         own = wide["own"]
-        lines.append(f"| {wide['files']}-workbook night ({wide['rows']:,} rows read; 300 salespeople whose customers the "
+        lines.append(f"| {wide['files']}-workbook night ({wide['rows']:,} rows read; {own['files']} salespeople whose customers the "
                      f"{lo}-year warehouse has never seen) onto {lo} y, s | " + f"{wide['night']:.2f} |" + " — |" * (len(years) - 1))
         lines.append(f"| the same department's own evening: {own['files']} workbooks ({own['rows']:,} rows read) onto its "
                      f"{WIDE_OWN_DAYS} workdays ({own['built']['activities']:,} rows, {own['built']['customers']:,} customers), "
@@ -241,8 +245,6 @@ def table(results: dict, files: int, raw_rows: int, raw: float, started: float, 
           for kind in ("daily", "weekly", "monthly")],
         ("night ≤ 8 × (raw read + interpreter start)", night_hi / (raw + started), 8),
         (f"rebuild of {lo} y ≤ 2.5 × its raw read", built["seconds"] / built["raw_s"], 2.5),
-        (f"(our reading alone of {lo} y on two processes ÷ its raw read: the floor under the rebuild's ratio)",
-         built["reader_s"] / built["raw_s"], 2.5),
         (f"rebuild peak RSS ≤ 1,500 MB", built["peak_rss_mb"] / 1500, 1.0),
     ]
     if wide:
@@ -252,6 +254,11 @@ def table(results: dict, files: int, raw_rows: int, raw: float, started: float, 
                        f"({wide['own']['raw']:.2f} s)", wide["own"]["night"] / wide["own"]["raw"], 10))
     lines += ["| target | measured ratio | met |", "| --- | ---: | --- |"]
     lines += [f"| {name} | {ratio:.2f} | {'yes' if ratio <= limit else 'no'} |" for name, ratio, limit in checks]
+    if built.get("reader_s") and built.get("cpu_s"):
+        lines += ["", f"The rebuild's floors on this machine: our reading alone of {lo} y on two processes is "
+                  f"{built['reader_s'] / built['raw_s']:.2f} × its raw read before anything is loaded; the rebuild's "
+                  f"{built['cpu_s']:.0f} CPU seconds on two cores are {built['cpu_s'] / 2 / built['raw_s']:.2f} × it even "
+                  f"if nothing ever waited."]
     return "\n".join(lines) + "\n"
 
 
