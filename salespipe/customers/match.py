@@ -87,7 +87,7 @@ def name_evidence(a: Record, b: Record) -> tuple[float, str | None, bool]:
         clash = industry_conflict(pa, pb)
         if pa.core == pb.core and pa.core:
             points, why = (5.0, "名称相同（去掉地区和公司类型后）") if len(pa.core) >= 4 or pa.legal_form else (3.0, "简称相同")
-        elif len(pa.core) >= 4 and pa.core[:2] == pb.core[:2] and sorted(pa.core) == sorted(pb.core):
+        elif same_characters(pa.core, pb.core) and sorted(pa.core) == sorted(pb.core):
             # the same characters in another order (华锐人力资源 / 华锐资源人力): more than the 字号 alone; blind
             # benchmark, tuning seed 1: two such pairs at one address, different phones, were asked
             points, why = 3.0, f"名称用字相同，顺序不同：{pa.core} / {pb.core}"
@@ -245,21 +245,22 @@ def score_pair(a: Record, b: Record, floor: float | None = None) -> Pair:
         return Pair(a.rid, b.rid, round(score, 2), reasons, None, points)
     conflict = certain_non_match(a, b)
     shared = [bool(a.phones & b.phones), bool(a.contacts & b.contacts), bool(a.addresses & b.addresses)]
-    if conflict is None and certain is None and points <= 0 and (sum(shared) == 1 or sum(shared) == 2 and not shared[0]):
-        # metrics.md: sister companies that share only an address, a front desk or a contact are never merged and
-        # never asked — names with nothing in common and one such thing shared, or a contact and an address without
-        # a phone (fresh blind set: 汇银新材料 / 北银服装, 彩成通信 / 盛宁化工); a rename without its （原…） row
-        # shares the phone and the contact: asked
-        conflict = "名称无共同之处，仅" + "、".join(x for x, y in zip(("电话", "联系人", "地址"), shared) if y) + "相同"
-    if conflict is None and certain is None and points <= 0 and _unrelated(a, b):
-        # names that begin nothing alike and either name other lines of business (a rename keeps its line:
-        # 新正食品科技 → 康明食品科技) or share a phone and an address with other contacts (one front desk; a rename
-        # keeps its contact): sister companies (blind benchmark, tuning seeds 1 / 5 / 6 asked 1 / 3 / 3 such pairs,
-        # every one two companies)
-        if clash:
-            conflict = f"名称无共同之处，行业也不同：{why.removeprefix('行业词不同：')}"
-        elif shared == [True, False, True] and a.contacts and b.contacts:
-            conflict = "名称无共同之处，电话和地址相同而联系人不同（同一前台的两家公司）"
+    if conflict is None and certain is None and points <= 0:  # names with nothing in common: sister companies?
+        if sum(shared) == 1 or sum(shared) == 2 and not shared[0]:
+            # metrics.md: sister companies that share only an address, a front desk or a contact are never merged
+            # and never asked — one such thing shared, or a contact and an address without a phone (fresh blind
+            # set: 汇银新材料 / 北银服装, 彩成通信 / 盛宁化工); a rename without its （原…） row shares the phone and
+            # the contact: asked
+            conflict = "名称无共同之处，仅" + "、".join(x for x, y in zip(("电话", "联系人", "地址"), shared) if y) + "相同"
+        elif _unrelated(a, b):
+            # names that begin nothing alike and either name other lines of business (a rename keeps its line:
+            # 新正食品科技 → 康明食品科技) or share a phone and an address with other contacts (one front desk; a
+            # rename keeps its contact): sister companies (blind benchmark, tuning seeds 1 / 5 / 6 asked 1 / 3 / 3
+            # such pairs, every one two companies)
+            if clash:
+                conflict = f"名称无共同之处，行业也不同：{why.removeprefix('行业词不同：')}"
+            elif shared == [True, False, True] and a.contacts and b.contacts:
+                conflict = "名称无共同之处，电话和地址相同而联系人不同（同一前台的两家公司）"
     if conflict:
         certain = None
     if certain and points < 5.0:
