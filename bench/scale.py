@@ -58,9 +58,7 @@ def history(years: int, salespeople: int, rows: int, days: int | None = None) ->
         paths = make_year(salespeople, days, rows)
         with tempfile.TemporaryDirectory(dir=CACHE) as tmp:
             got = rebuild(paths, Path(tmp) / "build")
-            start = time.perf_counter()
-            rows_read = raw_read(paths)
-            got["raw_s"], got["raw_rows"] = time.perf_counter() - start, rows_read
+            got["raw_s"], got["raw_rows"] = timed_raw_read(paths)
             got["reader_s"] = reader_alone(paths)
             shutil.copyfile(Path(tmp) / "build" / "year.duckdb", built)
         got.pop("output")
@@ -68,10 +66,17 @@ def history(years: int, salespeople: int, rows: int, days: int | None = None) ->
     return built, json.loads(facts.read_text(encoding="utf-8"))
 
 
+def timed_raw_read(paths: list[Path]) -> tuple[float, int]:
+    """(seconds, rows) of the raw read of `paths` (python-calamine, this process)."""
+    start = time.perf_counter()
+    rows = raw_read(paths)
+    return time.perf_counter() - start, rows
+
+
 def reader_alone(paths: list[Path], processes: int = 2) -> float:
-    """Wall seconds of our reading alone (`read_batch`: what Excel shows — xlrd for .xls, error cells, formulas
-    without results — recognised and staged), the files in runs of 500 over `processes` processes side by side,
-    nothing loaded or matched: the floor under a rebuild that reads this way on this machine."""
+    """Wall seconds of our reading alone (`read_chunk`, as the reader processes read: what Excel shows — xlrd for
+    .xls, error cells, formulas without results — recognised and staged), the files in runs of 500 over `processes`
+    processes side by side, nothing loaded or matched: the floor under a rebuild that reads this way here."""
     runs = [paths[i:i + 500] for i in range(0, len(paths), 500)]
     start = time.perf_counter()
     with ProcessPoolExecutor(processes) as pool:
@@ -80,11 +85,10 @@ def reader_alone(paths: list[Path], processes: int = 2) -> float:
 
 
 def _staged_rows(paths: list[Path]) -> int:
-    from salespipe.ingest.batch import read_batch
-    from salespipe.ingest.worker import paused_gc
+    from salespipe.ingest.reader import file_sha256
+    from salespipe.ingest.worker import read_chunk
 
-    with paused_gc():  # as the reader processes read
-        batch = read_batch(paths, set(), "022", 30)
+    batch = read_chunk(paths, [file_sha256(p) for p in paths], set(), "022", 30, len(paths), 0)
     return sum(len(records) for records in batch.records.values())
 
 
@@ -169,9 +173,7 @@ def main(argv: list[str] | None = None) -> dict:
         tmp = Path(tmp)
         files = night_files(tmp / "night", args.salespeople, args.rows, last, with_roster=False)
         following = night_files(tmp / "following", args.salespeople, args.rows, last + 1, with_roster=False)
-        start = time.perf_counter()
-        raw_rows = raw_read(files)
-        raw = time.perf_counter() - start
+        raw, raw_rows = timed_raw_read(files)
         started = python_start()
         for years in args.years:
             base, built = history(years, args.salespeople, args.rows)
@@ -185,18 +187,14 @@ def main(argv: list[str] | None = None) -> dict:
         wide = None
         if args.wide:
             wide_files = night_files(tmp / "wide", args.wide, args.rows, DAYS_PER_YEAR, with_roster=True)
-            start = time.perf_counter()
-            wide_raw_rows = raw_read(wide_files)
-            wide_raw = time.perf_counter() - start
+            wide_raw, wide_raw_rows = timed_raw_read(wide_files)
             base, _ = history(min(args.years), args.salespeople, args.rows)
             wide = {"files": len(wide_files), "rows": wide_raw_rows, "raw": wide_raw,
                     "night": night(base, wide_files, tmp / "wide-night")}
             # the same department's ordinary evening: its own history of WIDE_OWN_DAYS workdays, then the next day
             own_base, own_built = history(0, args.wide, args.rows, days=WIDE_OWN_DAYS)
             own_files = night_files(tmp / "wide-own", args.wide, args.rows, WIDE_OWN_DAYS, with_roster=False)
-            start = time.perf_counter()
-            own_rows = raw_read(own_files)
-            own_raw = time.perf_counter() - start
+            own_raw, own_rows = timed_raw_read(own_files)
             wide["own"] = {"files": len(own_files), "rows": own_rows, "raw": own_raw, "built": own_built,
                            "night": min(night(own_base, own_files, tmp / f"wide-own-{k}") for k in range(2))}
     text = table(results, len(files), raw_rows, raw, started, wide)

@@ -183,10 +183,11 @@ RECONCILIATION_ISSUES = ("日志签单但没有登记订单", "登记了订单�
 
 def reconciliation(con, start: dt.date, end: dt.date) -> list[dict]:
     """签单核对 for the weekly and monthly (issue 15, "Closed means one thing"): the rows of the view
-    mart_order_reconciliation dated in [start, end] (read from order_reconciliation bounded to them) — log rows saying 签单 with no order of that salesperson
-    and customer within [reconciliation] window_days, and orders with no such log row. Rows: issue (one of
-    RECONCILIATION_ISSUES), salesperson_id, name, customer_code, customer_name, event_date, business_type,
-    followup_no (None where unknown), source_file, source_row; the first issue first, then by date."""
+    mart_order_reconciliation dated in [start, end] (read from order_reconciliation bounded to them) — log rows
+    saying 签单 with no order of that salesperson and customer within [reconciliation] window_days, and orders with
+    no such log row. Rows: issue (one of RECONCILIATION_ISSUES), salesperson_id, name, customer_code, customer_name,
+    event_date, business_type, followup_no (None where unknown), source_file, source_row; the first issue first,
+    then by date."""
     return dicts(con, """
         select issue, salesperson_id, name, customer_code, customer_name, event_date, business_type, followup_no,
                source_file, source_row

@@ -103,7 +103,7 @@ def _problems(con, where: str, params: dict, owners: dict[str, str]) -> dict[str
 def _file_owners(con) -> dict[str, str]:
     """{file: salesperson_id} for the files of rejected rows without a salesperson, where the file name names one
     person of the roster (日志表_张三_20261126.xlsx → S001)."""
-    roster = Roster(query_rows(con, "select salesperson_id, name, status, hired_on, left_on from salespeople"))
+    roster = Roster.of(con)
     owners = {}
     for (file,) in query_rows(con, "select distinct file from rejects where salesperson_id is null"):
         if found := roster.only(context_from_file_name(Path(file).stem).salesperson):

@@ -80,6 +80,11 @@ class Roster:
         for r in rows:
             self.by_name.setdefault(person_key(r[1]), []).append(r)
 
+    @classmethod
+    def of(cls, con) -> "Roster":
+        """The warehouse's roster (the salespeople table)."""
+        return cls(rows(con, "select salesperson_id, name, status, hired_on, left_on from salespeople"))
+
     def only(self, name: str | None) -> str | None:
         """The salesperson_id of the one salesperson called `name` (as a file name says it: 日志表_张三_20261126),
         None when the roster has nobody or several of that name."""
@@ -132,7 +137,7 @@ def load_batch(con, batch: Batch, run_id: str, now: dt.datetime, default_capacit
     profiles = profiles or Profiles()
     records = batch.records
     _load_roster(con, records.get("roster", []), default_capacity)
-    roster = Roster(con.execute("select salesperson_id, name, status, hired_on, left_on from salespeople").fetchall())
+    roster = Roster.of(con)
     for kind in SALESPERSON_KINDS:
         for rec in records.get(kind, []):
             roster.resolve(rec, monthly=kind in ("targets", "quality"))
