@@ -389,10 +389,12 @@ def test_the_printed_summary_lists_every_sheet_not_read_and_why(project, capsys,
 
 
 def test_a_cell_that_states_its_unit_wins_over_the_unit_in_the_header(project):
+    # a currency sign or name before the number states yuan as 元 after it does (a fresh helper's ￥12800 was stored
+    # as 128,000,000.00)
     customers = ["天津市恒远机电设备有限公司", "天津市宏达物流有限公司", "天津滨海新区鑫源化工有限公司", "天津市津南区永兴五金厂",
-                 "天津市河东区丰华印刷厂", "天津锦程物流有限公司"]
+                 "天津市河东区丰华印刷厂", "天津锦程物流有限公司", "天津市泰和包装有限公司", "天津市瑞丰建材有限公司"]
     written = [(1.28, 0.64), ("12800元", "6400元"), ("1.28万元", "0.64万元"), ("12,800元", "6,400元"),
-               ("１２８００元", "６４００元"), ("1.28", "0.64")]
+               ("１２８００元", "６４００元"), ("1.28", "0.64"), ("￥12800", "¥6,400"), ("人民币 12800", "RMB6400")]
     project.add_roster()
     project.add(LOG_FILE, [LOG_HEADER, *[log_row(customer=c, phone=f"1381234567{i}") for i, c in enumerate(customers)]])
     header = ["签单日期", "业务员", "客户名称", "业务类型", "合同金额（万元）", "已回款（万元）", "约定回款日期"]
@@ -400,7 +402,7 @@ def test_a_cell_that_states_its_unit_wins_over_the_unit_in_the_header(project):
                                                           for c, (amount, paid) in zip(customers, written)]])
     project.ingest()
     assert project.query("select source_row, amount, paid from orders order by source_row") == [
-        (row, Decimal("12800.00"), Decimal("6400.00")) for row in range(2, 8)]
+        (row, Decimal("12800.00"), Decimal("6400.00")) for row in range(2, 10)]
     assert project.query("select * from rejects") == []
 
 

@@ -205,8 +205,7 @@ def parse_money(value) -> Decimal:
         raise BadValue(f"金额格式无法识别：{value}")
     if isinstance(value, (int, float)):
         return Decimal(repr(value)).quantize(CENT)
-    text = re.sub(r"\s+", "", nfkc(str(value)))
-    text = re.sub(r"^(¥|￥|RMB|CNY|人民币)", "", text, flags=re.I).removesuffix("整").removesuffix("正")
+    text = _CURRENCY.sub("", _money_text(value)).removesuffix("整").removesuffix("正")
     factor = Decimal(1)
     if text.endswith(("万元", "万")):
         factor, text = Decimal(10000), text.removesuffix("元").removesuffix("万")
@@ -220,7 +219,13 @@ def parse_money(value) -> Decimal:
         raise BadValue(f"金额格式无法识别：{cell_text(value)}") from None
 
 
+_CURRENCY = re.compile(r"^(¥|￥|RMB|CNY|人民币)", re.I)  # the yuan named before the number (12800元 names it after)
 _CAPITAL = re.compile(r"[零壹贰叁肆伍陆柒捌玖拾佰仟萬億一二三四五六七八九十百千亿两]")
+
+
+def _money_text(value) -> str:
+    """A money cell's text as it is read: NFKC (full-width digits and ￥ as ASCII and ¥), no whitespace."""
+    return re.sub(r"\s+", "", nfkc(str(value)))
 _GROUPED = re.compile(r"^-?\d{1,3}(,\d{3})+(\.\d+)?$")
 
 
@@ -255,8 +260,10 @@ def _capital_amount(text: str, raw) -> Decimal:
 
 
 def states_unit(raw) -> bool:
-    """Does the cell say its own unit (12800元, 1.28万, 壹万贰仟捌佰元整)? Then the header's 万元 does not apply."""
-    return isinstance(raw, str) and bool(re.search(r"[元万圆]|" + _CAPITAL.pattern, raw))
+    """Does the cell say its own unit (12800元, 1.28万, 壹万贰仟捌佰元整, ￥12800, 人民币12800)? Then the header's 万元
+    does not apply."""
+    return isinstance(raw, str) and bool(re.search(r"[元万圆]|" + _CAPITAL.pattern, raw)
+                                         or _CURRENCY.match(_money_text(raw)))
 
 
 _SCIENTIFIC = re.compile(r"^([+-]?)(\d)(?:\.(\d+))?[eE]([+]?)(\d{1,3})$")
